@@ -1,0 +1,42 @@
+# One way to run each task. Everything below installs what it needs into
+# .uv/ (the uv tool) and .venv/ (the project), from the committed uv.lock.
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+RUN := $(UV) run --frozen
+
+.PHONY: env demo test lint typecheck fmt bench clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+env: $(VENV)/.synced
+
+demo: env
+	$(RUN) media-bridge demo
+
+test: env
+	$(RUN) pytest
+
+lint: env
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: env
+	$(RUN) mypy
+
+fmt: env
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+bench: env
+	$(RUN) python -m bench
+
+clean:
+	rm -rf .uv $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from media_bridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The `media-bridge` command line.
+
+Each sub-command lives in its own module that exposes ``add_parser(subparsers)``;
+the module sets ``func`` (``args -> exit code``) on its parser. Command modules
+import heavy dependencies inside ``func`` so that ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from media_bridge import __version__
+
+# Sub-command modules, in the order `--help` lists them. A module that is not
+# present yet (work in progress on a branch) is skipped rather than breaking the CLI.
+COMMAND_MODULES: tuple[str, ...] = (
+    "media_bridge.commands.run",
+    "media_bridge.commands.replay",
+    "media_bridge.commands.demo",
+    "media_bridge.commands.jobs",
+    "media_bridge.commands.doctor",
+    "media_bridge.commands.backfill",
+    "genesys_emulator.cli",
+    "media_bridge.audiohook.cli",
+    "media_bridge.audiohook.client_cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="media-bridge",
+        description="Fetch Genesys Cloud conversation media (voice notes, recordings, "
+        "transcripts) and deliver it to biometrics and NLP engines.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    result = func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

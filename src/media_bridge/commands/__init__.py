@@ -1,0 +1,1 @@
+"""One module per `media-bridge` sub-command."""

@@ -1,0 +1,115 @@
+"""One settings object, from env vars (prefix ``MEDIA_BRIDGE_``, nested with ``__``)
+and an optional TOML file, validated at start.
+
+Secrets may also come from files: ``MEDIA_BRIDGE_GENESYS__CLIENT_SECRET_FILE=/run/secrets/x``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from media_bridge.audio.settings import AudioSettings
+from media_bridge.genesys.settings import GenesysSettings
+
+ENV_PREFIX = "MEDIA_BRIDGE_"
+
+
+class FetchSettings(BaseModel):
+    #: which ``mediaType``s to fetch: Audio by default; ``all`` fetches everything
+    media_types: list[str] = Field(default_factory=lambda: ["Audio"])
+    max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    #: bounded re-resolutions of a stale URL before the job is retried later
+    max_url_refreshes: int = Field(default=3, ge=0)
+    tmp_dir: Path | None = None
+
+
+class LedgerSettings(BaseModel):
+    #: ``sqlite:///path/to/ledger.db`` (default) or ``postgresql://...``
+    url: str = "sqlite:///var/media-bridge/ledger.db"
+    lease_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(default=32, ge=1)
+    #: how often a messaging conversation without a customer.end is read again
+    conversation_poll_s: float = Field(default=30.0, gt=0)
+    #: stop watching a conversation after this long without an end event
+    conversation_watch_max_s: float = Field(default=6 * 3600.0, gt=0)
+
+
+class SinkSettings(BaseModel):
+    #: ``dir`` (default) or ``http``
+    media: str = "dir"
+    dir_path: Path = Path("var/media-bridge/out")
+    http_url: str | None = None
+    http_secret: str | None = None
+    #: ``jsonl`` (default) or ``http``
+    text: str = "jsonl"
+    text_path: Path = Path("var/media-bridge/nlp.jsonl")
+    text_http_url: str | None = None
+
+
+class IntakeSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: EventBridge connection auth: an API-key header (name and value) and/or basic auth
+    api_key_header: str = "x-api-key"
+    api_key: str | None = None
+    basic_user: str | None = None
+    basic_password: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    genesys: GenesysSettings = Field(default_factory=GenesysSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    sinks: SinkSettings = Field(default_factory=SinkSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+def _secret_files() -> dict[str, Any]:
+    """``MEDIA_BRIDGE_GENESYS__CLIENT_SECRET_FILE`` and friends: read secrets from files."""
+    found: dict[str, Any] = {}
+    for name, value in os.environ.items():
+        if name.startswith(ENV_PREFIX) and name.endswith("_FILE"):
+            path = name[len(ENV_PREFIX) : -len("_FILE")].lower().split("__")
+            node = found
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = Path(value).read_text(encoding="utf-8").strip()
+    return found
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from (lowest first) a TOML file, secret files, env vars, then ``overrides``."""
+    import tomllib
+
+    data: dict[str, Any] = {}
+    if config_file is not None:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    for section, values in _secret_files().items():
+        if isinstance(values, dict):
+            data.setdefault(section, {}).update(values)
+        else:
+            data[section] = values
+    settings = Settings(**data)
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    return settings

@@ -1,0 +1,81 @@
+"""The ledger contract every backend (SQLite, PostgreSQL) honours.
+
+The ledger owns delivery semantics: an event is acknowledged to its source only
+once ``add_jobs`` has returned (the jobs are durable); a job that is ``done`` is
+never run again; a ``running`` job whose lease expired is taken over by another
+worker; ``complete``/``fail`` only take effect for the worker holding the lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from media_bridge.types import Job, JobKind, JobState, NewJob
+
+
+class Ledger(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+        """Record jobs durably; existing keys are left alone (unless ``reopen`` on a done job).
+
+        Returns how many were newly inserted or reopened.
+        """
+        ...
+
+    async def existing_keys(self, keys: Iterable[str]) -> set[str]: ...
+
+    async def claim(
+        self,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> list[Job]:
+        """Take up to ``limit`` due jobs (pending/retry due now, or running with a lapsed lease)."""
+        ...
+
+    async def extend_lease(
+        self, keys: Sequence[str], worker_id: str, lease_seconds: float
+    ) -> None: ...
+
+    async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
+        """Mark done; False when this worker no longer holds the lease."""
+        ...
+
+    async def fail(
+        self,
+        key: str,
+        worker_id: str,
+        error: str,
+        code: str,
+        retry_at: datetime | None,
+    ) -> bool:
+        """Record a failure: ``retry_at`` set -> state retry; None -> dead."""
+        ...
+
+    async def release(self, key: str, worker_id: str, not_before: datetime) -> bool:
+        """Hand a running job back unchanged (shutdown, or a watch that must run again later)."""
+        ...
+
+    async def get(self, key: str) -> Job | None: ...
+
+    async def list_jobs(
+        self, state: JobState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Job]: ...
+
+    async def retry(self, key: str) -> bool:
+        """Operator action: a dead (or retry) job becomes pending now, attempts kept."""
+        ...
+
+    async def counts(self) -> dict[JobState, int]: ...
+
+    async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
+        """Keep an event that could not be parsed, for an operator to inspect."""
+        ...
+
+    async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]: ...
