@@ -1,0 +1,29 @@
+"""The job-handler contract: how a worker runs one claimed job.
+
+A handler either returns a ``JobOutcome`` or raises a ``BridgeError``; the worker
+turns that into ledger state (done, run again later, retry with backoff, dead).
+Handlers must be safe to run twice for the same job (a crash between the sink
+write and ``complete`` re-runs it): sinks are idempotent by key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from media_bridge.types import Job, NewJob
+
+
+@dataclass(slots=True)
+class JobOutcome:
+    result: dict[str, Any] = field(default_factory=dict)
+    #: jobs discovered while running (a conversation's new messages, a call's recordings)
+    new_jobs: list[NewJob] = field(default_factory=list)
+    #: not finished: hand the job back and run it again at this time (a watched
+    #: conversation that has not ended, a recording still transcoding)
+    run_again_at: datetime | None = None
+
+
+class JobHandler(Protocol):
+    async def __call__(self, job: Job, ctx: Any) -> JobOutcome: ...
