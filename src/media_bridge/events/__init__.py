@@ -1,1 +1,25 @@
-"""events."""
+"""Parsing of Genesys Cloud EventBridge events into the domain events of ``types.py``."""
+
+from media_bridge.events.parse import (
+    ParseResult,
+    ParseStatus,
+    Rejection,
+    TopicFamily,
+    parse_event,
+    parse_event_result,
+    parse_payload,
+    parse_payload_results,
+    topic_family,
+)
+
+__all__ = [
+    "ParseResult",
+    "ParseStatus",
+    "Rejection",
+    "TopicFamily",
+    "parse_event",
+    "parse_event_result",
+    "parse_payload",
+    "parse_payload_results",
+    "topic_family",
+]

@@ -1,0 +1,48 @@
+"""Analytics detail topics -> ConversationActivity (ids only).
+
+``v2.detail.events.conversation.{conversationId}.{activity}`` where activity is
+``customer.start``, ``customer.end``, ``acd.start``, ``acd.end``, ``acw``,
+``user.start``, ``user.end``, ... Body: flat detail events such as
+``CustomerEndDetailEventTopicCustomerEndEvent`` (``eventTime`` in epoch ms,
+``mediaType`` MESSAGE/VOICE/..., ``messageType`` WHATSAPP/WEBMESSAGING/...).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from media_bridge.errors import BadInput
+from media_bridge.events.values import parse_time, text_or_none
+from media_bridge.types import ConversationActivity
+
+_DETAIL_TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.([^.]+)\.(.+)$")
+
+
+def detail_topic_parts(topic: str) -> tuple[str, str] | None:
+    """``(conversationId, activity)`` of a detail topic, or None for any other topic."""
+    match = _DETAIL_TOPIC.match(topic)
+    if match is None:
+        return None
+    return match.group(1), match.group(2)
+
+
+def parse_detail_body(topic: str, body: dict[str, Any]) -> ConversationActivity:
+    parts = detail_topic_parts(topic)
+    if parts is None:
+        raise BadInput(f"detail topic: unexpected topic {topic[:160]!r}")
+    topic_conversation, activity = parts
+    conversation_id = text_or_none(body.get("conversationId")) or topic_conversation
+    if not conversation_id or conversation_id in {"{id}", "*"}:
+        raise BadInput("detail topic: missing conversationId")
+    media_type = text_or_none(body.get("mediaType"))
+    message_type = text_or_none(body.get("messageType"))
+    return ConversationActivity(
+        conversation_id=conversation_id,
+        activity=activity.lower(),
+        media_type=media_type.upper() if media_type else None,
+        message_type=message_type.upper() if message_type else None,
+        participant_id=text_or_none(body.get("participantId")),
+        session_id=text_or_none(body.get("sessionId")),
+        event_time=parse_time(body.get("eventTime")),
+    )

@@ -1,0 +1,258 @@
+"""ParsedEvent -> NewJobs with deterministic idempotency keys.
+
+- attachment of a wanted media type -> ATTACHMENT ``attachment:{conv}:{messageId}:{mediaId}``
+- message text (message topics carry none) -> TEXT ``text:{conv}:{messageId}``
+- detail activity with mediaType MESSAGE -> CONVERSATION ``conversation:{conv}``, reopen=True
+- detail customer.end / acw with mediaType VOICE -> RECORDING ``recording:{conv}``,
+  not_before = now + ``recording_delay_s`` (Genesys needs time to make the recording)
+- final utterance of a transcription event -> TEXT
+  ``transcript:{conv}:{communicationId}:{utteranceId}``
+
+Message ids from message topics whose messages list no media produce nothing by
+default: their texts are only available from the API, which a CONVERSATION job reads
+(started by the detail events). ``watch_message_conversations=True`` also plans a
+CONVERSATION job for each conversation a message topic names, for orgs that only
+stream message topics.
+
+Payloads are JSON-ready (datetimes as ISO 8601) and carry ``event``: where the job
+came from (org, event id, correlation id, topic, event and receive times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from media_bridge.events.values import parse_time
+from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
+
+PAYLOAD_VERSION = 1
+#: analytics ``mediaType`` of messaging conversations
+MESSAGING_MEDIA_TYPES = frozenset({"MESSAGE"})
+#: activities after which a call's recording is worth asking for
+RECORDING_ACTIVITIES = frozenset({"customer.end", "acw"})
+
+
+def media_types_from_settings(values: Iterable[str]) -> set[str] | None:
+    """``FetchSettings.media_types`` -> the planner's filter: ``all`` (or ``*``) -> None."""
+    wanted = {v.strip() for v in values if v.strip()}
+    if not wanted or {v.lower() for v in wanted} & {"all", "*"}:
+        return None
+    return wanted
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def event_metadata(event: ParsedEvent, received_at: datetime) -> dict[str, Any]:
+    return {
+        "org_id": event.org_id,
+        "event_id": event.event_id,
+        "correlation_id": event.correlation_id,
+        "topic": event.topic,
+        "event_time": _iso(event.event_time),
+        "received_at": _iso(received_at),
+    }
+
+
+def attachment_payload(ref: AttachmentRef, meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "v": PAYLOAD_VERSION,
+        "conversation_id": ref.conversation_id,
+        "message_id": ref.message_id,
+        "media_id": ref.media_id,
+        "media_type": ref.media_type,
+        "mime": ref.mime,
+        "name": ref.name,
+        "url": ref.url,
+        "size": ref.size,
+        "sha256": ref.sha256,
+        "participant_id": ref.participant_id,
+        "participant_purpose": ref.participant_purpose,
+        "channel": ref.channel,
+        "message_time": _iso(ref.message_time),
+        "event": meta,
+    }
+
+
+def payload_to_attachment(payload: dict[str, Any]) -> AttachmentRef:
+    """The inverse of ``attachment_payload`` (the event metadata is not part of the ref)."""
+    size = payload.get("size")
+    return AttachmentRef(
+        conversation_id=payload["conversation_id"],
+        message_id=payload["message_id"],
+        media_id=payload["media_id"],
+        media_type=payload["media_type"],
+        mime=payload.get("mime"),
+        name=payload.get("name"),
+        url=payload.get("url"),
+        size=int(size) if size is not None else None,
+        sha256=payload.get("sha256"),
+        participant_id=payload.get("participant_id"),
+        participant_purpose=payload.get("participant_purpose"),
+        channel=payload.get("channel"),
+        message_time=parse_time(payload.get("message_time")),
+    )
+
+
+def text_payload(text: TextMessage, meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "v": PAYLOAD_VERSION,
+        "conversation_id": text.conversation_id,
+        "message_id": text.message_id,
+        "text": text.text,
+        "participant_id": text.participant_id,
+        "participant_purpose": text.participant_purpose,
+        "channel": text.channel,
+        "direction": text.direction,
+        "message_time": _iso(text.message_time),
+        "event": meta,
+    }
+
+
+_SPEAKERS = {"EXTERNAL": "customer", "INTERNAL": "agent"}
+
+
+def utterance_records(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Final utterances of one transcription event, normalised for the NLP side.
+
+    Partials (``isFinal: false``) are skipped: the final one with the same
+    ``utteranceId`` supersedes them. The first alternative is Genesys' best.
+    """
+    conversation_id = body.get("conversationId")
+    communication_id = body.get("communicationId")
+    if not isinstance(conversation_id, str) or not isinstance(communication_id, str):
+        return []
+    session_start = body.get("sessionStartTimeMs")
+    records = []
+    for item in body.get("transcripts") or []:
+        if not isinstance(item, dict) or item.get("isFinal") is not True:
+            continue
+        utterance_id = item.get("utteranceId")
+        alternatives = item.get("alternatives") or []
+        if not isinstance(utterance_id, str) or not utterance_id or not alternatives:
+            continue
+        best = alternatives[0] if isinstance(alternatives[0], dict) else {}
+        text = best.get("transcript")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        offset_ms = best.get("offsetMs")
+        start = (
+            session_start + offset_ms
+            if isinstance(session_start, int) and isinstance(offset_ms, int)
+            else None
+        )
+        channel = str(item.get("channel") or "UNKNOWN").upper()
+        records.append(
+            {
+                "v": PAYLOAD_VERSION,
+                "conversation_id": conversation_id,
+                "communication_id": communication_id,
+                "utterance_id": utterance_id,
+                "organization_id": body.get("organizationId"),
+                "channel": channel,
+                "speaker": _SPEAKERS.get(channel, "unknown"),
+                "text": text,
+                "decorated_text": best.get("decoratedTranscript"),
+                "confidence": best.get("confidence"),
+                "offset_ms": offset_ms,
+                "duration_ms": best.get("durationMs"),
+                "start_time": _iso(parse_time(start)),
+                "language": item.get("dialect"),
+                "engine": item.get("engineName") or item.get("engineProvider"),
+                "program_id": body.get("speechTextAnalyticsProgramId"),
+            }
+        )
+    return records
+
+
+def plan_jobs(
+    event: ParsedEvent,
+    media_types: set[str] | None,
+    *,
+    received_at: datetime | None = None,
+    recording_delay_s: float = 60.0,
+    watch_message_conversations: bool = False,
+    now: datetime | None = None,
+) -> list[NewJob]:
+    """Jobs for one event, each key once (the first occurrence wins)."""
+    now = now or datetime.now(UTC)
+    meta = event_metadata(event, received_at or now)
+    wanted = {t.lower() for t in media_types} if media_types is not None else None
+    jobs: dict[str, NewJob] = {}
+
+    def add(job: NewJob) -> None:
+        jobs.setdefault(job.key, job)
+
+    for ref in event.attachments:
+        if wanted is None or ref.media_type.lower() in wanted:
+            add(NewJob(ref.key, JobKind.ATTACHMENT, attachment_payload(ref, meta)))
+    for text in event.texts:
+        add(NewJob(text.key, JobKind.TEXT, text_payload(text, meta)))
+    for activity in event.activities:
+        media = (activity.media_type or "").upper()
+        conv = activity.conversation_id
+        if media in MESSAGING_MEDIA_TYPES:
+            existing = jobs.get(f"conversation:{conv}")
+            ended = activity.ends_conversation or bool(existing and existing.payload["ended"])
+            jobs[f"conversation:{conv}"] = NewJob(
+                f"conversation:{conv}",
+                JobKind.CONVERSATION,
+                {
+                    "v": PAYLOAD_VERSION,
+                    "conversation_id": conv,
+                    "media_type": media,
+                    "message_type": activity.message_type,
+                    "activity": activity.activity,
+                    "ended": ended,
+                    "participant_id": activity.participant_id,
+                    "event": meta,
+                },
+                reopen=True,
+            )
+        elif media == "VOICE" and activity.activity in RECORDING_ACTIVITIES:
+            add(
+                NewJob(
+                    f"recording:{conv}",
+                    JobKind.RECORDING,
+                    {
+                        "v": PAYLOAD_VERSION,
+                        "conversation_id": conv,
+                        "media_type": media,
+                        "activity": activity.activity,
+                        "participant_id": activity.participant_id,
+                        "session_id": activity.session_id,
+                        "event": meta,
+                    },
+                    not_before=now + timedelta(seconds=recording_delay_s),
+                )
+            )
+    if watch_message_conversations:
+        for conv in event.message_ids:
+            add(
+                NewJob(
+                    f"conversation:{conv}",
+                    JobKind.CONVERSATION,
+                    {
+                        "v": PAYLOAD_VERSION,
+                        "conversation_id": conv,
+                        "media_type": "MESSAGE",
+                        "message_type": None,
+                        "activity": "message",
+                        "ended": False,
+                        "participant_id": None,
+                        "event": meta,
+                    },
+                    reopen=True,
+                )
+            )
+    for body in event.transcriptions:
+        for record in utterance_records(body):
+            key = (
+                f"transcript:{record['conversation_id']}:{record['communication_id']}"
+                f":{record['utterance_id']}"
+            )
+            add(NewJob(key, JobKind.TEXT, {**record, "event": meta}))
+    return list(jobs.values())

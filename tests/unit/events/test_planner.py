@@ -1,0 +1,97 @@
+"""Planning jobs from parsed events: kinds, keys, filters, payload round trip."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from media_bridge.events import parse_event
+from media_bridge.planner import media_types_from_settings, payload_to_attachment, plan_jobs
+from media_bridge.types import ConversationActivity, JobKind, ParsedEvent
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "events"
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def event(name: str) -> ParsedEvent:
+    return parse_event((FIXTURES / name).read_bytes())
+
+
+def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
+    parsed = event("message_queue_voice_note.json")
+    audio_only = plan_jobs(parsed, {"Audio"}, now=NOW)
+    assert [j.kind for j in audio_only] == [JobKind.ATTACHMENT]
+    (job,) = audio_only
+    assert job.key == parsed.attachments[0].key
+    assert payload_to_attachment(job.payload) == parsed.attachments[0]
+    json.dumps(job.payload)  # JSON-ready
+    assert job.payload["event"]["event_id"] == parsed.event_id
+    assert job.payload["event"]["org_id"] == parsed.org_id
+    assert job.payload["event"]["received_at"] == NOW.isoformat()
+    everything = plan_jobs(parsed, None, now=NOW)
+    assert {j.payload["media_type"] for j in everything} == {"Audio", "Image"}
+    assert plan_jobs(parsed, {"audio", "image"}, now=NOW) == everything
+
+
+def test_media_types_from_settings() -> None:
+    assert media_types_from_settings(["Audio"]) == {"Audio"}
+    assert media_types_from_settings(["all"]) is None
+    assert media_types_from_settings([]) is None
+
+
+def test_message_ids_without_media_plan_nothing_unless_watching() -> None:
+    parsed = event("message_queue_voice_note.json")
+    assert all(j.kind is not JobKind.CONVERSATION for j in plan_jobs(parsed, None, now=NOW))
+    watched = plan_jobs(parsed, set(), watch_message_conversations=True, now=NOW)
+    (conv,) = watched
+    assert conv.kind is JobKind.CONVERSATION
+    assert conv.reopen is True
+
+
+def test_messaging_activities_watch_the_conversation() -> None:
+    start = plan_jobs(event("detail_customer_start_message.json"), None, now=NOW)
+    end = plan_jobs(event("detail_customer_end_message.json"), None, now=NOW)
+    for jobs, ended in ((start, False), (end, True)):
+        (job,) = jobs
+        assert job.kind is JobKind.CONVERSATION
+        assert job.key == "conversation:2f7bf00a-0fc2-4d6a-9b56-92238191433e"
+        assert job.reopen is True
+        assert job.payload["ended"] is ended
+        assert job.payload["message_type"] == "WHATSAPP"
+
+
+def test_voice_end_plans_a_delayed_recording_job_and_start_nothing() -> None:
+    for name in ("detail_customer_end_voice.json", "detail_acw_voice.json"):
+        (job,) = plan_jobs(event(name), None, now=NOW, recording_delay_s=90)
+        assert job.kind is JobKind.RECORDING
+        assert job.key == "recording:4f9b2c3d-5e6f-4a70-9b8c-7d6e5f4a3b2c"
+        assert job.not_before == NOW + timedelta(seconds=90)
+    voice_start = ParsedEvent(
+        event_id="e",
+        topic="t",
+        activities=[ConversationActivity("c", "customer.start", media_type="VOICE")],
+    )
+    assert plan_jobs(voice_start, None, now=NOW) == []
+
+
+def test_final_utterances_become_text_jobs() -> None:
+    jobs = plan_jobs(event("transcription.json"), None, now=NOW)
+    conv, comm = "4f9b2c3d-5e6f-4a70-9b8c-7d6e5f4a3b2c", "1b2c3d4e-5f6a-4b8c-9d0e-1f2a3b4c5d6e"
+    assert [j.key for j in jobs] == [
+        f"transcript:{conv}:{comm}:u-0001",
+        f"transcript:{conv}:{comm}:u-0003",
+    ]
+    first = jobs[0].payload
+    assert first["speaker"] == "customer"
+    assert first["text"] == "hi I would like to check my balance"
+    assert first["start_time"] == datetime.fromtimestamp(1795514001.2, tz=UTC).isoformat()
+    assert jobs[1].payload["speaker"] == "agent"
+    assert all(j.kind is JobKind.TEXT for j in jobs)
+
+
+def test_duplicate_attachments_in_one_event_give_one_job() -> None:
+    parsed = event("message_queue_voice_note.json")
+    parsed.attachments.append(parsed.attachments[0])
+    keys = [j.key for j in plan_jobs(parsed, None, now=NOW)]
+    assert len(keys) == len(set(keys)) == 2
