@@ -1,0 +1,1 @@
+"""Helper scripts: infrastructure for tests and benchmarks (``python -m scripts.infra``)."""

@@ -1,0 +1,362 @@
+"""The PostgreSQL ledger: several workers on several machines share one job table.
+
+Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` inside a CTE feeding an
+``UPDATE ... RETURNING``, so concurrent workers never take the same row and never
+wait on each other. Time is the database's clock (``now()``), so leases mean the
+same thing to every worker whatever their own clocks say. ``due_at`` holds when a
+row can next be claimed (``next_attempt_at`` while pending/retry, ``lease_until``
+while running, NULL when done/dead); one partial index on it serves every claim.
+
+A lost connection (PostgreSQL restarting, a failover) is retried for
+``reconnect_window_s`` before the error reaches the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+
+from media_bridge.ledger.pg_migrate import migrate
+from media_bridge.redact import redact_url
+from media_bridge.types import Job, JobKind, JobState, NewJob
+
+T = TypeVar("T")
+
+_SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
+    updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
+_RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC (the bridge works in UTC throughout)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _dsn(url: str) -> str:
+    """Accept ``postgresql://``, ``postgres://`` and SQLAlchemy-style ``postgresql+asyncpg://``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] not in {"postgresql", "postgres"}:
+        raise ValueError(f"not a PostgreSQL URL: {redact_url(url)}")
+    return f"postgresql://{rest}"
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+def _job(row: asyncpg.Record) -> Job:
+    return Job(
+        key=row["key"],
+        kind=JobKind(row["kind"]),
+        payload=row["payload"],
+        state=JobState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        last_error=row["last_error"],
+        error_code=row["error_code"],
+        result=row["result"],
+        worker_id=row["worker_id"],
+        lease_until=row["lease_until"],
+    )
+
+
+class PostgresLedger:
+    """The ``Ledger`` protocol on PostgreSQL (asyncpg, a small connection pool)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_connections: int = 1,
+        max_connections: int = 5,
+        reconnect_window_s: float = 60.0,
+    ) -> None:
+        self._dsn = _dsn(url)
+        self._min = min_connections
+        self._max = max_connections
+        self._reconnect_window_s = reconnect_window_s
+        self._pool: asyncpg.Pool | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        pool = await self._with_reconnect(self._create_pool)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)  # type: ignore[arg-type]  # pool proxy wraps a Connection
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+
+    async def _create_pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            self._dsn,
+            min_size=self._min,
+            max_size=self._max,
+            init=_init_connection,
+            command_timeout=60,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("PostgresLedger used before open()")
+        return self._pool
+
+    async def _with_reconnect(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation``, retrying connection-level failures with backoff for a while."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._reconnect_window_s
+        delay = 0.1
+        while True:
+            try:
+                return await operation()
+            except _RETRYABLE_ERRORS:
+                if loop.time() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async def run() -> list[asyncpg.Record]:
+            async with self._require_pool().acquire() as conn:
+                return list(await conn.fetch(sql, *args))
+
+        return await self._with_reconnect(run)
+
+    async def _execute(self, sql: str, *args: Any) -> str:
+        async def run() -> str:
+            async with self._require_pool().acquire() as conn:
+                return str(await conn.execute(sql, *args))
+
+        return await self._with_reconnect(run)
+
+    # -- recording ---------------------------------------------------------------
+
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+        if not jobs:
+            return 0
+        keys = [job.key for job in jobs]
+        kinds = [str(job.kind) for job in jobs]
+        payloads = [json.dumps(job.payload) for job in jobs]
+        not_befores = [_aware(job.not_before) for job in jobs]
+        reopens = [job.reopen for job in jobs]
+        # One statement: insert new keys, reopen done ones that asked for it.
+        # Within one call a key given twice counts once (the first wins).
+        sql = """
+            WITH incoming AS (
+                SELECT DISTINCT ON (key) key, kind, payload::jsonb AS payload,
+                       coalesce(not_before, now()) AS due, reopen
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[])
+                     WITH ORDINALITY AS t(key, kind, payload, not_before, reopen, ord)
+                ORDER BY key, ord
+            ), inserted AS (
+                INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at, due_at)
+                SELECT key, kind, payload, 'pending', 0, due, due FROM incoming
+                ON CONFLICT (key) DO NOTHING
+                RETURNING key
+            ), reopened AS (
+                UPDATE jobs j
+                SET state = 'pending', payload = i.payload, next_attempt_at = i.due,
+                    due_at = i.due, attempts = 0, last_error = NULL, error_code = NULL,
+                    worker_id = NULL, lease_until = NULL, updated_at = now()
+                FROM incoming i
+                WHERE j.key = i.key AND i.reopen AND j.state = 'done'
+                  AND i.key NOT IN (SELECT key FROM inserted)
+                RETURNING j.key
+            )
+            SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM reopened) AS n
+        """
+        rows = await self._fetch(sql, keys, kinds, payloads, not_befores, reopens)
+        return int(rows[0]["n"])
+
+    async def existing_keys(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return set()
+        rows = await self._fetch("SELECT key FROM jobs WHERE key = ANY($1::text[])", wanted)
+        return {row["key"] for row in rows}
+
+    # -- claiming and leases ---------------------------------------------------------
+
+    async def claim(
+        self,
+        worker_id: str,
+        limit: int,
+        lease_seconds: float,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> list[Job]:
+        if limit <= 0:
+            return []
+        kind_filter = None if kinds is None else [str(kind) for kind in kinds]
+        sql = """
+            WITH due AS (
+                SELECT key FROM jobs
+                WHERE due_at IS NOT NULL AND due_at <= now()
+                  AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
+                ORDER BY due_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobs j
+            SET state = 'running', worker_id = $1, attempts = j.attempts + 1,
+                lease_until = now() + make_interval(secs => $3),
+                due_at = now() + make_interval(secs => $3), updated_at = now()
+            FROM due WHERE j.key = due.key
+            RETURNING j.key, j.kind, j.payload, j.state, j.attempts, j.next_attempt_at,
+                      j.created_at, j.updated_at, j.last_error, j.error_code, j.result,
+                      j.worker_id, j.lease_until
+        """
+        rows = await self._fetch(sql, worker_id, limit, float(lease_seconds), kind_filter)
+        jobs = [_job(row) for row in rows]
+        jobs.sort(key=lambda job: job.next_attempt_at)
+        return jobs
+
+    async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:
+        if not keys:
+            return
+        await self._execute(
+            """UPDATE jobs
+               SET lease_until = now() + make_interval(secs => $3),
+                   due_at = now() + make_interval(secs => $3), updated_at = now()
+               WHERE key = ANY($1::text[]) AND worker_id = $2 AND state = 'running'""",
+            list(keys),
+            worker_id,
+            float(lease_seconds),
+        )
+
+    async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
+        status = await self._execute(
+            """UPDATE jobs
+               SET state = 'done', result = $3::jsonb, due_at = NULL, lease_until = NULL,
+                   last_error = NULL, error_code = NULL, updated_at = now()
+               WHERE key = $1 AND worker_id = $2 AND state = 'running'""",
+            key,
+            worker_id,
+            json.dumps(result),
+        )
+        return status.endswith(" 1")
+
+    async def fail(
+        self,
+        key: str,
+        worker_id: str,
+        error: str,
+        code: str,
+        retry_at: datetime | None,
+    ) -> bool:
+        retry_at = _aware(retry_at)
+        status = await self._execute(
+            """UPDATE jobs
+               SET state = CASE WHEN $5::timestamptz IS NULL THEN 'dead' ELSE 'retry' END,
+                   next_attempt_at = coalesce($5::timestamptz, next_attempt_at),
+                   due_at = $5::timestamptz, last_error = $3, error_code = $4,
+                   worker_id = NULL, lease_until = NULL, updated_at = now()
+               WHERE key = $1 AND worker_id = $2 AND state = 'running'""",
+            key,
+            worker_id,
+            error,
+            code,
+            retry_at,
+        )
+        return status.endswith(" 1")
+
+    async def release(self, key: str, worker_id: str, not_before: datetime) -> bool:
+        status = await self._execute(
+            """UPDATE jobs
+               SET state = 'pending', next_attempt_at = $3, due_at = $3,
+                   attempts = greatest(attempts - 1, 0),
+                   worker_id = NULL, lease_until = NULL, updated_at = now()
+               WHERE key = $1 AND worker_id = $2 AND state = 'running'""",
+            key,
+            worker_id,
+            _aware(not_before),
+        )
+        return status.endswith(" 1")
+
+    # -- reading and operator actions ---------------------------------------------------
+
+    async def get(self, key: str) -> Job | None:
+        rows = await self._fetch(_SELECT_JOBS + " WHERE key = $1", key)
+        return _job(rows[0]) if rows else None
+
+    async def list_jobs(
+        self, state: JobState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Job]:
+        rows = await self._fetch(
+            _SELECT_JOBS
+            + """ WHERE ($1::text IS NULL OR state = $1)
+                ORDER BY created_at, key LIMIT $2 OFFSET $3""",
+            None if state is None else str(state),
+            limit,
+            offset,
+        )
+        return [_job(row) for row in rows]
+
+    async def retry(self, key: str) -> bool:
+        status = await self._execute(
+            """UPDATE jobs
+               SET state = 'pending', next_attempt_at = now(), due_at = now(),
+                   worker_id = NULL, lease_until = NULL, updated_at = now()
+               WHERE key = $1 AND state IN ('dead', 'retry')""",
+            key,
+        )
+        return status.endswith(" 1")
+
+    async def counts(self) -> dict[JobState, int]:
+        rows = await self._fetch("SELECT state, count(*) AS n FROM jobs GROUP BY state")
+        found = {JobState(row["state"]): int(row["n"]) for row in rows}
+        return {state: found.get(state, 0) for state in JobState}
+
+    async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
+        await self._execute(
+            "INSERT INTO rejected_events (source, reason, raw) VALUES ($1, $2, $3)",
+            source,
+            reason,
+            raw,
+        )
+
+    async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self._fetch(
+            """SELECT id, source, reason, raw, received_at FROM rejected_events
+               ORDER BY id DESC LIMIT $1""",
+            limit,
+        )
+        return [
+            {
+                "id": row["id"],
+                "source": row["source"],
+                "reason": row["reason"],
+                "raw": bytes(row["raw"]),
+                "received_at": row["received_at"],
+            }
+            for row in rows
+        ]

@@ -1,0 +1,160 @@
+"""PostgreSQL-specific ledger behaviour: concurrent claims, leases, migrations, reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from media_bridge.ledger.pg_migrate import Migration, bundled_migrations, migrate
+from media_bridge.ledger.postgres import PostgresLedger
+from media_bridge.types import JobKind, JobState, NewJob
+
+pytestmark = pytest.mark.integration
+
+
+def _jobs(n: int, prefix: str = "attachment:c:m") -> list[NewJob]:
+    return [NewJob(f"{prefix}:{i}", JobKind.ATTACHMENT, {"i": i}) for i in range(n)]
+
+
+async def test_concurrent_workers_never_claim_the_same_job(
+    pg_ledger: PostgresLedger, pg_url: str
+) -> None:
+    assert await pg_ledger.add_jobs(_jobs(300)) == 300
+    others = [PostgresLedger(pg_url) for _ in range(3)]
+    for ledger in others:
+        await ledger.open()
+    try:
+        claimed: dict[str, list[str]] = {}
+
+        async def drain(ledger: PostgresLedger, worker: str) -> None:
+            while batch := await ledger.claim(worker, 7, lease_seconds=60):
+                for job in batch:
+                    claimed.setdefault(job.key, []).append(worker)
+                    assert job.state is JobState.RUNNING
+                    assert job.worker_id == worker
+                    assert await ledger.complete(job.key, worker, {"by": worker})
+
+        await asyncio.gather(*(drain(ledger, f"w{i}") for i, ledger in enumerate(others)))
+    finally:
+        for ledger in others:
+            await ledger.close()
+    assert len(claimed) == 300
+    assert all(len(workers) == 1 for workers in claimed.values())
+    assert len({w for workers in claimed.values() for w in workers}) > 1
+    assert (await pg_ledger.counts())[JobState.DONE] == 300
+
+
+async def test_lapsed_lease_is_taken_over_and_old_worker_loses(pg_ledger: PostgresLedger) -> None:
+    await pg_ledger.add_jobs(_jobs(1))
+    [job] = await pg_ledger.claim("dead-worker", 10, lease_seconds=0.2)
+    assert await pg_ledger.claim("w2", 10, lease_seconds=30) == []
+    deadline = asyncio.get_running_loop().time() + 10
+    taken: list[object] = []
+    while not taken and asyncio.get_running_loop().time() < deadline:
+        taken = list(await pg_ledger.claim("w2", 10, lease_seconds=30))
+        await asyncio.sleep(0.05)
+    assert [j.key for j in taken] == [job.key]  # type: ignore[attr-defined]
+    assert not await pg_ledger.complete(job.key, "dead-worker", {})
+    assert await pg_ledger.complete(job.key, "w2", {"ok": True})
+    done = await pg_ledger.get(job.key)
+    assert done is not None
+    assert done.state is JobState.DONE
+    assert done.attempts == 2
+
+
+async def test_extend_lease_keeps_the_job(pg_ledger: PostgresLedger) -> None:
+    await pg_ledger.add_jobs(_jobs(1))
+    [job] = await pg_ledger.claim("w1", 1, lease_seconds=0.3)
+    await pg_ledger.extend_lease([job.key], "w1", 60)
+    await asyncio.sleep(0.5)
+    assert await pg_ledger.claim("w2", 1, lease_seconds=30) == []
+    refreshed = await pg_ledger.get(job.key)
+    assert refreshed is not None
+    assert refreshed.lease_until is not None
+    assert refreshed.lease_until > datetime.now(UTC) + timedelta(seconds=30)
+
+
+async def test_duplicate_keys_are_recorded_once(pg_ledger: PostgresLedger) -> None:
+    batch = _jobs(5)
+    assert await pg_ledger.add_jobs(batch + batch[:2]) == 5
+    assert await pg_ledger.add_jobs(batch) == 0
+    assert await pg_ledger.existing_keys([j.key for j in batch] + ["nope"]) == {
+        j.key for j in batch
+    }
+
+
+async def test_kinds_filter_and_not_before(pg_ledger: PostgresLedger) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    await pg_ledger.add_jobs(
+        [
+            NewJob("text:c:1", JobKind.TEXT, {}),
+            NewJob("attachment:c:1:a", JobKind.ATTACHMENT, {}),
+            NewJob("attachment:c:2:a", JobKind.ATTACHMENT, {}, not_before=later),
+        ]
+    )
+    got = await pg_ledger.claim("w", 10, 30, kinds=[JobKind.ATTACHMENT])
+    assert [j.key for j in got] == ["attachment:c:1:a"]
+
+
+async def test_migrations_are_versioned_and_applied_once(
+    pg_ledger: PostgresLedger, pg_url: str
+) -> None:
+    conn = await asyncpg.connect(pg_url)
+    try:
+        assert await migrate(conn) == []  # already applied at open
+        versions = [r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")]
+        assert versions == [m.version for m in bundled_migrations()]
+        extra = Migration(9999, "probe", "CREATE TABLE probe_9999 (x int)")
+        try:
+            applied = await migrate(conn, [*bundled_migrations(), extra])
+            assert applied == [9999]
+            with pytest.raises(RuntimeError, match="newer than this bridge"):
+                await migrate(conn)
+        finally:
+            await conn.execute("DROP TABLE IF EXISTS probe_9999")
+            await conn.execute("DELETE FROM schema_migrations WHERE version = 9999")
+    finally:
+        await conn.close()
+
+
+async def test_concurrent_opens_migrate_safely(pg_server: object, pg_url: str) -> None:
+    from scripts.infra import PostgresServer
+
+    assert isinstance(pg_server, PostgresServer)
+    name = pg_url.rsplit("/", 1)[1] + "_m"
+    url = await asyncio.to_thread(pg_server.create_database, name)
+    try:
+        ledgers = [PostgresLedger(url) for _ in range(4)]
+        await asyncio.gather(*(ledger.open() for ledger in ledgers))
+        assert await ledgers[0].add_jobs(_jobs(2)) == 2
+        for ledger in ledgers:
+            await ledger.close()
+    finally:
+        await asyncio.to_thread(pg_server.drop_database, name)
+
+
+async def test_reopen_done_job_and_operator_retry(pg_ledger: PostgresLedger) -> None:
+    key = "conversation:c1"
+    await pg_ledger.add_jobs([NewJob(key, JobKind.CONVERSATION, {"v": 1})])
+    [job] = await pg_ledger.claim("w", 1, 30)
+    assert await pg_ledger.complete(job.key, "w", {})
+    assert await pg_ledger.add_jobs([NewJob(key, JobKind.CONVERSATION, {"v": 2}, reopen=True)]) == 1
+    reopened = await pg_ledger.get(key)
+    assert reopened is not None
+    assert reopened.state is JobState.PENDING
+    assert reopened.payload == {"v": 2}
+    [job] = await pg_ledger.claim("w", 1, 30)
+    assert await pg_ledger.fail(key, "w", "gone", "not_found", None)
+    assert (await pg_ledger.get(key)).state is JobState.DEAD  # type: ignore[union-attr]
+    assert await pg_ledger.retry(key)
+    assert [j.key for j in await pg_ledger.claim("w", 1, 30)] == [key]
+
+
+async def test_rejected_events_are_kept(pg_ledger: PostgresLedger) -> None:
+    await pg_ledger.record_rejected("sqs:q", "not json", b"\x00garbage")
+    [row] = await pg_ledger.list_rejected()
+    assert row["source"] == "sqs:q"
+    assert row["raw"] == b"\x00garbage"
