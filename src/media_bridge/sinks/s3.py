@@ -1,0 +1,179 @@
+"""The S3 media sink: one object per file under a deterministic key, plus a JSON sidecar.
+
+Names come from the job's idempotency key, never from arrival time, so delivering
+the same attachment twice overwrites the same objects with the same bytes (the
+Kafka Connect S3 idea of exactly-once by deterministic naming):
+
+    {prefix}{conversationId}/{messageId}-{mediaId}.{role}.{ext}
+    {prefix}{conversationId}/{messageId}-{mediaId}.json        (sidecar: metadata + files)
+
+Files are streamed from disk (multipart above the transfer threshold). A few
+fields ride along as S3 user metadata (ASCII, small); the whole record is the sidecar.
+The sidecar is written last: its presence means every file of the delivery is there.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aioboto3  # type: ignore[import-untyped]
+
+from media_bridge.errors import DeliveryRejected, Transient
+from media_bridge.types import DeliveredFile, Delivery
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+_EXTENSIONS = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/ogg": "ogg",
+    "audio/opus": "opus",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/aac": "aac",
+    "audio/amr": "amr",
+    "audio/webm": "webm",
+    "application/json": "json",
+}
+
+
+def _safe(part: str) -> str:
+    return _UNSAFE.sub("_", part).strip("._") or "_"
+
+
+def object_stem(delivery: Delivery) -> str:
+    """``{conversationId}/{rest of the key joined by -}``: deterministic per job key."""
+    parts = delivery.key.split(":")
+    rest = [p for p in parts[1:] if p != delivery.conversation_id] or [parts[0]]
+    return f"{_safe(delivery.conversation_id)}/{'-'.join(_safe(p) for p in rest)}"
+
+
+def file_extension(file: DeliveredFile) -> str:
+    suffix = file.path.suffix.lstrip(".").lower()
+    if suffix:
+        return _safe(suffix)
+    mime = file.mime.split(";", 1)[0].strip().lower()
+    guessed = _EXTENSIONS.get(mime) or (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
+    return _safe(guessed)
+
+
+def object_key(prefix: str, delivery: Delivery, file: DeliveredFile) -> str:
+    return f"{prefix}{object_stem(delivery)}.{_safe(file.role)}.{file_extension(file)}"
+
+
+def _ascii(value: Any) -> str:
+    return str(value).encode("ascii", "replace").decode("ascii")[:256]
+
+
+class S3MediaSink:
+    """``MediaSink`` writing to an S3 bucket (or anything speaking S3: ``endpoint_url``)."""
+
+    name = "s3"
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        session: aioboto3.Session | None = None,
+        sidecar: bool = True,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
+        self._endpoint_url = endpoint_url
+        self._region = region
+        self._session = session or aioboto3.Session()
+        self._sidecar = sidecar
+        self._stack: AsyncExitStack | None = None
+        self._client: Any = None
+
+    async def _s3(self) -> Any:
+        if self._client is None:
+            self._stack = AsyncExitStack()
+            self._client = await self._stack.enter_async_context(
+                self._session.client(
+                    "s3", endpoint_url=self._endpoint_url, region_name=self._region
+                )
+            )
+        return self._client
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    async def deliver(self, delivery: Delivery) -> dict[str, Any]:
+        s3 = await self._s3()
+        stem = f"{self.prefix}{object_stem(delivery)}"
+        written: list[dict[str, Any]] = []
+        for file in delivery.files:
+            key = object_key(self.prefix, delivery, file)
+            extra = {
+                "ContentType": file.mime,
+                "Metadata": {
+                    "job-key": _ascii(delivery.key),
+                    "conversation-id": _ascii(delivery.conversation_id),
+                    "role": _ascii(file.role),
+                    "sha256": file.sha256,
+                    "kind": str(delivery.kind),
+                },
+            }
+            await self._call(s3.upload_file(str(file.path), self.bucket, key, ExtraArgs=extra))
+            written.append(
+                {
+                    "role": file.role,
+                    "uri": self.uri(key),
+                    "mime": file.mime,
+                    "sha256": file.sha256,
+                    "size": file.size,
+                }
+            )
+        result: dict[str, Any] = {"sink": self.name, "files": written}
+        if written:
+            result["location"] = written[0]["uri"]
+        if self._sidecar:
+            sidecar_key = f"{stem}.json"
+            record = {
+                "key": delivery.key,
+                "kind": str(delivery.kind),
+                "conversationId": delivery.conversation_id,
+                "metadata": delivery.metadata,
+                "files": written,
+            }
+            body = json.dumps(record, sort_keys=True, default=str).encode("utf-8")
+            await self._call(
+                s3.put_object(
+                    Bucket=self.bucket,
+                    Key=sidecar_key,
+                    Body=body,
+                    ContentType="application/json",
+                )
+            )
+            result["sidecar"] = self.uri(sidecar_key)
+            result.setdefault("location", result["sidecar"])
+        return result
+
+    async def _call(self, operation: Any) -> Any:
+        """Map S3 errors: throttling/5xx/network are transient, the rest a refusal."""
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        try:
+            return await operation
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            code = str(error.get("Code", ""))
+            message = f"S3 {code or status}: {error.get('Message', '')}".strip()
+            if status >= 500 or status in {408, 429} or "Throttl" in code or code == "SlowDown":
+                raise Transient(message) from exc
+            raise DeliveryRejected(message) from exc
+        except (BotoCoreError, OSError) as exc:
+            raise Transient(f"S3 unreachable: {type(exc).__name__}") from exc
+
+    async def close(self) -> None:
+        if self._stack is not None:
+            stack, self._stack, self._client = self._stack, None, None
+            await stack.aclose()
