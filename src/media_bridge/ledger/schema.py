@@ -1,0 +1,67 @@
+"""The SQLite ledger's schema and its migrations, versioned with ``PRAGMA user_version``.
+
+Append a migration to ``MIGRATIONS`` to change the schema; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: jobs and rejected events
+    """
+    CREATE TABLE jobs (
+        key             TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('pending','running','done','retry','dead')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,          -- epoch seconds UTC, = lease_until when running
+        lease_until     REAL,
+        worker_id       TEXT,
+        payload         TEXT NOT NULL,          -- JSON
+        result          TEXT,                   -- JSON
+        last_error      TEXT,
+        error_code      TEXT,
+        rerun           INTEGER NOT NULL DEFAULT 0,  -- reopened while running: run once more
+        created_at      REAL NOT NULL,
+        updated_at      REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX jobs_state_next ON jobs (state, next_attempt_at);
+    CREATE INDEX jobs_due ON jobs (next_attempt_at)
+        WHERE state IN ('pending', 'retry', 'running');
+    CREATE TABLE rejected_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        source      TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        raw         BLOB NOT NULL,
+        received_at REAL NOT NULL
+    );
+    """,
+)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to the latest version, one transaction per migration."""
+    version = schema_version(conn)
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"ledger schema version {version} is newer than this program knows "
+            f"({len(MIGRATIONS)}): upgrade media-bridge"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would commit first; run statement by statement inside our transaction
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return schema_version(conn)

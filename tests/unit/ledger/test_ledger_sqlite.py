@@ -1,0 +1,146 @@
+"""The SQLite ledger against the ledger contract, plus SQLite-specific behaviour."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from media_bridge.ledger import LedgerUrlError, SqliteLedger, ledger_from_url
+from media_bridge.ledger.schema import MIGRATIONS
+from media_bridge.types import JobKind, JobState, NewJob
+
+_spec = importlib.util.spec_from_file_location(
+    "ledger_contract", Path(__file__).with_name("contract.py")
+)
+assert _spec is not None
+assert _spec.loader is not None
+contract = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(contract)
+globals().update({k: v for k, v in vars(contract).items() if k.startswith("test_")})
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "ledger" / "jobs.db"
+
+
+@pytest.fixture
+async def ledger(db_path: Path) -> AsyncIterator[SqliteLedger]:
+    instance = SqliteLedger(db_path)
+    await instance.open()
+    yield instance
+    await instance.close()
+
+
+@pytest.fixture
+def ledger_factory(db_path: Path) -> object:
+    return lambda: SqliteLedger(db_path)
+
+
+async def test_file_is_wal_and_schema_versioned(ledger: SqliteLedger, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
+    assert {"jobs", "rejected_events", "jobs_state_next", "jobs_due"} <= tables
+
+
+async def test_newer_schema_is_refused(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this program"):
+        await SqliteLedger(db_path).open()
+
+
+async def test_max_attempts_parks_a_job_whose_worker_keeps_dying(db_path: Path) -> None:
+    ledger = SqliteLedger(db_path, max_attempts=1)
+    await ledger.open()
+    try:
+        await ledger.add_jobs([NewJob("poison", JobKind.ATTACHMENT, {})])
+        await ledger.claim("w1", 1, 0.01)
+        assert await contract.claim_eventually(ledger, "w2", timeout=0.5) == []
+        dead = await ledger.get("poison")
+        assert dead is not None
+        assert dead.state is JobState.DEAD
+        assert dead.error_code == "lease_expired"
+    finally:
+        await ledger.close()
+
+
+async def test_unopened_ledger_says_so(db_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="not open"):
+        await SqliteLedger(db_path).counts()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///var/ledger.db", "var/ledger.db"),
+        ("sqlite:////tmp/abs/ledger.db", "/tmp/abs/ledger.db"),
+        ("sqlite:///:memory:", ":memory:"),
+    ],
+)
+def test_sqlite_urls(url: str, expected: str) -> None:
+    ledger = ledger_from_url(url)
+    assert isinstance(ledger, SqliteLedger)
+    assert ledger.path == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://db/x", "unsupported ledger URL scheme"),
+        ("sqlite://host/x.db", "sqlite:///relative"),
+        ("sqlite:///", "no file path"),
+        ("sqlite:///x.db?colour=blue", "unknown option"),
+    ],
+)
+def test_bad_urls_are_explained(url: str, message: str) -> None:
+    with pytest.raises(LedgerUrlError, match=message):
+        ledger_from_url(url)
+
+
+def test_postgres_urls_reach_the_postgres_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    import media_bridge.ledger as ledger_pkg
+
+    made: list[str] = []
+
+    class FakeModule:
+        __name__ = "fake_postgres"
+
+        @staticmethod
+        def ledger_from_url(url: str) -> object:
+            made.append(url)
+            return object()
+
+    monkeypatch.setattr(ledger_pkg, "_BACKENDS", dict(ledger_pkg._BACKENDS))
+    monkeypatch.setattr(ledger_pkg.importlib, "import_module", lambda name: FakeModule)
+    ledger_from_url("postgresql://u@db/bridge")
+    assert made == ["postgresql://u@db/bridge"]
+
+
+def test_missing_postgres_backend_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    import media_bridge.ledger as ledger_pkg
+
+    def missing(name: str) -> object:
+        raise ModuleNotFoundError(name=name)
+
+    monkeypatch.setattr(ledger_pkg, "_BACKENDS", dict(ledger_pkg._BACKENDS))
+    monkeypatch.setattr(ledger_pkg.importlib, "import_module", missing)
+    with pytest.raises(LedgerUrlError, match="not available yet"):
+        ledger_from_url("postgres://u@db/bridge")
+
+
+async def test_memory_ledger_works() -> None:
+    ledger = ledger_from_url("sqlite:///:memory:")
+    await ledger.open()
+    try:
+        assert await ledger.add_jobs([NewJob("a", JobKind.TEXT, {})]) == 1
+        assert [j.key for j in await ledger.claim("w", 5, 10)] == ["a"]
+    finally:
+        await ledger.close()
