@@ -1,0 +1,109 @@
+"""``media-bridge audiohook``: serve the AudioHook Monitor protocol.
+
+Settings come from ``MEDIA_BRIDGE_AUDIOHOOK_*`` env vars; flags override them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "audiohook",
+        help="serve AudioHook Monitor (live call audio -> biometrics sink)",
+        description="Serve the Genesys AudioHook Monitor protocol over WebSocket and deliver "
+        "the customer channel to the biometrics sink while calls run.",
+    )
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--path", help="WebSocket path (default /api/v1/audiohook/ws)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY[=SECRET]",
+        help="an accepted API key, optionally with its base64 client secret (repeatable)",
+    )
+    parser.add_argument("--auth-failure-mode", choices=["http", "disconnect"])
+    parser.add_argument("--sink", choices=["dir", "http"])
+    parser.add_argument("--sink-dir")
+    parser.add_argument("--sink-url")
+    parser.add_argument("--chunk-mode", choices=["speech", "audio"])
+    parser.add_argument("--chunk-seconds", type=float)
+    parser.add_argument("--pause-after-speech", type=float, dest="pause_after_speech_s")
+    parser.add_argument("--keep-agent", action="store_true", default=None)
+    parser.add_argument("--sample-rate", type=int)
+    parser.add_argument("--log-level")
+    parser.set_defaults(func=run)
+
+
+def build_settings(args: argparse.Namespace) -> Any:
+    from media_bridge.audiohook.settings import AudioHookSettings
+
+    settings = AudioHookSettings()
+    update: dict[str, Any] = {}
+    for name in (
+        "host",
+        "port",
+        "path",
+        "auth_failure_mode",
+        "chunk_mode",
+        "chunk_seconds",
+        "pause_after_speech_s",
+        "keep_agent",
+        "sample_rate",
+        "log_level",
+    ):
+        value = getattr(args, name, None)
+        if value is not None:
+            update[name] = value
+    if args.api_key:
+        keys = dict(settings.api_keys)
+        for item in args.api_key:
+            key, _, secret = item.partition("=")
+            keys[key] = secret or None
+        update["api_keys"] = keys
+    sink = settings.sink.model_copy()
+    if args.sink:
+        sink.kind = args.sink
+    if args.sink_dir:
+        from pathlib import Path
+
+        sink.dir_path = Path(args.sink_dir)
+    if args.sink_url:
+        sink.http_url = args.sink_url
+    update["sink"] = sink
+    return AudioHookSettings.model_validate(settings.model_dump() | update)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+
+    from media_bridge.audiohook.server import AudioHookServer
+    from media_bridge.observability import configure_logging
+
+    settings = build_settings(args)
+    configure_logging(settings.log_level)
+    if not settings.api_keys:
+        print("audiohook: no API keys configured (--api-key or MEDIA_BRIDGE_AUDIOHOOK_API_KEYS)")
+        return 2
+
+    async def main() -> None:
+        server = AudioHookServer(settings)
+        await server.start()
+        print(
+            json.dumps({"listening": f"ws://{settings.host}:{server.port}{settings.path}"}),
+            flush=True,
+        )
+        try:
+            await asyncio.Future()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

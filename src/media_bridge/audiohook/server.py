@@ -1,0 +1,242 @@
+"""The AudioHook Monitor WebSocket server.
+
+Built on the ``websockets`` asyncio server: its ``process_request`` hook sees the
+upgrade request before the handshake (so failures can be a real HTTP 401, which an
+ASGI stack only offers through an extension), it reads binary frames as ``bytes``
+with little overhead per message, and it caps payload size per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from media_bridge.audiohook import protocol as p
+from media_bridge.audiohook.session import ServerSession
+from media_bridge.audiohook.settings import AudioHookSettings
+from media_bridge.audiohook.signature import (
+    SignaturePolicy,
+    VerifyResult,
+    authority_of,
+    decode_secret,
+    verify_request_signature,
+)
+from media_bridge.audiohook.sinks import AudioChunkSink, build_sink
+from media_bridge.observability import get_logger
+
+log = get_logger(__name__)
+
+_REQUIRED_HEADERS = (
+    "audiohook-organization-id",
+    "audiohook-session-id",
+    "audiohook-correlation-id",
+    "x-api-key",
+)
+
+
+@dataclass
+class _Upgrade:
+    session_id: str
+    org_id: str
+    correlation_id: str
+    auth_failure: str | None
+
+
+class AudioHookServer:
+    def __init__(
+        self,
+        settings: AudioHookSettings,
+        sink: AudioChunkSink | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.sink = sink if sink is not None else build_sink(settings.sink)
+        self.clock = clock
+        self.policy = SignaturePolicy(
+            settings.max_signature_age_s, settings.clock_skew_s, settings.min_nonce_length
+        )
+        self._keys: dict[str, bytes | None] = {
+            k: (decode_secret(v) if v else None) for k, v in settings.api_keys.items()
+        }
+        self._upgrades: dict[Any, _Upgrade] = {}
+        self.sessions: dict[str, ServerSession] = {}
+        self.stats = {"sessions": 0, "rejected": 0, "dropped": 0, "closed": 0, "probes": 0}
+        self._server: Any = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.spool_root = settings.spool_dir or Path(".")
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        from websockets.asyncio.server import serve
+
+        if self.settings.spool_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="audiohook-spool-")
+            self.spool_root = Path(self._tmp.name)
+        self.spool_root.mkdir(parents=True, exist_ok=True)
+        self._server = await serve(
+            self._handle,
+            self.settings.host,
+            self.settings.port,
+            process_request=self._process_request,
+            max_size=self.settings.max_message_bytes,
+            max_queue=64,
+            compression=None,
+        )
+
+    @property
+    def port(self) -> int:
+        sockets = list(self._server.sockets)
+        return int(sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        await self.sink.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Future()
+        finally:
+            await self.stop()
+
+    async def __aenter__(self) -> AudioHookServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- control of live sessions -------------------------------------------------
+
+    async def pause_session(self, session_id: str) -> bool:
+        session = self.sessions.get(session_id)
+        return await self._guarded(session.pause()) if session else False
+
+    async def resume_session(self, session_id: str) -> bool:
+        session = self.sessions.get(session_id)
+        return await self._guarded(session.resume()) if session else False
+
+    async def disconnect_session(self, session_id: str, reason: str = "completed") -> bool:
+        session = self.sessions.get(session_id)
+        return await self._guarded(session.disconnect(reason)) if session else False
+
+    @staticmethod
+    async def _guarded(call: Any) -> bool:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            return bool(await call)
+        except ConnectionClosed:
+            return False
+
+    # ---- handshake -----------------------------------------------------------------
+
+    def _lookup(self, api_key: str) -> tuple[bool, bytes | None]:
+        if api_key in self._keys:
+            return True, self._keys[api_key]
+        return False, None
+
+    def authenticate(self, headers: dict[str, str], target: str) -> VerifyResult:
+        authority = authority_of(headers.get("host", ""), "wss")
+        authority = authority_of(authority, "ws")
+        return verify_request_signature(
+            headers, target, authority, self._lookup, self.policy, self.clock
+        )
+
+    async def _process_request(self, connection: Any, request: Any) -> Any:
+        started = time.monotonic()
+        path = request.path.split("?", 1)[0]
+        if path == "/healthz":
+            return connection.respond(200, "ok\n")
+        if path != self.settings.path:
+            return connection.respond(404, "Not Found\n")
+        headers = {k.lower(): ", ".join(request.headers.get_all(k)) for k in request.headers}
+        missing = [h for h in _REQUIRED_HEADERS if not headers.get(h)]
+        if missing or not p.is_uuid(headers.get("audiohook-session-id")):
+            self.stats["rejected"] += 1
+            detail = ", ".join(missing) or "audiohook-session-id"
+            return connection.respond(400, f"Bad Request: missing or invalid {detail}\n")
+        result = self.authenticate(headers, request.path)
+        failure: str | None = None
+        if not result.ok:
+            failure = f"{result.code}: {result.reason}"
+            self.stats["rejected"] += 1
+            log.warning("audiohook.auth_failed", code=result.code, reason=result.reason)
+            wait = started + self.settings.auth_failure_delay_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self.settings.auth_failure_mode == "http":
+                return connection.respond(401, "Unauthorized\n")
+        self._upgrades[connection.id] = _Upgrade(
+            headers["audiohook-session-id"],
+            headers["audiohook-organization-id"],
+            headers["audiohook-correlation-id"],
+            failure,
+        )
+        return None
+
+    # ---- one connection ------------------------------------------------------------
+
+    async def _handle(self, ws: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        up = self._upgrades.pop(ws.id, None)
+        if up is None:  # pragma: no cover - process_request always records it
+            await ws.close(1011)
+            return
+        session = ServerSession(
+            up.session_id,
+            settings=self.settings,
+            sink=self.sink,
+            spool_root=self.spool_root,
+            send=ws.send,
+            header_org_id=up.org_id,
+            correlation_id=up.correlation_id,
+            auth_failure=up.auth_failure,
+        )
+        key = f"{up.session_id}:{ws.id}"
+        self.sessions[up.session_id] = session
+        self.stats["sessions"] += 1
+        dropped = True
+        try:
+            while True:
+                async with asyncio.timeout(self.settings.idle_timeout_s):
+                    message = await ws.recv()
+                if isinstance(message, str):
+                    await session.on_text(message)
+                else:
+                    await session.on_binary(message)
+                if session.state == "CLOSED":
+                    dropped = False
+                    break
+        except (ConnectionClosed, TimeoutError):
+            pass
+        except Exception:  # never let one session take the process down
+            log.exception("audiohook.session_crashed", session=key)
+        finally:
+            self.stats["dropped" if dropped else "closed"] += 1
+            self.stats["probes"] += int(session.probe)
+            try:
+                await session.finalize(dropped)
+            finally:
+                if self.sessions.get(up.session_id) is session:
+                    del self.sessions[up.session_id]
+        if not dropped:
+            # The client closes the socket after `closed`; do it ourselves if it does not.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await ws.wait_closed()
+        await ws.close()

@@ -1,0 +1,69 @@
+"""Settings of the AudioHook Monitor server (env prefix ``MEDIA_BRIDGE_AUDIOHOOK_``).
+
+API keys map a key to its client secret (base64, as configured in Genesys) or to
+``None`` for a key that may connect unsigned. Example env value:
+``MEDIA_BRIDGE_AUDIOHOOK_API_KEYS='{"my-key": "c2VjcmV0LXNlY3JldA=="}'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK_"
+
+
+class ChunkSinkSettings(BaseModel):
+    """Where customer audio goes: ``dir`` (WAV + JSON sidecar) or ``http`` (signed POST)."""
+
+    kind: Literal["dir", "http"] = "dir"
+    dir_path: Path = Path("var/media-bridge/audiohook")
+    http_url: str | None = None
+    #: HMAC-SHA256 secret for the ``X-Bridge-Signature`` header
+    http_secret: str | None = None
+    http_timeout_s: float = Field(default=30.0, gt=0)
+    http_retries: int = Field(default=3, ge=0)
+
+
+class AudioHookSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=AUDIOHOOK_ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    #: the WebSocket path configured in the Genesys integration
+    path: str = "/api/v1/audiohook/ws"
+    #: API key -> base64 client secret, or None (unsigned requests allowed for that key)
+    api_keys: dict[str, str | None] = Field(default_factory=dict)
+    #: ``http``: answer 401 before the upgrade; ``disconnect``: upgrade, then ``disconnect``
+    auth_failure_mode: Literal["http", "disconnect"] = "http"
+    #: failures are answered no sooner than this after the request started (timing leaks)
+    auth_failure_delay_s: float = Field(default=0.5, ge=0)
+    max_signature_age_s: int = Field(default=10, ge=1)
+    clock_skew_s: int = Field(default=3, ge=0)
+    min_nonce_length: int = Field(default=22, ge=0)
+
+    #: biometrics format: mono 16-bit PCM at this rate
+    sample_rate: int = Field(default=16000, ge=8000, le=48000)
+    #: ``speech``: a chunk every ``chunk_seconds`` of net speech; ``audio``: of audio
+    chunk_mode: Literal["speech", "audio"] = "speech"
+    chunk_seconds: float = Field(default=5.0, gt=0)
+    #: a chunk is cut after this much audio even without enough speech
+    max_chunk_audio_seconds: float = Field(default=30.0, gt=0)
+    #: send ``pause`` once this much customer net speech was collected (None: never)
+    pause_after_speech_s: float | None = Field(default=None, gt=0)
+    #: also record the agent (``internal``) channel; delivered as a whole at the end
+    keep_agent: bool = False
+    vad_aggressiveness: int = Field(default=2, ge=0, le=3)
+    #: where unfinished call audio is spooled (default: a temporary directory)
+    spool_dir: Path | None = None
+    #: WebSocket payload cap (text messages are also limited to 65,535 characters)
+    max_message_bytes: int = Field(default=1024 * 1024, ge=65536)
+    #: a session with no message for this long is dropped (and flushed)
+    idle_timeout_s: float = Field(default=60.0, gt=0)
+    sink: ChunkSinkSettings = Field(default_factory=ChunkSinkSettings)
+    log_level: str = "INFO"
