@@ -1,1 +1,53 @@
-"""audio."""
+"""Audio for biometrics: decode any channel's format with PyAV, normalise to mono PCM at
+a target rate, measure speech and levels, reject hostile or broken input clearly."""
+
+from media_bridge.audio.errors import (
+    AudioError,
+    AudioTooLarge,
+    AudioTooLong,
+    CorruptAudio,
+    DecodeTimeout,
+    DecompressionBomb,
+    EmptyAudio,
+    NoAudioStream,
+    NotAudio,
+    NotStereo,
+    TruncatedAudio,
+)
+from media_bridge.audio.normalize import normalize, split_stereo
+from media_bridge.audio.processor import AudioProcessor
+from media_bridge.audio.report import (
+    AudioReport,
+    AudioStatus,
+    LevelMetrics,
+    OutputInfo,
+    SourceInfo,
+    SpeechMetrics,
+    StereoSplitReport,
+)
+from media_bridge.audio.settings import AudioSettings
+
+__all__ = [
+    "AudioError",
+    "AudioProcessor",
+    "AudioReport",
+    "AudioSettings",
+    "AudioStatus",
+    "AudioTooLarge",
+    "AudioTooLong",
+    "CorruptAudio",
+    "DecodeTimeout",
+    "DecompressionBomb",
+    "EmptyAudio",
+    "LevelMetrics",
+    "NoAudioStream",
+    "NotAudio",
+    "NotStereo",
+    "OutputInfo",
+    "SourceInfo",
+    "SpeechMetrics",
+    "StereoSplitReport",
+    "TruncatedAudio",
+    "normalize",
+    "split_stereo",
+]

@@ -1,10 +1,78 @@
-"""Audio normalisation settings (the biometrics engine's wanted format)."""
+"""Audio normalisation settings: the biometrics engine's wanted format, the speech
+measure, the gate, and the limits that keep hostile inputs from hanging a worker."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+OutputFormat = Literal["wav", "flac", "ogg_opus"]
+ChannelChoice = Literal["left", "right", "mix"]
+
+#: sample rates libopus accepts; other rates are resampled to 48 kHz for OGG-Opus output
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 class AudioSettings(BaseModel):
+    """``MEDIA_BRIDGE_AUDIO__*``. Defaults: 16 kHz mono 16-bit PCM WAV, mixed channels."""
+
     enabled: bool = True
-    sample_rate: int = 16000
+
+    # -- target format --------------------------------------------------------------
+    sample_rate: int = Field(default=16000, ge=4000, le=192000)
+    output_format: OutputFormat = "wav"
+    #: which channel of a stereo input becomes the mono output (a call recording's
+    #: customer side is ``left`` or ``right``; Genesys does not document which)
+    channel: ChannelChoice = "mix"
+    #: OGG-Opus output bit rate (bits per second)
+    opus_bitrate: int = Field(default=32000, ge=6000, le=510000)
+
+    # -- optional processing ----------------------------------------------------------
+    #: scale the output so that speech frames' RMS reaches ``loudness_target_dbfs``
+    loudness_normalize: bool = False
+    loudness_target_dbfs: float = Field(default=-23.0, le=0.0)
+    loudness_max_gain_db: float = Field(default=30.0, ge=0.0)
+    #: gain is lowered so the peak stays at or under this level (no clipping added)
+    loudness_peak_ceiling_dbfs: float = Field(default=-1.0, le=0.0)
+    #: cut leading and trailing non-speech, keeping ``trim_pad_ms`` around the speech
+    trim_silence: bool = False
+    trim_pad_ms: int = Field(default=200, ge=0, le=5000)
+
+    # -- speech measure -------------------------------------------------------------
+    #: webrtcvad aggressiveness, 0 (lenient) .. 3 (strict)
+    vad_aggressiveness: int = Field(default=2, ge=0, le=3)
+    vad_frame_ms: Literal[10, 20, 30] = 30
+    #: frames quieter than this are never speech
+    vad_energy_floor_dbfs: float = Field(default=-50.0, le=0.0)
+    #: frames whose spectrum is flatter than this (0..1, 1 = white noise) are noise, not speech
+    vad_max_flatness: float = Field(default=0.3, gt=0.0, le=1.0)
+    #: samples at or above this level count as clipped
+    clip_level_dbfs: float = Field(default=-0.1, le=0.0)
+
+    # -- gate -------------------------------------------------------------------------
+    #: below this net speech a clip is ``insufficient_speech`` (kept, not sent to biometrics).
+    #: Published needs: about 4 s to verify, 20 s to enrol.
+    min_net_speech_s: float = Field(default=4.0, ge=0.0)
+
+    # -- limits (hostile or broken input) ---------------------------------------------
+    max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    #: longest accepted recording, checked from the header and again while decoding
+    max_duration_s: float = Field(default=4 * 3600.0, gt=0.0)
+    #: decoded samples (all channels, source rate) per input byte above which the input
+    #: is treated as a decompression bomb; legit low-bitrate speech stays under ~400
+    max_samples_per_byte: float = Field(default=2000.0, gt=0.0)
+    #: the ratio is only enforced once this much audio is decoded (tiny files have
+    #: header overhead that makes any ratio meaningless)
+    bomb_grace_s: float = Field(default=30.0, ge=0.0)
+    #: packets that fail to decode before the file is declared corrupt
+    max_decode_errors: int = Field(default=8, ge=0)
+    #: decoded duration shorter than the header's by more than this is a truncated file
+    truncation_tolerance_s: float = Field(default=0.5, ge=0.0)
+    truncation_tolerance_ratio: float = Field(default=0.02, ge=0.0)
+    #: wall-clock budget for one file
+    timeout_s: float = Field(default=600.0, gt=0.0)
+
+    # -- execution --------------------------------------------------------------------
+    #: worker processes for ``AudioProcessor``; None = one per CPU core
+    workers: int | None = Field(default=None, ge=1)

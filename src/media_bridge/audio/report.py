@@ -1,0 +1,124 @@
+"""What normalising one file found out: plain data, JSON-able through ``to_dict``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class AudioStatus(StrEnum):
+    OK = "ok"
+    #: less net speech than ``min_net_speech_s``: the file is kept, not sent to biometrics
+    INSUFFICIENT_SPEECH = "insufficient_speech"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """The original file as it arrived (kept beside the normalised one)."""
+
+    path: Path
+    bytes: int
+    sha256: str
+    #: FFmpeg demuxer name(s), e.g. ``ogg``, ``mov,mp4,m4a,3gp,3g2,mj2``, ``wav``
+    container: str
+    #: FFmpeg decoder name, e.g. ``opus``, ``aac``, ``amrnb``, ``pcm_mulaw``
+    codec: str
+    sample_rate: int
+    channels: int
+    #: decoded length in seconds
+    duration_s: float
+    #: what the header announced (None when it does not say)
+    declared_duration_s: float | None
+    bit_rate: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechMetrics:
+    """Voice activity (webrtcvad plus an energy floor and a spectral-flatness noise check)."""
+
+    net_speech_s: float
+    speech_ratio: float
+    vad_frame_ms: int
+    vad_aggressiveness: int
+    vad_sample_rate: int
+    #: speech-frame energy over non-speech-frame energy, dB (None: one class is empty)
+    snr_db: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMetrics:
+    """Levels of the selected channel at the output rate, before any loudness gain."""
+
+    rms_dbfs: float
+    peak_dbfs: float
+    #: fraction of samples at or above ``clip_level_dbfs``
+    clipping_ratio: float
+    #: RMS over speech frames only (None: no speech)
+    speech_rms_dbfs: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputInfo:
+    """The normalised file."""
+
+    path: Path
+    bytes: int
+    sha256: str
+    #: ``wav``, ``flac`` or ``ogg_opus``
+    format: str
+    codec: str
+    sample_rate: int
+    channels: int
+    #: ``s16`` (16-bit signed PCM)
+    sample_format: str
+    duration_s: float
+    #: which source channel it holds: ``left``, ``right``, ``mix`` or ``mono``
+    channel: str
+    gain_db: float
+    trimmed_start_s: float
+    trimmed_end_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class AudioReport:
+    status: AudioStatus
+    source: SourceInfo
+    output: OutputInfo
+    speech: SpeechMetrics
+    level: LevelMetrics
+    min_net_speech_s: float
+    elapsed_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status is AudioStatus.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form for delivery metadata (paths as strings)."""
+        result: dict[str, Any] = _jsonable(asdict(self))
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class StereoSplitReport:
+    """One decode pass, two mono outputs: ``left`` and ``right``."""
+
+    left: AudioReport
+    right: AudioReport
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"left": self.left.to_dict(), "right": self.right.to_dict()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
