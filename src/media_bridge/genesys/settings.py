@@ -13,11 +13,17 @@ class GenesysSettings(BaseModel):
     client_secret: SecretStr = SecretStr("")
     #: overrides for the emulator or a proxy: full base URLs (scheme://host[:port]).
     #: When set, they replace the region's hosts (and so the token allow-list).
+    #: With ``api_url`` set, ``login_url`` and ``downloads_url`` default to it (never
+    #: to the real region: emulator credentials must not travel to Genesys).
     api_url: str | None = None
     login_url: str | None = None
     downloads_url: str | None = None
-    #: refresh the token this many seconds before it expires
+    #: refresh the token this many seconds before it expires (clamped to half the
+    #: token's lifetime for short-lived tokens)
     token_refresh_margin_s: float = Field(default=300.0, ge=0)
+    #: after the login host rejected the credentials, fail fast for this long
+    #: instead of asking it again for every job
+    credentials_retry_s: float = Field(default=30.0, ge=0)
     max_attempts: int = Field(default=6, ge=1)
     backoff_base_s: float = Field(default=0.2, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
@@ -25,3 +31,17 @@ class GenesysSettings(BaseModel):
     max_connections: int = Field(default=64, ge=1)
     #: TLS verification of Genesys hosts; only for a local emulator may it be turned off
     verify_tls: bool = True
+    #: client-side pacing of Platform API calls (Genesys: 300 requests per minute per
+    #: client-credentials token). None = no client-side bucket; 429s still pace the client.
+    rate_limit_per_minute: float | None = Field(default=None, gt=0)
+    #: how many calls the bucket lets through at once before pacing starts
+    rate_limit_burst: int = Field(default=10, ge=1)
+    #: a Retry-After longer than this is not waited out inside a call: RateLimited is
+    #: raised at once so the ledger can park the job (the pacing gate still holds)
+    max_retry_after_s: float = Field(default=60.0, gt=0)
+    #: whole-download attempts for a media file (truncated bodies, 5xx, dropped connections)
+    download_attempts: int = Field(default=3, ge=1)
+    #: redirects followed (manually, never with the token) when fetching media
+    max_redirects: int = Field(default=5, ge=0)
+    #: read size of streamed downloads
+    download_chunk_bytes: int = Field(default=256 * 1024, ge=4096)

@@ -1,0 +1,278 @@
+"""``GenesysClient``: the one async Genesys Cloud client of a process.
+
+It owns one aiohttp session (a connection pool sized by ``max_connections``, no cookie
+jar so nothing leaks between hosts), the token manager and the pacing gate, and gives
+the endpoints the bridge uses as methods returning raw parsed JSON: the bridge parses
+defensively rather than trusting SDK models (which rename unknown enum values).
+
+    async with GenesysClient(settings) as client:
+        message = await client.get_message(conversation_id, message_id)
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from media_bridge.errors import BadInput, NotFound, Transient, UrlExpired
+from media_bridge.genesys.auth import TokenManager
+from media_bridge.genesys.pacing import PacingGate
+from media_bridge.genesys.regions import GenesysHosts, resolve_hosts
+from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.genesys.transport import ApiResponse, ApiTransport, ClientStats
+
+USER_AGENT = "genesys-media-bridge/0.1"
+CONVERSATIONS = "/api/v2/conversations"
+
+
+def _seg(value: str) -> str:
+    """One path segment: ids come from events, so they must not be able to add path parts."""
+    if not value:
+        raise BadInput("empty id in a Genesys API path")
+    return quote(value, safe="")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingsAnswer:
+    """``ready`` is False when Genesys answered 202: still transcoding, ask again later."""
+
+    ready: bool
+    recordings: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingAnswer:
+    ready: bool
+    recording: dict[str, Any] | None
+
+
+def make_session(settings: GenesysSettings) -> aiohttp.ClientSession:
+    """The process-wide session: pooled connections, TLS verified unless turned off."""
+    ssl_setting: ssl.SSLContext | bool = bool(settings.verify_tls)
+    connector = aiohttp.TCPConnector(
+        limit=settings.max_connections, ssl=ssl_setting, ttl_dns_cache=300
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+class GenesysClient:
+    def __init__(
+        self,
+        settings: GenesysSettings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.settings = settings
+        self.hosts: GenesysHosts = resolve_hosts(settings)
+        self.stats = ClientStats()
+        self.gate = PacingGate(
+            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        )
+        self._session = session
+        self._owns_session = session is None
+        self._transport: ApiTransport | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    async def __aenter__(self) -> GenesysClient:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def start(self) -> ApiTransport:
+        """Create the session and token manager (idempotent; call inside the event loop)."""
+        if self._transport is None:
+            if self._session is None:
+                self._session = make_session(self.settings)
+            tokens = TokenManager(
+                self._session,
+                self.hosts.token_url,
+                self.settings.client_id,
+                self.settings.client_secret.get_secret_value(),
+                refresh_margin_s=self.settings.token_refresh_margin_s,
+                credentials_retry_s=self.settings.credentials_retry_s,
+                timeout_s=self.settings.request_timeout_s,
+                backoff_base_s=self.settings.backoff_base_s,
+                backoff_max_s=self.settings.backoff_max_s,
+            )
+            self._transport = ApiTransport(
+                self._session, self.hosts, tokens, self.gate, self.settings, stats=self.stats
+            )
+        return self._transport
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._transport = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self.start().session
+
+    @property
+    def tokens(self) -> TokenManager:
+        return self.start().tokens
+
+    # -- generic -----------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        what: str | None = None,
+    ) -> ApiResponse:
+        return await self.start().request(
+            method, path_or_url, params=params, json_body=json_body, what=what
+        )
+
+    async def request_json(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        what: str | None = None,
+    ) -> Any:
+        """An API call's parsed JSON body (None for an empty body)."""
+        response = await self.request(
+            method, path_or_url, params=params, json_body=json_body, what=what
+        )
+        return response.body
+
+    async def _get_dict(self, path: str, what: str, params: Mapping[str, str] | None = None) -> Any:
+        body = await self.request_json("GET", path, params=params, what=what)
+        if not isinstance(body, dict):
+            raise Transient(f"{what}: expected a JSON object, got {type(body).__name__}")
+        return body
+
+    # -- messaging -----------------------------------------------------------------
+    async def get_message_conversation(self, conversation_id: str) -> dict[str, Any]:
+        path = f"{CONVERSATIONS}/messages/{_seg(conversation_id)}"
+        result: dict[str, Any] = await self._get_dict(path, "get message conversation")
+        return result
+
+    async def get_message(self, conversation_id: str, message_id: str) -> dict[str, Any]:
+        """``MessageData``: the message with ``normalizedMessage`` and fresh attachment URLs."""
+        path = f"{CONVERSATIONS}/messages/{_seg(conversation_id)}/messages/{_seg(message_id)}"
+        result: dict[str, Any] = await self._get_dict(path, "get message")
+        return result
+
+    async def get_messages_bulk(
+        self, conversation_id: str, message_ids: list[str]
+    ) -> dict[str, Any]:
+        """``TextMessageListing`` (``entities[]`` of MessageData) for several messages."""
+        path = f"{CONVERSATIONS}/messages/{_seg(conversation_id)}/messages/bulk"
+        body = await self.request_json(
+            "POST",
+            path,
+            params={"useNormalizedMessage": "true"},
+            json_body=list(message_ids),
+            what="get messages in bulk",
+        )
+        if not isinstance(body, dict):
+            raise Transient("get messages in bulk: expected a JSON object")
+        return body
+
+    # -- calls, recordings, transcripts --------------------------------------------
+    async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._get_dict(
+            f"{CONVERSATIONS}/{_seg(conversation_id)}", "get conversation"
+        )
+        return result
+
+    async def get_recordings(
+        self, conversation_id: str, format_id: str = "WAV", max_wait_ms: int = 5000
+    ) -> RecordingsAnswer:
+        response = await self.request(
+            "GET",
+            f"{CONVERSATIONS}/{_seg(conversation_id)}/recordings",
+            params={"formatId": format_id, "maxWaitMs": str(max_wait_ms)},
+            what="get recordings",
+        )
+        if response.status == 202:
+            items = response.body if isinstance(response.body, list) else []
+            dicts = [r for r in items if isinstance(r, dict)]
+            return RecordingsAnswer(ready=False, recordings=dicts)
+        if response.body is None:
+            return RecordingsAnswer(ready=True, recordings=[])
+        if not isinstance(response.body, list):
+            raise Transient("get recordings: expected a JSON list")
+        return RecordingsAnswer(
+            ready=True, recordings=[r for r in response.body if isinstance(r, dict)]
+        )
+
+    async def get_recording(
+        self, conversation_id: str, recording_id: str, format_id: str = "WAV"
+    ) -> RecordingAnswer:
+        response = await self.request(
+            "GET",
+            f"{CONVERSATIONS}/{_seg(conversation_id)}/recordings/{_seg(recording_id)}",
+            params={"formatId": format_id},
+            what="get recording",
+        )
+        body = response.body if isinstance(response.body, dict) else None
+        if response.status == 202:
+            return RecordingAnswer(ready=False, recording=body)
+        if body is None:
+            raise Transient("get recording: expected a JSON object")
+        return RecordingAnswer(ready=True, recording=body)
+
+    async def get_transcript_url(self, conversation_id: str, communication_id: str) -> str:
+        """The pre-signed URL of a communication's transcript (fetch it without the token)."""
+        path = (
+            f"/api/v2/speechandtextanalytics/conversations/{_seg(conversation_id)}"
+            f"/communications/{_seg(communication_id)}/transcripturl"
+        )
+        body = await self._get_dict(path, "get transcript url")
+        url = body.get("url")
+        if not isinstance(url, str) or not url:
+            raise NotFound("get transcript url: the answer has no url")
+        return url
+
+    async def analytics_conversation_details_query(self, body: dict[str, Any]) -> dict[str, Any]:
+        result = await self.request_json(
+            "POST",
+            "/api/v2/analytics/conversations/details/query",
+            json_body=body,
+            what="analytics conversation details query",
+        )
+        return result if isinstance(result, dict) else {}
+
+    # -- downloads -----------------------------------------------------------------
+    async def resolve_download(self, download_url: str) -> str:
+        """A Downloads API link (``/api/v2/downloads/{id}``) -> its signed URL.
+
+        Asked with ``issueRedirect=false`` so the answer is ``{"url": ...}`` and no
+        redirect can carry the token. A gone download (404/410) is ``UrlExpired``: the
+        caller re-reads the message for a new link.
+        """
+        try:
+            body = await self._get_dict(
+                download_url, "resolve download", params={"issueRedirect": "false"}
+            )
+        except NotFound as exc:
+            raise UrlExpired(f"download link is gone: {exc}") from exc
+        url = body.get("url")
+        if not isinstance(url, str) or not url:
+            raise Transient("resolve download: the answer has no url")
+        return url

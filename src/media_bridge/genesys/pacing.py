@@ -1,0 +1,76 @@
+"""Client-wide pacing: a 429 slows every request, not just the one that got it.
+
+``PacingGate`` holds one "not before" instant shared by all requests of a client: a
+429 with ``Retry-After: 3`` moves it 3 s ahead and every caller waits for it before
+sending. An optional token bucket keeps the client under Genesys' documented budget
+(300 requests per minute per client-credentials token) before the server has to say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class PacingGate:
+    def __init__(
+        self,
+        *,
+        per_minute: float | None = None,
+        burst: int = 10,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._not_before = 0.0
+        self._rate = per_minute / 60.0 if per_minute else None
+        self._capacity = float(max(1, burst))
+        self._tokens = self._capacity
+        self._refilled_at = clock()
+        self.pauses = 0  # how many times a 429 moved the gate
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds until the gate opens (0 when open)."""
+        return max(0.0, self._not_before - self._clock())
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request for ``seconds`` from now (never shortens a longer pause)."""
+        until = self._clock() + max(0.0, seconds)
+        if until > self._not_before:
+            self._not_before = until
+            self.pauses += 1
+
+    async def wait(self) -> None:
+        """Wait for the shared pause, then for a bucket token when a rate is set."""
+        while True:
+            delay = self._not_before - self._clock()
+            if delay > 0:
+                await self._sleep(delay)
+                continue
+            if self._rate is None:
+                return
+            now = self._clock()
+            self._tokens = min(
+                self._capacity, self._tokens + (now - self._refilled_at) * self._rate
+            )
+            self._refilled_at = now
+            # reserve a token now (the balance may go negative: later callers queue
+            # behind earlier ones), then wait until it has been earned
+            self._tokens -= 1.0
+            if self._tokens < 0:
+                await self._sleep(-self._tokens / self._rate)
+            return
+
+
+def full_jitter_backoff(
+    attempt: int, *, base: float, cap: float, rng: Callable[[], float] = random.random
+) -> float:
+    """AWS "full jitter": uniform in [0, min(cap, base * 2**attempt)], attempt from 0."""
+    return rng() * min(cap, base * (2.0 ** min(attempt, 30)))
