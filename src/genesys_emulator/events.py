@@ -1,0 +1,231 @@
+"""Events the org emits, in the AWS EventBridge envelope Genesys uses (GENESYS.md section 1).
+
+Two paths, chosen per scenario: the message topics (``v2.routing.queues.{id}.conversations.
+messages`` and the users variant; bodies carry media[] with download links) and the
+analytics detail topics (``v2.detail.events.conversation.{id}.customer.start`` ...; flat
+bodies with ids only). ``scenario_events`` builds the list without any server running.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from genesys_emulator import render
+from genesys_emulator.config import EmulatorConfig, EventPath
+from genesys_emulator.state import Conversation, Message, OrgState
+
+QUEUE_MESSAGES = "v2.routing.queues.{id}.conversations.messages"
+USER_MESSAGES = "v2.users.{id}.conversations.messages"
+DETAIL = "v2.detail.events.conversation.{id}.%s"
+MESSAGE_TYPES = {
+    "whatsapp": "WHATSAPP",
+    "webmessaging": "WEBMESSAGING",
+    "open": "OPEN",
+    "facebook": "FACEBOOK",
+    "instagram": "INSTAGRAM",
+    "line": "LINE",
+}
+PROVIDERS = {"voice": "Edge", "webmessaging": "PureCloud Messaging"}
+
+
+def envelope(
+    config: EmulatorConfig, pattern: str, entity_id: str, body: dict[str, Any], moment: datetime
+) -> dict[str, Any]:
+    """Wrap ``body`` as EventBridge delivers a Genesys event (detail-type = topic pattern)."""
+    timestamp = render.iso(moment)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": pattern,
+        "source": f"aws.partner/genesys.com/cloud/{config.org_id}/{config.event_bus_name}",
+        "account": config.aws_account,
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": config.aws_region,
+        "resources": [],
+        "detail": {
+            "topicName": pattern.replace("{id}", entity_id),
+            "version": "2",
+            "eventBody": body,
+            "metadata": {"CorrelationId": str(uuid.uuid4())},
+            "timestamp": timestamp,
+        },
+    }
+
+
+def _event_message(state: OrgState, message: Message) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "message": {"id": message.id},
+        "messageTime": render.iso(message.timestamp),
+        "messageStatus": "received" if message.direction == "inbound" else "sent",
+        "messageSegmentCount": 1,
+        "messageMetadata": render.message_metadata(message),
+    }
+    if message.attachments:
+        details["media"] = [render.message_media(state, a) for a in message.attachments]
+    return details
+
+
+def message_topic_body(state: OrgState, conversation: Conversation, upto: int) -> dict[str, Any]:
+    """The conversation as the message topics show it after its first ``upto`` messages."""
+    shown = conversation.messages[:upto]
+    ended = upto >= len(conversation.messages) and conversation.end is not None
+    participants: list[dict[str, Any]] = []
+    for purpose, pid in (
+        ("customer", conversation.customer_participant_id),
+        ("acd", conversation.acd_participant_id),
+        ("agent", conversation.agent_participant_id),
+    ):
+        participant: dict[str, Any] = {
+            "id": pid,
+            "purpose": purpose,
+            "state": "disconnected" if ended or purpose == "acd" else "connected",
+            "direction": "inbound",
+            "type": conversation.channel,
+            "held": False,
+            "startTime": render.iso(conversation.start),
+            "messages": [_event_message(state, m) for m in shown if m.participant_id == pid],
+        }
+        if purpose == "customer":
+            participant["externalContact"] = {"id": conversation.external_contact_id}
+        if purpose == "acd":
+            participant["queue"] = {"id": conversation.queue_id}
+        if purpose == "agent":
+            participant["user"] = {"id": conversation.user_id}
+            participant["queue"] = {"id": conversation.queue_id}
+            participant["wrapupRequired"] = True
+        if ended and conversation.end is not None:
+            participant["endTime"] = render.iso(conversation.end)
+            participant["disconnectType"] = "client" if purpose == "customer" else "endpoint"
+        participants.append(participant)
+    return {
+        "id": conversation.id,
+        "participants": participants,
+        "divisions": render.divisions(conversation),
+    }
+
+
+def detail_body(conversation: Conversation, kind: str, moment: datetime) -> dict[str, Any]:
+    """A flat analytics detail event body (eventTime in epoch ms, ids only)."""
+    customer_side = kind.startswith("customer")
+    body: dict[str, Any] = {
+        "eventTime": render.epoch_ms(moment),
+        "conversationId": conversation.id,
+        "participantId": (
+            conversation.customer_participant_id
+            if customer_side
+            else conversation.agent_participant_id
+        ),
+        "sessionId": conversation.customer_session_id
+        if customer_side
+        else conversation.agent_session_id,
+        "mediaType": "VOICE" if conversation.kind == "voice" else "MESSAGE",
+        "provider": PROVIDERS.get(conversation.channel, "PureCloud Messaging"),
+        "direction": "INBOUND",
+        "divisionId": conversation.division_id,
+    }
+    if conversation.kind == "message":
+        body["messageType"] = MESSAGE_TYPES.get(conversation.channel, "OPEN")
+        body["addressFrom"] = conversation.customer_address
+    else:
+        body["ani"] = conversation.customer_address
+        body["dnis"] = "tel:+18005550100"
+    if customer_side:
+        body["externalContactId"] = conversation.external_contact_id
+    if kind == "customer.end":
+        body["disconnectType"] = "CLIENT"
+        body["interactingDurationMs"] = render.epoch_ms(moment) - render.epoch_ms(
+            conversation.start
+        )
+    if kind == "acd.end":
+        body["participantId"] = conversation.acd_participant_id
+        body["queueId"] = conversation.queue_id
+        body["acdOutcome"] = "ANSWERED"
+        body["answeredUserId"] = conversation.user_id
+    if kind == "acw":
+        body["userId"] = conversation.user_id
+        body["queueId"] = conversation.queue_id
+        body["wrapupDurationMs"] = 15000
+    return body
+
+
+def conversation_events(
+    state: OrgState, conversation: Conversation, path: EventPath | None = None
+) -> list[dict[str, Any]]:
+    """Every event one conversation produces, in time order."""
+    config = state.config
+    path = path or config.scenario.event_path
+    timed: list[tuple[datetime, dict[str, Any]]] = []
+    end = conversation.end or conversation.start
+    if path in ("detail", "both"):
+        for kind, moment in (
+            ("customer.start", conversation.start),
+            ("acd.end", conversation.start + timedelta(seconds=3)),
+            ("customer.end", end),
+            ("acw", end + timedelta(seconds=15)),
+        ):
+            body = detail_body(conversation, kind, moment)
+            timed.append((moment, envelope(config, DETAIL % kind, conversation.id, body, moment)))
+    if path in ("message", "both") and conversation.kind == "message":
+        for index, message in enumerate(conversation.messages, start=1):
+            if message.direction != "inbound":
+                continue
+            body = message_topic_body(state, conversation, index)
+            timed.append(
+                (
+                    message.timestamp,
+                    envelope(
+                        config, QUEUE_MESSAGES, conversation.queue_id, body, message.timestamp
+                    ),
+                )
+            )
+        final = message_topic_body(state, conversation, len(conversation.messages))
+        timed.append((end, envelope(config, USER_MESSAGES, conversation.user_id, final, end)))
+    timed.sort(key=lambda pair: pair[0])
+    return [event for _, event in timed]
+
+
+def scenario_events(state: OrgState, path: EventPath | None = None) -> list[dict[str, Any]]:
+    """The events of every conversation in the org, in time order."""
+    with state.lock:
+        conversations = sorted(state.conversations.values(), key=lambda c: c.start)
+    events = [e for c in conversations for e in conversation_events(state, c, path)]
+    return sorted(events, key=lambda e: e["detail"]["timestamp"])
+
+
+def build_scenario_events(
+    config: EmulatorConfig | None = None,
+    downloads_url: str | None = None,
+    path: EventPath | None = None,
+) -> list[dict[str, Any]]:
+    """The events of a freshly seeded org, without starting a server (replay files, demos).
+
+    Download links in message-topic events point at ``downloads_url`` (default
+    ``https://api-downloads.<domain>``); they will not resolve unless an emulator with the
+    same config and seed serves them.
+    """
+    from genesys_emulator.emulator import Emulator
+
+    emulator = Emulator(config)
+    try:
+        domain = emulator.config.domain
+        emulator.state.public_urls = {
+            "downloads": downloads_url or f"https://api-downloads.{domain}"
+        }
+        return scenario_events(emulator.state, path)
+    finally:
+        emulator.state.close()
+
+
+async def emit_for_conversations(
+    state: OrgState, conversations: list[Conversation]
+) -> list[dict[str, Any]]:
+    """Record the conversations' events and send them to the configured sinks."""
+    from genesys_emulator.event_sinks import send_all
+
+    events = [e for c in conversations for e in conversation_events(state, c)]
+    with state.lock:
+        state.events.extend(events)
+    await send_all(state.config.event_sinks, events)
+    return events

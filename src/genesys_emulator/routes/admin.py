@@ -1,0 +1,189 @@
+"""Control API under /__emulator__/ on the api host (no auth): steer the org from tests."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from dataclasses import replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from genesys_emulator.routes.common import org
+from genesys_emulator.state import Conversation, OrgState
+
+_FAULT_FIELDS = {
+    "latencyMs": "latency_ms",
+    "jitterMs": "jitter_ms",
+    "errorRate": "error_rate",
+    "dropRate": "drop_rate",
+    "truncateRate": "truncate_rate",
+    "seed": "seed",
+}
+
+
+def stats_body(state: OrgState) -> dict[str, Any]:
+    with state.lock:
+        requests = [
+            {"host": host, "path": path, "status": status, "count": count}
+            for (host, path, status), count in sorted(state.stats.items())
+        ]
+        return {
+            "requests": requests,
+            "storageRequestsWithAuthorization": state.storage_requests_with_authorization,
+            "faults": dict(state.fault_counts),
+            "tokensIssued": len(state.tokens),
+            "downloadLinksIssued": len(state.downloads),
+            "events": len(state.events),
+        }
+
+
+def conversation_summary(state: OrgState, conversation: Conversation) -> dict[str, Any]:
+    """What a test needs to check a client's results: ids, media ids, hashes."""
+    attachments = []
+    for message in conversation.messages:
+        for attachment in message.attachments:
+            obj = state.attachment_object(attachment)
+            attachments.append(
+                {
+                    "messageId": message.id,
+                    "mediaId": attachment.id,
+                    "mediaType": attachment.media_type,
+                    "mime": attachment.mime,
+                    "filename": attachment.filename,
+                    "sha256": obj.sha256,
+                    "contentSizeBytes": obj.size,
+                }
+            )
+    return {
+        "id": conversation.id,
+        "kind": conversation.kind,
+        "channel": conversation.channel,
+        "customerCommunicationId": conversation.customer_session_id,
+        "recordings": [{"id": r.id, "fileState": r.file_state} for r in conversation.recordings],
+        "attachments": attachments,
+    }
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    value = jsonlib.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+async def get_faults(request: Request) -> Response:
+    return JSONResponse(org(request).faults.to_json())
+
+
+async def put_faults(request: Request) -> Response:
+    state = org(request)
+    body = await _json_body(request)
+    changes: dict[str, Any] = {
+        attr: float(body[key]) if attr != "seed" else int(body[key])
+        for key, attr in _FAULT_FIELDS.items()
+        if key in body
+    }
+    if "hosts" in body:
+        changes["hosts"] = frozenset(body["hosts"])
+    state.set_faults(replace(state.faults, **changes))
+    return JSONResponse(state.faults.to_json())
+
+
+async def expire_links(request: Request) -> Response:
+    org(request).expire_links()
+    return Response(status_code=204)
+
+
+async def expire_tokens(request: Request) -> Response:
+    org(request).expire_tokens()
+    return Response(status_code=204)
+
+
+async def list_conversations(request: Request) -> Response:
+    state = org(request)
+    with state.lock:
+        conversations = list(state.conversations.values())
+    return JSONResponse([conversation_summary(state, c) for c in conversations])
+
+
+async def add_conversations(request: Request) -> Response:
+    """Body: {"kind": "message"|"voice", "channel", "attachments": [kinds], "count", "emit"}."""
+    state = org(request)
+    body = await _json_body(request)
+    builder = state.builder
+    assert builder is not None
+    created = []
+    for _ in range(int(body.get("count", 1))):
+        if body.get("kind", "message") == "voice":
+            created.append(
+                builder.voice_conversation(builder.anchor, body.get("fileState", "AVAILABLE"))
+            )
+        else:
+            kinds = tuple(body.get("attachments", ["ogg_opus"]))
+            created.append(
+                builder.messaging_conversation(
+                    body.get("channel", "whatsapp"),
+                    builder.anchor,
+                    kinds=kinds,
+                    texts=int(body.get("texts", 1)),
+                )
+            )
+    if body.get("emit", True):
+        from genesys_emulator.events import emit_for_conversations
+
+        await emit_for_conversations(state, created)
+    return JSONResponse([conversation_summary(state, c) for c in created], status_code=201)
+
+
+async def set_recording_state(request: Request) -> Response:
+    state = org(request)
+    conversation = state.conversation(request.path_params["conversationId"])
+    body = await _json_body(request)
+    for recording in conversation.recordings if conversation else []:
+        if recording.id == request.path_params["recordingId"]:
+            recording.file_state = str(body.get("fileState", recording.file_state))
+            return JSONResponse({"id": recording.id, "fileState": recording.file_state})
+    return JSONResponse({"error": "no such recording"}, status_code=404)
+
+
+async def list_events(request: Request) -> Response:
+    state = org(request)
+    with state.lock:
+        return JSONResponse(list(state.events))
+
+
+async def get_stats(request: Request) -> Response:
+    return JSONResponse(stats_body(org(request)))
+
+
+async def put_rate_limit(request: Request) -> Response:
+    state = org(request)
+    body = await _json_body(request)
+    state.limiter.configure(int(body.get("requests", 300)), float(body.get("windowS", 60.0)))
+    return JSONResponse({"requests": state.limiter.limit, "windowS": state.limiter.window_s})
+
+
+async def get_urls(request: Request) -> Response:
+    return JSONResponse(org(request).public_urls)
+
+
+routes = [
+    Route("/__emulator__/faults", get_faults, methods=["GET"]),
+    Route("/__emulator__/faults", put_faults, methods=["PUT"]),
+    Route("/__emulator__/ratelimit", put_rate_limit, methods=["PUT"]),
+    Route("/__emulator__/expire-links", expire_links, methods=["POST"]),
+    Route("/__emulator__/expire-tokens", expire_tokens, methods=["POST"]),
+    Route("/__emulator__/conversations", list_conversations, methods=["GET"]),
+    Route("/__emulator__/conversations", add_conversations, methods=["POST"]),
+    Route(
+        "/__emulator__/recordings/{conversationId}/{recordingId}",
+        set_recording_state,
+        methods=["PUT"],
+    ),
+    Route("/__emulator__/events", list_events, methods=["GET"]),
+    Route("/__emulator__/stats", get_stats, methods=["GET"]),
+    Route("/__emulator__/urls", get_urls, methods=["GET"]),
+]

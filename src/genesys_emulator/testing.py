@@ -1,0 +1,172 @@
+"""Run the whole emulator in-process for tests: free ports, a background thread, a handle.
+
+    with running_emulator() as emu:
+        settings = GenesysSettings(**emu.genesys_settings())
+        ...
+        emu.set_faults(error_rate=0.2)
+        emu.expire_links()
+
+Start-up takes a few tens of milliseconds: media is generated when first asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from genesys_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig
+from genesys_emulator.emulator import Emulator
+from genesys_emulator.server import EmulatorServers
+from genesys_emulator.state import Attachment, Conversation, Message, OrgState, StoredObject
+
+
+@dataclass
+class EmulatorHandle:
+    """A running emulator: its URLs, its org state and helpers to steer it."""
+
+    emulator: Emulator
+    login_url: str
+    api_url: str
+    downloads_url: str
+    storage_url: str
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    _servers: EmulatorServers | None = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def state(self) -> OrgState:
+        return self.emulator.state
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.emulator.config
+
+    # --- configuration for a client --------------------------------------------------------
+    def genesys_settings(self) -> dict[str, Any]:
+        """Keyword arguments for media_bridge.genesys.settings.GenesysSettings."""
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "login_url": self.login_url,
+            "api_url": self.api_url,
+            "downloads_url": self.downloads_url,
+            "verify_tls": False,
+        }
+
+    def env(self) -> dict[str, str]:
+        """Environment variables a bridge process needs to talk to this emulator."""
+        return {
+            "MEDIA_BRIDGE_GENESYS__CLIENT_ID": self.client_id,
+            "MEDIA_BRIDGE_GENESYS__CLIENT_SECRET": self.client_secret,
+            "MEDIA_BRIDGE_GENESYS__LOGIN_URL": self.login_url,
+            "MEDIA_BRIDGE_GENESYS__API_URL": self.api_url,
+            "MEDIA_BRIDGE_GENESYS__DOWNLOADS_URL": self.downloads_url,
+        }
+
+    # --- what the org holds ---------------------------------------------------------------
+    def conversations(self) -> list[Conversation]:
+        with self.state.lock:
+            return list(self.state.conversations.values())
+
+    def attachments(self) -> list[tuple[Conversation, Message, Attachment]]:
+        return self.state.attachments()
+
+    def expected_object(self, attachment: Attachment) -> StoredObject:
+        """The attachment's bytes as served (path, size, sha256): what a client must get."""
+        return self.state.attachment_object(attachment)
+
+    def add_messaging_conversation(
+        self, channel: str = "whatsapp", kinds: tuple[str, ...] = ("ogg_opus",), texts: int = 1
+    ) -> Conversation:
+        assert self.state.builder is not None
+        builder = self.state.builder
+        return builder.messaging_conversation(channel, builder.anchor, kinds=kinds, texts=texts)
+
+    def add_voice_conversation(self, file_state: str = "AVAILABLE") -> Conversation:
+        assert self.state.builder is not None
+        return self.state.builder.voice_conversation(self.state.builder.anchor, file_state)
+
+    # --- steering -------------------------------------------------------------------------
+    def set_faults(self, **changes: Any) -> None:
+        """Change faults at runtime, e.g. ``set_faults(error_rate=0.3, seed=7)``."""
+        self.state.set_faults(replace(self.state.faults, **changes))
+
+    def clear_faults(self) -> None:
+        self.set_faults(
+            latency_ms=0.0, jitter_ms=0.0, error_rate=0.0, drop_rate=0.0, truncate_rate=0.0
+        )
+
+    def set_rate_limit(self, requests: int, window_s: float) -> None:
+        self.state.limiter.configure(requests, window_s)
+
+    def expire_links(self) -> None:
+        """Make every download link and signed URL issued so far stale."""
+        self.state.expire_links()
+
+    def expire_tokens(self) -> None:
+        self.state.expire_tokens()
+
+    def stats(self) -> dict[str, Any]:
+        from genesys_emulator.routes.admin import stats_body
+
+        return stats_body(self.state)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def stop(self) -> None:
+        if self._servers is not None:
+            self._servers.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._servers is not None:
+            self._servers.close_sockets()
+        self.state.close()
+
+
+def start_emulator(config: EmulatorConfig | None = None, timeout_s: float = 10.0) -> EmulatorHandle:
+    """Start every host on free ports (unless the config names ports) in a background thread."""
+    emulator = Emulator(config or EmulatorConfig())
+    servers = EmulatorServers(emulator.state)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(servers.serve())
+        except BaseException as exc:  # reported to the starting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="genesys-emulator", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not servers.started():
+        if failure or not thread.is_alive():
+            raise RuntimeError(f"emulator failed to start: {failure[:1]}")
+        if time.monotonic() > deadline:
+            servers.request_stop()
+            raise TimeoutError("emulator did not start in time")
+        time.sleep(0.005)
+    urls = emulator.state.public_urls
+    return EmulatorHandle(
+        emulator,
+        login_url=urls["login"],
+        api_url=urls["api"],
+        downloads_url=urls["downloads"],
+        storage_url=urls["storage"],
+        _servers=servers,
+        _thread=thread,
+    )
+
+
+@contextmanager
+def running_emulator(config: EmulatorConfig | None = None) -> Iterator[EmulatorHandle]:
+    """``with running_emulator() as emu:`` - stopped (ports freed) on exit."""
+    handle = start_emulator(config)
+    try:
+        yield handle
+    finally:
+        handle.stop()
