@@ -11,6 +11,7 @@ got 401 with the same token cause one refresh, not fifty.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -73,7 +74,8 @@ class TokenManager:
     ) -> None:
         self._session = session
         self._token_url = token_url
-        self._auth = aiohttp.BasicAuth(client_id, client_secret)
+        raw = f"{client_id}:{client_secret}".encode()
+        self._basic = "Basic " + base64.b64encode(raw).decode("ascii")
         self._margin = refresh_margin_s
         self._credentials_retry_s = credentials_retry_s
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -143,7 +145,7 @@ class TokenManager:
             async with self._session.post(
                 self._token_url,
                 data={"grant_type": "client_credentials"},
-                auth=self._auth,
+                headers={"Authorization": self._basic, "Accept": "application/json"},
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as resp:
