@@ -69,7 +69,7 @@ class ChannelPipeline:
             frame_ms=settings.vad_frame_ms,
             aggressiveness=settings.vad_aggressiveness,
             energy_floor_dbfs=settings.vad_energy_floor_dbfs,
-            max_flatness=settings.vad_max_flatness,
+            min_contrast=settings.vad_min_spectral_contrast,
         )
         self.writer = WavWriter(self.tmp, self.rate)
 

@@ -45,8 +45,9 @@ class AudioSettings(BaseModel):
     vad_frame_ms: Literal[10, 20, 30] = 30
     #: frames quieter than this are never speech
     vad_energy_floor_dbfs: float = Field(default=-50.0, le=0.0)
-    #: frames whose spectrum is flatter than this (0..1, 1 = white noise) are noise, not speech
-    vad_max_flatness: float = Field(default=0.3, gt=0.0, le=1.0)
+    #: frames whose smoothed log spectrum deviates less than this from a power law are
+    #: noise (white/pink/brown noise: ~0.55; speech: 1-3); 0 disables the check
+    vad_min_spectral_contrast: float = Field(default=1.0, ge=0.0)
     #: samples at or above this level count as clipped
     clip_level_dbfs: float = Field(default=-0.1, le=0.0)
 
