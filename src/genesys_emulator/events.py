@@ -144,6 +144,7 @@ def detail_body(conversation: Conversation, kind: str, moment: datetime) -> dict
         body["acdOutcome"] = "ANSWERED"
         body["answeredUserId"] = conversation.user_id
     if kind == "acw":
+        del body["divisionId"]  # not a field of AcwDetailEventTopicAfterCallWorkEvent
         body["userId"] = conversation.user_id
         body["queueId"] = conversation.queue_id
         body["wrapupDurationMs"] = 15000

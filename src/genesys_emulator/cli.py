@@ -1,0 +1,179 @@
+"""`media-bridge emulator`: run the Genesys Cloud emulator from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from genesys_emulator.config import (
+    ALL_CHANNELS,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PERMISSIONS,
+    NO_MESSAGE_PERMS_CLIENT_ID,
+    EmulatorConfig,
+    FaultConfig,
+    OAuthClientConfig,
+    ScenarioConfig,
+    default_clients,
+)
+
+EPILOG = f"""
+Default OAuth clients: {DEFAULT_CLIENT_ID} / {DEFAULT_CLIENT_SECRET} with
+{", ".join(DEFAULT_PERMISSIONS)}; and {NO_MESSAGE_PERMS_CLIENT_ID} (no message permissions).
+Admin API: http://<api host>/__emulator__/ (faults, expire-links, conversations, events, stats).
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "emulator",
+        help="run a local Genesys Cloud emulator (login, API, downloads, storage hosts)",
+        description="Serve one emulated Genesys Cloud org with seeded conversations, real "
+        "audio attachments, recordings and transcripts, and emit its events.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    net = parser.add_argument_group("hosts")
+    net.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    net.add_argument("--login-port", type=int, default=0, help="login host port (0 = free)")
+    net.add_argument("--api-port", type=int, default=0, help="api host port (0 = free)")
+    net.add_argument("--downloads-port", type=int, default=0, help="api-downloads port (0 = free)")
+    net.add_argument("--storage-port", type=int, default=0, help="signed-URL storage port")
+    net.add_argument(
+        "--single-port",
+        type=int,
+        default=None,
+        help="serve all hosts on this port, told apart by Host: login./api./api-downloads./"
+        "storage.<domain> (names must resolve to this machine)",
+    )
+    net.add_argument("--domain", default="emulator.local", help="domain for --single-port")
+    auth = parser.add_argument_group("auth and limits")
+    auth.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET:PERM1,PERM2",
+        help="add an OAuth client (repeatable); replaces the defaults when given",
+    )
+    auth.add_argument("--token-lifetime", type=float, default=86399.0, help="token seconds")
+    auth.add_argument("--link-ttl", type=float, default=600.0, help="download link seconds")
+    auth.add_argument("--url-ttl", type=float, default=300.0, help="signed URL seconds")
+    auth.add_argument("--expired-status", type=int, choices=(403, 404), default=403)
+    auth.add_argument("--rate-limit", type=int, default=300, help="requests per window/client")
+    auth.add_argument("--rate-window", type=float, default=60.0, help="rate window seconds")
+    faults = parser.add_argument_group("faults")
+    faults.add_argument("--latency-ms", type=float, default=0.0)
+    faults.add_argument("--jitter-ms", type=float, default=0.0)
+    faults.add_argument("--error-rate", type=float, default=0.0, help="share of 500/503")
+    faults.add_argument("--drop-rate", type=float, default=0.0, help="share of closed sockets")
+    faults.add_argument("--truncate-rate", type=float, default=0.0, help="share of cut bodies")
+    faults.add_argument("--fault-seed", type=int, default=0)
+    content = parser.add_argument_group("content and events")
+    content.add_argument("--seed", type=int, default=1, help="scenario seed")
+    content.add_argument("--conversations", type=int, default=6, help="messaging conversations")
+    content.add_argument("--calls", type=int, default=2, help="voice conversations")
+    content.add_argument(
+        "--channels", default=",".join(ALL_CHANNELS), help="comma list of messaging channels"
+    )
+    content.add_argument("--event-path", choices=("message", "detail", "both"), default="both")
+    content.add_argument("--transcoding-delay", type=float, default=0.0, help="202 seconds")
+    content.add_argument("--customer-channel", choices=("left", "right"), default="left")
+    content.add_argument("--media-uri-keys", choices=("S", "channels"), default="S")
+    content.add_argument(
+        "--event-sink",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="file:///path.jsonl, stdout:, http(s)://... (repeatable); scenario events go here",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def parse_client(spec: str) -> OAuthClientConfig:
+    client_id, secret, perms = [*spec.split(":", 2), "", ""][:3]
+    if not client_id or not secret:
+        raise SystemExit(f"--client needs ID:SECRET[:PERMS], got {spec!r}")
+    return OAuthClientConfig(client_id, secret, frozenset(p for p in perms.split(",") if p))
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    return EmulatorConfig(
+        bind_host=args.host,
+        login_port=args.login_port,
+        api_port=args.api_port,
+        downloads_port=args.downloads_port,
+        storage_port=args.storage_port,
+        single_port=args.single_port,
+        domain=args.domain,
+        clients=[parse_client(c) for c in args.client] or default_clients(),
+        token_lifetime_s=args.token_lifetime,
+        download_link_ttl_s=args.link_ttl,
+        signed_url_ttl_s=args.url_ttl,
+        expired_url_status=args.expired_status,
+        rate_limit_requests=args.rate_limit,
+        rate_limit_window_s=args.rate_window,
+        faults=FaultConfig(
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            error_rate=args.error_rate,
+            drop_rate=args.drop_rate,
+            truncate_rate=args.truncate_rate,
+            seed=args.fault_seed,
+        ),
+        scenario=ScenarioConfig(
+            seed=args.seed,
+            messaging_conversations=args.conversations,
+            voice_conversations=args.calls,
+            channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
+            event_path=args.event_path,
+        ),
+        transcoding_delay_s=args.transcoding_delay,
+        customer_channel=args.customer_channel,
+        media_uri_keys=args.media_uri_keys,
+        event_sinks=list(args.event_sink),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from genesys_emulator.emulator import Emulator
+    from genesys_emulator.events import emit_for_conversations
+    from genesys_emulator.server import EmulatorServers
+
+    config = config_from_args(args)
+    emulator = Emulator(config)
+    servers = EmulatorServers(emulator.state)
+    urls = emulator.state.public_urls
+    client = config.clients[0]
+    print("Genesys Cloud emulator")
+    for name in ("login", "api", "downloads", "storage"):
+        print(f"  {name:<10} {urls[name]}")
+    print(f"  admin      {urls['api']}/__emulator__/stats")
+    print("Environment for the bridge:")
+    print(f"  export MEDIA_BRIDGE_GENESYS__LOGIN_URL={urls['login']}")
+    print(f"  export MEDIA_BRIDGE_GENESYS__API_URL={urls['api']}")
+    print(f"  export MEDIA_BRIDGE_GENESYS__DOWNLOADS_URL={urls['downloads']}")
+    print(f"  export MEDIA_BRIDGE_GENESYS__CLIENT_ID={client.client_id}")
+    print(f"  export MEDIA_BRIDGE_GENESYS__CLIENT_SECRET={client.client_secret}")
+    print(f"Conversations: {len(emulator.state.conversations)}; Ctrl-C to stop.", flush=True)
+
+    async def main() -> None:
+        serving = asyncio.create_task(servers.serve())
+        while not servers.started():  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await asyncio.sleep(0.01)
+        with emulator.state.lock:
+            conversations = list(emulator.state.conversations.values())
+        await emit_for_conversations(emulator.state, conversations)
+        await serving
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        servers.close_sockets()
+        emulator.state.close()
+    return 0

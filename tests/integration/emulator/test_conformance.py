@@ -1,0 +1,190 @@
+"""Every response and event the bridge relies on, checked field by field against the SDK."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from emulator_helpers import get_token
+from emulator_sdk_check import assert_conforms, check_model
+
+from genesys_emulator.config import NO_MESSAGE_PERMS_CLIENT_ID, NO_MESSAGE_PERMS_CLIENT_SECRET
+from genesys_emulator.events import scenario_events
+from genesys_emulator.testing import EmulatorHandle
+
+pytestmark = pytest.mark.integration
+
+
+async def _get(session: aiohttp.ClientSession, url: str, **kwargs: Any) -> tuple[int, Any]:
+    async with session.get(url, **kwargs) as response:
+        return response.status, await response.json()
+
+
+async def test_checker_catches_wrong_fields() -> None:
+    assert check_model({"url": 3}, "UrlResponse")
+    assert check_model({"nope": "x"}, "UrlResponse")
+    assert check_model({"fileState": "LOST"}, "Recording")
+    assert not check_model({"url": "x"}, "UrlResponse")
+
+
+async def test_messaging_responses_conform(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    checked = 0
+    for conversation in emu.conversations():
+        if conversation.kind != "message":
+            continue
+        base = f"{emu.api_url}/api/v2/conversations/messages/{conversation.id}"
+        status, body = await _get(session, base, headers=auth)
+        assert status == 200
+        assert_conforms(body, "MessageConversation")
+        for message in conversation.messages:
+            status, body = await _get(session, f"{base}/messages/{message.id}", headers=auth)
+            assert status == 200
+            assert_conforms(body, "MessageData")
+            checked += 1
+        async with session.post(
+            f"{base}/messages/bulk",
+            params={"useNormalizedMessage": "true"},
+            json=[m.id for m in conversation.messages],
+            headers=auth,
+        ) as response:
+            assert_conforms(await response.json(), "TextMessageListing")
+        status, body = await _get(
+            session,
+            f"{emu.api_url}/api/v2/conversations/{conversation.id}/recordings",
+            headers=auth,
+        )
+        assert_conforms(body, "list[Recording]")
+        status, body = await _get(
+            session, f"{emu.api_url}/api/v2/conversations/{conversation.id}", headers=auth
+        )
+        assert_conforms(body, "Conversation")
+    assert checked >= 8
+    _, attachment = emu.attachments()[0][1:]
+    url = emu.state.download_url(attachment.object_key) + "?issueRedirect=false"
+    status, body = await _get(session, url, headers=auth)
+    assert status == 200
+    assert_conforms(body, "UrlResponse")
+
+
+async def test_voice_responses_conform(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    voice = next(c for c in emu.conversations() if c.kind == "voice")
+    status, body = await _get(
+        session, f"{emu.api_url}/api/v2/conversations/{voice.id}", headers=auth
+    )
+    assert_conforms(body, "Conversation")
+    customer = next(p for p in body["participants"] if p["purpose"] == "customer")
+    communication_id = customer["calls"][0]["id"]
+    for format_id in ("WAV", "NONE"):
+        status, body = await _get(
+            session,
+            f"{emu.api_url}/api/v2/conversations/{voice.id}/recordings",
+            params={"formatId": format_id},
+            headers=auth,
+        )
+        assert status == 200
+        assert_conforms(body, "list[Recording]")
+        status, body = await _get(
+            session,
+            f"{emu.api_url}/api/v2/conversations/{voice.id}/recordings/{body[0]['id']}",
+            params={"formatId": format_id},
+            headers=auth,
+        )
+        assert_conforms(body, "Recording")
+    status, body = await _get(
+        session,
+        f"{emu.api_url}/api/v2/speechandtextanalytics/conversations/{voice.id}"
+        f"/communications/{communication_id}/transcripturl",
+        headers=auth,
+    )
+    assert status == 200
+    assert_conforms(body, "TranscriptUrl")
+    status, transcript = await _get(session, body["url"])
+    assert status == 200
+    assert transcript["communicationId"] == communication_id
+    assert {p["participantPurpose"] for p in transcript["transcripts"][0]["phrases"]} == {
+        "internal",
+        "external",
+    }
+
+
+async def test_analytics_query_conforms_and_filters(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    now = datetime.now(UTC)
+    interval = f"{(now - timedelta(days=1)).isoformat()}/{(now + timedelta(hours=1)).isoformat()}"
+    url = f"{emu.api_url}/api/v2/analytics/conversations/details/query"
+    query = {"interval": interval, "paging": {"pageSize": 2, "pageNumber": 1}}
+    async with session.post(url, json=query, headers=auth) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert_conforms(body, "AnalyticsConversationQueryResponse")
+    assert body["totalHits"] == len(emu.conversations())
+    assert len(body["conversations"]) == 2
+    voice_query = {
+        "interval": interval,
+        "segmentFilters": [
+            {"type": "and", "predicates": [{"dimension": "mediaType", "value": "voice"}]}
+        ],
+    }
+    async with session.post(url, json=voice_query, headers=auth) as response:
+        body = await response.json()
+    assert body["totalHits"] == 1
+    old = {"interval": "2001-01-01T00:00:00Z/2001-01-02T00:00:00Z"}
+    async with session.post(url, json=old, headers=auth) as response:
+        assert (await response.json()) == {"totalHits": 0}
+
+
+async def test_error_bodies_conform(emu: EmulatorHandle, session: aiohttp.ClientSession) -> None:
+    conversation, message, _ = emu.attachments()[0]
+    url = f"{emu.api_url}/api/v2/conversations/messages/{conversation.id}/messages/{message.id}"
+    status, body = await _get(session, url)
+    assert status == 401
+    assert_conforms(body, "ErrorBody")
+    token = await get_token(
+        session, emu, NO_MESSAGE_PERMS_CLIENT_ID, NO_MESSAGE_PERMS_CLIENT_SECRET
+    )
+    status, body = await _get(session, url, headers={"Authorization": f"Bearer {token}"})
+    assert status == 403
+    assert_conforms(body, "ErrorBody")
+    status, body = await _get(
+        session,
+        f"{emu.api_url}/api/v2/conversations/messages/{conversation.id}/messages/{'0' * 32}",
+        headers={"Authorization": f"Bearer {await get_token(session, emu)}"},
+    )
+    assert status == 404
+    assert body["code"] == "not.found"
+    assert_conforms(body, "ErrorBody")
+    emu.set_rate_limit(1, 60)
+    auth = {"Authorization": f"Bearer {await get_token(session, emu)}"}
+    await _get(session, url, headers=auth)
+    status, body = await _get(session, url, headers=auth)
+    assert status == 429
+    assert_conforms(body, "ErrorBody")
+
+
+def test_events_conform(emu: EmulatorHandle) -> None:
+    events = scenario_events(emu.state, "both")
+    seen = set()
+    for event in events:
+        detail = event["detail"]
+        topic = detail["topicName"]
+        body = detail["eventBody"]
+        if topic.startswith("v2.routing.queues."):
+            model = "QueueConversationMessageEventTopicMessageConversation"
+        elif topic.startswith("v2.users."):
+            model = "ConversationMessageEventTopicMessageConversation"
+        elif topic.endswith(".acd.end"):
+            model = "AcdEndDetailEventTopicAcdEndEvent"
+        elif topic.endswith(".acw"):
+            model = "AcwDetailEventTopicAfterCallWorkEvent"
+        else:  # customer.start has no model in the reference; customer.end's is a superset
+            model = "CustomerEndDetailEventTopicCustomerEndEvent"
+        assert_conforms(body, model)
+        seen.add(model)
+    assert len(seen) == 5
