@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,16 @@ from media_bridge.audio.errors import (
     TruncatedAudio,
 )
 from media_bridge.audio.settings import AudioSettings
-from media_bridge.audio.sniff import ogg_ends_mid_page, sniff, wav_data_shortfall
+from media_bridge.audio.sniff import (
+    mp4_box_overruns,
+    ogg_ends_mid_page,
+    sniff,
+    wav_data_shortfall,
+)
 
 _SNIFF_BYTES = 64
+#: a jump in timestamps larger than this means packets were lost in the middle
+_GAP_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,8 @@ def open_input(src: Path, settings: AudioSettings) -> tuple[Any, Any, Probe]:
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         if audio_kind is None:
             raise NotAudio(f"{src.name}: not a recognised audio format ({exc})") from exc
+        if audio_kind == "mp4" and mp4_box_overruns(src):
+            raise TruncatedAudio(f"{src.name}: the MP4 file is cut short ({exc})") from exc
         raise CorruptAudio(f"{src.name}: {audio_kind} header does not decode ({exc})") from exc
     try:
         stream, probe = _probe(src, container, size, audio_kind)
@@ -117,6 +127,8 @@ def _check_header(src: Path, probe: Probe, settings: AudioSettings, audio_kind: 
             )
     if audio_kind == "ogg" and ogg_ends_mid_page(src):
         raise TruncatedAudio(f"{src.name}: the file ends in the middle of an Ogg page")
+    if audio_kind == "mp4" and mp4_box_overruns(src):
+        raise TruncatedAudio(f"{src.name}: the MP4 file is cut short")
     if audio_kind == "wav":
         missing = wav_data_shortfall(src)
         block = max(1, probe.channels) * 2
@@ -138,6 +150,8 @@ class LimitedDecoder:
         self.samples = 0  # per channel, at the decoder's rate
         self.rate = probe.sample_rate
         self.decode_errors = 0
+        #: seconds of audio missing between frames (the demuxer skipped damaged data)
+        self.gap_s = 0.0
 
     @property
     def duration_s(self) -> float:
@@ -151,6 +165,8 @@ class LimitedDecoder:
         bomb_samples = settings.max_samples_per_byte * self._probe.size
         grace = settings.bomb_grace_s * self.rate
         channels = max(1, self._probe.channels)
+        expected: float | None = None
+        time_base: float | None = None
         try:
             packets = self._container.demux(self._stream)
             for packet in packets:
@@ -170,6 +186,14 @@ class LimitedDecoder:
                         self.rate = frame.sample_rate
                         max_samples = settings.max_duration_s * self.rate
                         grace = settings.bomb_grace_s * self.rate
+                    pts = frame.pts
+                    if pts is not None:
+                        if time_base is None:
+                            time_base = float(frame.time_base or Fraction(1, self.rate))
+                        start = pts * time_base
+                        if expected is not None and start - expected > _GAP_S:
+                            self.gap_s += start - expected
+                        expected = start + frame.samples / self.rate
                     self.samples += frame.samples
                     if self.samples > max_samples:
                         raise AudioTooLong(
@@ -193,9 +217,14 @@ class LimitedDecoder:
 
     def _check_truncation(self) -> None:
         declared = self._probe.declared_duration_s
+        settings = self._settings
+        if self.gap_s > settings.truncation_tolerance_s:
+            raise CorruptAudio(
+                f"{self._src.name}: {self.gap_s:.2f} s of audio are missing mid-stream "
+                "(damaged data was skipped)"
+            )
         if declared is None:
             return
-        settings = self._settings
         tolerance = max(
             settings.truncation_tolerance_s, settings.truncation_tolerance_ratio * declared
         )

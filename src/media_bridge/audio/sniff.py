@@ -110,3 +110,26 @@ def wav_data_shortfall(path: Path) -> int:
             return max(0, int(size) - present)
         pos += 8 + size + (size & 1)
     return 0
+
+
+def mp4_box_overruns(path: Path, max_boxes: int = 4096) -> bool:
+    """True when an MP4/M4A top-level box claims more bytes than the file holds (cut short)."""
+    size = path.stat().st_size
+    offset = 0
+    with path.open("rb") as handle:
+        for _ in range(max_boxes):
+            if offset + 8 > size:
+                return offset != size
+            handle.seek(offset)
+            header = handle.read(16)
+            (box_size,) = struct.unpack(">I", header[:4])
+            if box_size == 1 and len(header) == 16:
+                (box_size,) = struct.unpack(">Q", header[8:16])
+            elif box_size == 0:  # extends to the end of the file
+                return False
+            if box_size < 8:
+                return False  # not a box structure we understand: let the decoder judge
+            offset += box_size
+            if offset > size:
+                return True
+    return False
