@@ -97,19 +97,23 @@ def _secret_files() -> dict[str, Any]:
     return found
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from (lowest first) a TOML file, secret files, env vars, then ``overrides``."""
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Settings from (lowest first) defaults, a TOML file, ``*_FILE`` secret files, env vars."""
     import tomllib
 
     data: dict[str, Any] = {}
     if config_file is not None:
         data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    for section, values in _secret_files().items():
-        if isinstance(values, dict):
-            data.setdefault(section, {}).update(values)
-        else:
-            data[section] = values
-    settings = Settings(**data)
-    if overrides:
-        settings = settings.model_copy(update=overrides)
-    return settings
+    data = _deep_merge(data, _secret_files())
+    from_env = Settings().model_dump(exclude_unset=True)
+    return Settings(**_deep_merge(data, from_env))

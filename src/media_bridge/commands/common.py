@@ -1,0 +1,47 @@
+"""Options shared by the commands that run the pipeline, and source selection."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from media_bridge.config import Settings, load_settings
+from media_bridge.sources.base import Source
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file (env vars MEDIA_BRIDGE_* override it)"
+    )
+    parser.add_argument("--ledger", help="ledger URL, e.g. sqlite:///var/ledger.db")
+    parser.add_argument("--out", type=Path, help="dir sink folder (media sink 'dir')")
+    parser.add_argument("--log-json", action="store_true", help="JSON log lines")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    settings = load_settings(getattr(args, "config", None))
+    updates: dict[str, Any] = {}
+    if getattr(args, "ledger", None):
+        updates["ledger"] = settings.ledger.model_copy(update={"url": args.ledger})
+    if getattr(args, "out", None):
+        updates["sinks"] = settings.sinks.model_copy(update={"dir_path": args.out})
+    if getattr(args, "log_json", False):
+        updates["log_json"] = True
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def source_from_spec(spec: str, settings: Settings) -> Source:
+    """``file:PATH``, ``-``/``stdin``, ``sqs:QUEUE_URL``, ``kafka:TOPIC``."""
+    kind, _, rest = spec.partition(":")
+    if spec in {"-", "stdin"}:
+        from media_bridge.sources.file import FileSource
+
+        return FileSource("-")
+    if kind == "file":
+        from media_bridge.sources.file import FileSource
+
+        return FileSource(rest)
+    if kind in {"sqs", "kafka"}:
+        raise SystemExit(f"the {kind} source is not wired into the CLI yet")
+    raise SystemExit(f"unknown source {spec!r}: use file:PATH, stdin, http, sqs:URL or kafka:TOPIC")

@@ -1,0 +1,86 @@
+"""`media-bridge jobs list|show|retry|rejected`: what an operator needs to see and fix."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from media_bridge.commands.common import add_settings_arguments, settings_from_args
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("jobs", help="list, show and retry jobs in the ledger")
+    add_settings_arguments(parser)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="jobs, newest first (default: dead ones)")
+    listing.add_argument(
+        "--state", default="dead", help="pending|running|done|retry|dead|all (default dead)"
+    )
+    listing.add_argument("--limit", type=int, default=50)
+    show = actions.add_parser("show", help="one job, whole")
+    show.add_argument("key")
+    retry = actions.add_parser("retry", help="run dead jobs again")
+    retry.add_argument("keys", nargs="*", help="job keys; none with --all-dead")
+    retry.add_argument("--all-dead", action="store_true")
+    rejected = actions.add_parser("rejected", help="events that could not be parsed")
+    rejected.add_argument("--limit", type=int, default=50)
+    actions.add_parser("counts", help="jobs per state")
+    parser.set_defaults(func=main)
+
+
+def _job_dict(job: Any) -> dict[str, Any]:
+    return {
+        "key": job.key,
+        "kind": job.kind.value,
+        "state": job.state.value,
+        "attempts": job.attempts,
+        "next_attempt_at": job.next_attempt_at.isoformat(),
+        "error_code": job.error_code,
+        "last_error": job.last_error,
+        "result": job.result,
+        "payload": job.payload,
+        "updated_at": job.updated_at.isoformat(),
+    }
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from media_bridge.ledger import ledger_from_url
+    from media_bridge.types import JobState
+
+    ledger = ledger_from_url(settings_from_args(args).ledger.url)
+    await ledger.open()
+    try:
+        if args.action == "counts":
+            counts = await ledger.counts()
+            print(json.dumps({s.value: counts.get(s, 0) for s in JobState}))
+        elif args.action == "list":
+            state = None if args.state == "all" else JobState(args.state)
+            for job in await ledger.list_jobs(state, limit=args.limit):
+                error = f"  {job.error_code}: {job.last_error}" if job.last_error else ""
+                print(f"{job.state.value:8} {job.attempts:3}  {job.key}{error}")
+        elif args.action == "show":
+            found = await ledger.get(args.key)
+            if found is None:
+                print(f"no job {args.key!r}")
+                return 1
+            print(json.dumps(_job_dict(found), indent=2, default=str))
+        elif args.action == "retry":
+            keys = list(args.keys)
+            if args.all_dead:
+                keys += [j.key for j in await ledger.list_jobs(JobState.DEAD, limit=100_000)]
+            done = 0
+            for key in keys:
+                done += bool(await ledger.retry(key))
+            print(f"{done} job(s) set to run again")
+        elif args.action == "rejected":
+            for row in await ledger.list_rejected(limit=args.limit):
+                print(json.dumps(row, default=str))
+        return 0
+    finally:
+        await ledger.close()
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))

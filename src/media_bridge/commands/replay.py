@@ -1,0 +1,27 @@
+"""`media-bridge replay FILE`: push a JSON-lines file of events through the bridge, then exit."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from media_bridge.commands.common import add_settings_arguments
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="replay a JSON-lines file (or - for stdin) of EventBridge events, then exit",
+    )
+    parser.add_argument("file", help="JSON-lines file of EventBridge events, or - for stdin")
+    parser.add_argument("--worker-id")
+    add_settings_arguments(parser)
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from media_bridge.commands.run import main as run_main
+
+    args.source = [f"file:{args.file}" if args.file != "-" else "-"]
+    args.until_idle = True
+    return run_main(args)

@@ -1,0 +1,29 @@
+"""What job handlers share within one worker process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from media_bridge.audio import AudioProcessor
+from media_bridge.config import Settings
+from media_bridge.fetch import MediaFetcher
+from media_bridge.genesys import GenesysClient
+from media_bridge.ledger.base import Ledger
+from media_bridge.sinks.base import MediaSink, TextSink
+
+
+@dataclass(slots=True)
+class BridgeContext:
+    settings: Settings
+    ledger: Ledger
+    genesys: GenesysClient
+    fetcher: MediaFetcher
+    media_sink: MediaSink
+    text_sink: TextSink
+    #: where clips that fail the speech gate are kept when the media sink is remote
+    keep_sink: MediaSink | None
+    #: None when normalisation is off
+    audio: AudioProcessor | None
+    work_dir: Path
+    org_id: str | None = None

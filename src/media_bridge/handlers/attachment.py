@@ -1,0 +1,165 @@
+"""Run an attachment job: resolve a fresh URL when needed, download, normalise, deliver.
+
+Token safety: a URL taken from an event is used only when it is a Genesys host of
+the configured region (a Downloads API link); any other URL is never fetched: the
+attachment is looked up through the message endpoint, whose URL is trusted.
+A stale URL (401/403/404/410 from media) is re-resolved through the message
+endpoint, a bounded number of times, before the job goes back to the ledger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from media_bridge import metrics
+from media_bridge.context import BridgeContext
+from media_bridge.errors import NotFound, UrlExpired
+from media_bridge.fetch import DownloadedFile
+from media_bridge.genesys import attachment_from_message
+from media_bridge.jobs import JobOutcome
+from media_bridge.planner import payload_to_attachment
+from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
+
+_OUTPUT_MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
+
+
+@dataclass(slots=True)
+class _Target:
+    url: str
+    sha256: str | None
+    size: int | None
+    mime: str | None
+    filename: str | None
+
+
+async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
+    message = await ctx.genesys.get_message(ref.conversation_id, ref.message_id)
+    found = attachment_from_message(message, ref.media_id)
+    if found is None or not found.get("url"):
+        raise NotFound(f"attachment {ref.media_id} is not in message {ref.message_id}")
+    return _Target(
+        url=str(found["url"]),
+        sha256=found.get("sha256"),
+        size=found.get("contentSizeBytes"),
+        mime=found.get("mime"),
+        filename=found.get("filename"),
+    )
+
+
+async def _download(
+    ctx: BridgeContext, ref: AttachmentRef, dest: Path
+) -> tuple[DownloadedFile, _Target, int]:
+    """Download with bounded URL refreshes; returns (file, target used, refreshes)."""
+    target: _Target | None = None
+    # an event's URL is used only on the region's own hosts; anything else is looked
+    # up through the message endpoint and never fetched
+    if ref.url and ctx.genesys.hosts.allows_token(ref.url):
+        target = _Target(ref.url, ref.sha256, ref.size, ref.mime, ref.name)
+    refreshes = 0
+    while True:
+        if target is None:
+            target = await _fresh_target(ctx, ref)
+        try:
+            downloaded = await ctx.fetcher.fetch_media(
+                target.url,
+                dest,
+                max_bytes=ctx.settings.fetch.max_bytes,
+                expected_sha256=target.sha256,
+                expected_size=target.size,
+                declared_mime=target.mime,
+            )
+            return downloaded, target, refreshes
+        except UrlExpired:
+            if refreshes >= ctx.settings.fetch.max_url_refreshes:
+                raise
+            refreshes += 1
+            metrics.URL_REFRESHES.inc()
+            target = None
+
+
+def _metadata(
+    job: Job, ref: AttachmentRef, target: _Target, downloaded: DownloadedFile
+) -> dict[str, Any]:
+    event = job.payload.get("event", {})
+    return {
+        "key": job.key,
+        "kind": "attachment",
+        "organization_id": event.get("org_id"),
+        "conversation_id": ref.conversation_id,
+        "message_id": ref.message_id,
+        "media_id": ref.media_id,
+        "media_type": ref.media_type,
+        "channel": ref.channel,
+        "participant_id": ref.participant_id,
+        "participant_purpose": ref.participant_purpose,
+        "message_time": ref.message_time.isoformat() if ref.message_time else None,
+        "original_filename": target.filename or ref.name,
+        "declared_mime": target.mime or ref.mime,
+        "mime": downloaded.sniffed_mime,
+        "size": downloaded.size,
+        "sha256": downloaded.sha256,
+        "event_id": event.get("event_id"),
+        "correlation_id": event.get("correlation_id"),
+        "event_time": event.get("event_time"),
+        "received_at": event.get("received_at"),
+        "delivered_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
+    ref = payload_to_attachment(job.payload)
+    work = Path(tempfile.mkdtemp(prefix="att-", dir=ctx.work_dir))
+    try:
+        downloaded, target, refreshes = await _download(ctx, ref, work)
+        metrics.BYTES.inc(downloaded.size)
+        meta = _metadata(job, ref, target, downloaded)
+        meta["url_refreshes"] = refreshes
+        mime = downloaded.sniffed_mime or downloaded.declared_mime or "application/octet-stream"
+        files = [
+            DeliveredFile("original", downloaded.path, mime, downloaded.sha256, downloaded.size)
+        ]
+        sink = ctx.media_sink
+        if ctx.audio is not None and mime.startswith("audio/"):
+            report = await ctx.audio.process(downloaded.path, work / "normalized.audio")
+            meta["audio"] = _without_paths(report.to_dict())
+            out = report.output
+            files.append(
+                DeliveredFile(
+                    "normalized",
+                    out.path,
+                    _OUTPUT_MIME.get(out.format, "audio/wav"),
+                    out.sha256,
+                    out.bytes,
+                )
+            )
+            if not report.ok and ctx.keep_sink is not None:
+                sink = ctx.keep_sink
+        delivery = Delivery(job.key, JobKind.ATTACHMENT, ref.conversation_id, meta, files)
+        result = await sink.deliver(delivery)
+        metrics.DELIVERED.labels(kind="attachment", media_type=ref.media_type).inc()
+        _observe_latency(job)
+        return JobOutcome(result={"sink": sink.name, **result, "sha256": downloaded.sha256})
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(work)
+
+
+def _observe_latency(job: Job) -> None:
+    received = job.payload.get("event", {}).get("received_at")
+    if received:
+        with contextlib.suppress(ValueError):
+            delta = datetime.now(UTC) - datetime.fromisoformat(received)
+            metrics.LATENCY.observe(delta.total_seconds())
+
+
+def _without_paths(value: Any) -> Any:
+    """Audio metadata minus the worker's temporary file paths."""
+    if isinstance(value, dict):
+        return {k: _without_paths(v) for k, v in value.items() if k != "path"}
+    return value

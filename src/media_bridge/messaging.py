@@ -1,0 +1,89 @@
+"""Pure helpers over the messaging API's raw JSON (MessageConversation, MessageData).
+
+The bridge reads raw JSON rather than SDK models: the SDK maps enum values it does
+not know to ``outdated_sdk_version`` and would lose audio media types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+#: participant purposes that are the customer side of a messaging conversation
+CUSTOMER_PURPOSES = frozenset({"customer", "external"})
+
+#: ``ConversationNormalizedMessage.channel.platform`` -> the bridge's channel name
+_PLATFORMS = {
+    "whatsapp": "WhatsApp",
+    "webmessaging": "WebMessaging",
+    "open": "Open",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "line": "Line",
+    "apple": "Apple",
+    "sms": "Sms",
+    "twitter": "Twitter",
+    "linkedin": "LinkedIn",
+}
+
+
+def channel_name(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _PLATFORMS.get(value.replace("_", "").replace("-", "").lower(), value)
+
+
+def attachments_in_message(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every ``ConversationContentAttachment`` of a MessageData's normalized message."""
+    normalized = message.get("normalizedMessage") or {}
+    for content in normalized.get("content") or []:
+        if not isinstance(content, dict):
+            continue
+        attachment = content.get("attachment")
+        if content.get("contentType") == "Attachment" and isinstance(attachment, dict):
+            yield attachment
+
+
+def attachment_from_message(message: dict[str, Any], media_id: str) -> dict[str, Any] | None:
+    """The attachment with ``media_id`` in a MessageData, with its fresh URL, or None."""
+    for attachment in attachments_in_message(message):
+        if attachment.get("id") == media_id:
+            return attachment
+    return None
+
+
+def message_text(message: dict[str, Any]) -> str:
+    normalized = message.get("normalizedMessage") or {}
+    text = normalized.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def message_channel(message: dict[str, Any]) -> str | None:
+    normalized = message.get("normalizedMessage") or {}
+    platform = (normalized.get("channel") or {}).get("platform")
+    return channel_name(platform or message.get("messengerType"))
+
+
+def customer_message_ids(conversation: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """(participant, messageId) for every message of a customer participant, in order."""
+    found: list[tuple[dict[str, Any], str]] = []
+    for participant in conversation.get("participants") or []:
+        if participant.get("purpose") not in CUSTOMER_PURPOSES:
+            continue
+        for details in participant.get("messages") or []:
+            message_id = details.get("messageId")
+            if isinstance(message_id, str) and message_id:
+                found.append((participant, message_id))
+    return found
+
+
+def conversation_ended(conversation: dict[str, Any]) -> bool:
+    """True once every customer participant is disconnected/terminated or has an endTime."""
+    customers = [
+        p for p in conversation.get("participants") or [] if p.get("purpose") in CUSTOMER_PURPOSES
+    ]
+    if not customers:
+        return False
+    return all(
+        p.get("endTime") or p.get("state") in {"disconnected", "terminated"} for p in customers
+    )

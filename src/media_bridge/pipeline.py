@@ -1,0 +1,170 @@
+"""Assembly of one bridge process: ledger, Genesys client, sinks, audio, intake, worker.
+
+``Bridge`` owns the lifecycle (open, run sources and the worker, drain, close);
+the sub-commands ``run``, ``replay`` and ``demo`` are thin layers over it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from media_bridge.config import Settings
+from media_bridge.context import BridgeContext
+from media_bridge.handlers.attachment import handle_attachment
+from media_bridge.handlers.conversation import handle_conversation
+from media_bridge.handlers.text import handle_text
+from media_bridge.intake import Intake, IntakeResult, pump
+from media_bridge.jobs import JobHandler
+from media_bridge.ledger import ledger_from_url
+from media_bridge.ledger.base import Ledger
+from media_bridge.observability import get_logger
+from media_bridge.sources.base import Source
+from media_bridge.types import JobKind, JobState
+from media_bridge.worker import RetryPolicy, Worker
+
+log = get_logger(__name__)
+
+ProgressCallback = Callable[[dict[JobState, int], IntakeResult], Awaitable[None] | None]
+
+
+def wanted_media_types(settings: Settings) -> set[str] | None:
+    wanted = {t.strip().lower() for t in settings.fetch.media_types if t.strip()}
+    return None if "all" in wanted else {t.capitalize() for t in wanted}
+
+
+class Bridge:
+    """One bridge process. Use as ``async with Bridge(settings) as bridge: ...``."""
+
+    def __init__(self, settings: Settings, *, worker_id: str | None = None) -> None:
+        self.settings = settings
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.ledger: Ledger = ledger_from_url(settings.ledger.url)
+        self.intake_result = IntakeResult()
+        self._closers: list[Callable[[], Awaitable[Any]]] = []
+        self.context: BridgeContext | None = None
+        self.worker: Worker | None = None
+        self.intake: Intake | None = None
+
+    async def __aenter__(self) -> Bridge:
+        import aiohttp
+
+        from media_bridge.audio import AudioProcessor
+        from media_bridge.fetch import MediaFetcher
+        from media_bridge.genesys import GenesysClient
+        from media_bridge.sinks import DirSink, sinks_from_settings
+
+        settings = self.settings
+        await self.ledger.open()
+        self._closers.append(self.ledger.close)
+        genesys = GenesysClient(settings.genesys)
+        genesys.start()
+        self._closers.append(genesys.close)
+        sink_session = aiohttp.ClientSession()
+        self._closers.append(sink_session.close)
+        sinks = sinks_from_settings(settings.sinks, sink_session)
+        self._closers.append(sinks.close)
+        # clips that fail the speech gate are kept locally instead of sent to a remote engine
+        keep_sink = DirSink(settings.sinks.dir_path) if settings.sinks.media != "dir" else None
+        audio = None
+        if settings.audio.enabled:
+            audio = AudioProcessor(settings.audio)
+            self._closers.append(audio.close)
+        work_dir = settings.fetch.tmp_dir or settings.sinks.dir_path.parent / ".bridge-tmp"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.context = BridgeContext(
+            settings=settings,
+            ledger=self.ledger,
+            genesys=genesys,
+            fetcher=MediaFetcher(genesys),
+            media_sink=sinks.media,
+            text_sink=sinks.text,
+            keep_sink=keep_sink,
+            audio=audio,
+            work_dir=work_dir,
+        )
+        handlers: dict[JobKind, JobHandler] = {
+            JobKind.ATTACHMENT: handle_attachment,
+            JobKind.TEXT: handle_text,
+            JobKind.CONVERSATION: handle_conversation,
+        }
+        self.worker = Worker(
+            self.ledger,
+            handlers,
+            self.context,
+            worker_id=self.worker_id,
+            concurrency=self.settings.worker.concurrency,
+            lease_seconds=self.settings.ledger.lease_seconds,
+            retry=RetryPolicy(max_attempts=self.settings.ledger.max_attempts),
+        )
+        self.intake = Intake(
+            self.ledger,
+            media_types=wanted_media_types(self.settings),
+            kinds=frozenset(handlers),
+            on_new_jobs=self.worker.wake,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await close()
+
+    async def _pump(self, source: Source) -> None:
+        assert self.intake is not None
+        try:
+            self.intake_result.merge(await pump(source, self.intake))
+        finally:
+            await source.close()
+
+    async def run(
+        self,
+        sources: Sequence[Source],
+        *,
+        until_idle: bool = False,
+        idle_timeout_s: float = 600.0,
+        progress: ProgressCallback | None = None,
+        progress_every_s: float = 0.5,
+        extra_tasks: Sequence[Awaitable[Any]] = (),
+    ) -> dict[JobState, int]:
+        """Pump sources into the ledger and run jobs.
+
+        With ``until_idle``, return once every source is exhausted and no job is
+        pending, running or due for retry (or after ``idle_timeout_s``); otherwise
+        run until cancelled.
+        """
+        assert self.worker is not None
+        worker_task = asyncio.create_task(self.worker.run())
+        pumps = [asyncio.create_task(self._pump(s)) for s in sources]
+        extras = [asyncio.ensure_future(t) for t in extra_tasks]
+        deadline = time.monotonic() + idle_timeout_s
+        try:
+            while True:
+                await asyncio.sleep(progress_every_s)
+                counts = await self.ledger.counts()
+                if progress is not None:
+                    maybe = progress(counts, self.intake_result)
+                    if maybe is not None:
+                        await maybe
+                if worker_task.done():
+                    worker_task.result()
+                if not until_idle:
+                    continue
+                active = sum(
+                    counts.get(s, 0) for s in (JobState.PENDING, JobState.RUNNING, JobState.RETRY)
+                )
+                if all(p.done() for p in pumps) and active == 0:
+                    return counts
+                if time.monotonic() > deadline:
+                    log.warning("idle_timeout", active=active)
+                    return counts
+        finally:
+            for task in (*pumps, *extras):
+                task.cancel()
+            await self.worker.stop()
+            await asyncio.gather(worker_task, *pumps, *extras, return_exceptions=True)

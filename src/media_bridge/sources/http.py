@@ -1,0 +1,111 @@
+"""HTTP intake for an EventBridge API destination.
+
+EventBridge connections authenticate with an API-key header or basic auth; an API
+destination gives up on a request after 5 seconds and retries on 5xx/429. So the
+endpoint checks auth and size, records the jobs durably, and answers at once:
+202 when recorded, 400 for a body that cannot be parsed (kept in the rejected
+table; EventBridge does not retry 4xx), 401, 413, and 503 if the ledger is away
+(EventBridge retries). Downloads happen in workers, never in the request.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from media_bridge.config import IntakeSettings
+from media_bridge.intake import Intake
+from media_bridge.observability import get_logger
+
+log = get_logger(__name__)
+
+
+def _authorised(request: Request, settings: IntakeSettings) -> bool:
+    checks: list[bool] = []
+    if settings.api_key:
+        given = request.headers.get(settings.api_key_header, "")
+        checks.append(hmac.compare_digest(given.encode(), settings.api_key.encode()))
+    if settings.basic_user is not None and settings.basic_password is not None:
+        expected = base64.b64encode(
+            f"{settings.basic_user}:{settings.basic_password}".encode()
+        ).decode()
+        given = request.headers.get("authorization", "")
+        checks.append(hmac.compare_digest(given.encode(), f"Basic {expected}".encode()))
+    # with both configured, either one suffices (a connection sends one kind)
+    return any(checks) if checks else True
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_intake_app(
+    intake: Intake,
+    settings: IntakeSettings,
+    *,
+    extra_routes: list[Route] | None = None,
+    ready: Callable[[], bool] = lambda: True,
+) -> Starlette:
+    async def post_events(request: Request) -> Response:
+        if not _authorised(request, settings):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        body = await _read_limited(request, settings.max_body_bytes)
+        if body is None:
+            return JSONResponse(
+                {"error": "payload too large", "limit_bytes": settings.max_body_bytes},
+                status_code=413,
+            )
+        try:
+            result = await intake.accept(
+                body, f"http:{request.client.host if request.client else '-'}"
+            )
+        except Exception as exc:  # ledger unavailable: let EventBridge retry
+            log.error("intake_failed", error=str(exc))
+            return JSONResponse({"error": "ledger unavailable, retry"}, status_code=503)
+        answer: dict[str, Any] = {
+            "accepted": result.events - result.unknown_topics,
+            "unknown_topics": result.unknown_topics,
+            "jobs_added": result.jobs_added,
+            "rejected": result.rejected,
+        }
+        status = 400 if result.rejected and result.events == 0 else 202
+        return JSONResponse(answer, status_code=status)
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        return PlainTextResponse("ready") if ready() else PlainTextResponse("not ready", 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        from media_bridge.metrics import REGISTRY
+
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    routes = [
+        Route("/events", post_events, methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        *(extra_routes or []),
+    ]
+    return Starlette(routes=routes)

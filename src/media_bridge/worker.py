@@ -1,0 +1,189 @@
+"""The worker loop: claim due jobs from the ledger, run their handlers, record the outcome.
+
+Concurrency is bounded by ``concurrency`` slots; a job is claimed only when a slot
+is free, so a slow sink slows claiming instead of growing memory. Leases of running
+jobs are extended in the background, so only a dead worker's jobs are taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from media_bridge import metrics
+from media_bridge.errors import BridgeError, RateLimited, UrlExpired
+from media_bridge.jobs import JobHandler, JobOutcome
+from media_bridge.ledger.base import Ledger
+from media_bridge.observability import get_logger
+from media_bridge.redact import redact_text
+from media_bridge.types import Job, JobKind
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_s: float = 1.0
+    max_s: float = 300.0
+
+    def next_attempt(self, job: Job, error: BridgeError) -> datetime | None:
+        """When to try again, or None to park the job as dead."""
+        if not error.retryable or job.attempts >= self.max_attempts:
+            return None
+        now = datetime.now(UTC)
+        if isinstance(error, RateLimited):
+            return now + timedelta(seconds=error.retry_after)
+        if isinstance(error, UrlExpired):
+            return now + timedelta(seconds=random.uniform(0, self.base_s))
+        # exponential backoff with full jitter
+        ceiling = min(self.max_s, self.base_s * 2 ** (job.attempts - 1))
+        return now + timedelta(seconds=random.uniform(0, ceiling))
+
+
+class Worker:
+    def __init__(
+        self,
+        ledger: Ledger,
+        handlers: Mapping[JobKind, JobHandler],
+        context: Any,
+        *,
+        worker_id: str,
+        concurrency: int = 32,
+        lease_seconds: float = 120.0,
+        retry: RetryPolicy | None = None,
+        idle_poll_s: float = 0.2,
+    ) -> None:
+        self._ledger = ledger
+        self._handlers = dict(handlers)
+        self._context = context
+        self.worker_id = worker_id
+        self._concurrency = concurrency
+        self._lease_seconds = lease_seconds
+        self._retry = retry or RetryPolicy()
+        self._idle_poll_s = idle_poll_s
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """New jobs were recorded: claim now instead of at the next poll."""
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Claim and run jobs until ``stop()``; with ``until_idle``, return once nothing is due."""
+        lease_task = asyncio.create_task(self._keep_leases())
+        try:
+            while not self._stopping:
+                free = self._concurrency - len(self._running)
+                claimed: list[Job] = []
+                if free > 0:
+                    claimed = await self._ledger.claim(
+                        self.worker_id, free, self._lease_seconds, list(self._handlers)
+                    )
+                for job in claimed:
+                    await self._slots.acquire()
+                    task = asyncio.create_task(self._run_one(job))
+                    self._running[job.key] = task
+                if claimed and len(claimed) == free:
+                    continue
+                if until_idle and not self._running and not claimed:
+                    return
+                await self._pause()
+        finally:
+            lease_task.cancel()
+            await self._drain()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _pause(self) -> None:
+        """Sleep until woken (new jobs, a finished job) or the poll interval passes."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+        self._wake.clear()
+
+    async def _drain(self) -> None:
+        """Shutdown: let running jobs finish for a moment, then hand the rest back."""
+        if not self._running:
+            return
+        tasks = list(self._running.values())
+        _, pending = await asyncio.wait(tasks, timeout=5.0)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _keep_leases(self) -> None:
+        interval = max(self._lease_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            if self._running:
+                try:
+                    await self._ledger.extend_lease(
+                        list(self._running), self.worker_id, self._lease_seconds
+                    )
+                except Exception as exc:  # the ledger may be briefly away: leases are long
+                    log.warning("lease_extend_failed", error=str(exc))
+
+    async def _run_one(self, job: Job) -> None:
+        started = time.monotonic()
+        metrics.JOBS_IN_FLIGHT.inc()
+        try:
+            handler = self._handlers[job.kind]
+            try:
+                outcome = await handler(job, self._context)
+            except BridgeError as error:
+                await self._record_failure(job, error)
+                return
+            except asyncio.CancelledError:
+                await self._ledger.release(job.key, self.worker_id, datetime.now(UTC))
+                raise
+            except Exception as exc:  # a bug must not kill the worker: retry, then dead
+                log.exception("job_crashed", key=job.key)
+                await self._record_failure(job, _Unexpected(f"{type(exc).__name__}: {exc}"))
+                return
+            await self._record_outcome(job, outcome)
+            log.debug("job_ran", key=job.key, seconds=round(time.monotonic() - started, 3))
+        finally:
+            metrics.JOBS_IN_FLIGHT.dec()
+            self._running.pop(job.key, None)
+            self._slots.release()
+            self._wake.set()
+
+    async def _record_outcome(self, job: Job, outcome: JobOutcome) -> None:
+        if outcome.new_jobs:
+            added = await self._ledger.add_jobs(outcome.new_jobs)
+            if added:
+                metrics.JOBS_PLANNED.labels(kind="discovered").inc(added)
+        if outcome.run_again_at is not None:
+            await self._ledger.release(job.key, self.worker_id, outcome.run_again_at)
+            metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome="again").inc()
+            return
+        await self._ledger.complete(job.key, self.worker_id, outcome.result)
+        metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome="done").inc()
+
+    async def _record_failure(self, job: Job, error: BridgeError) -> None:
+        retry_at = self._retry.next_attempt(job, error)
+        message = redact_text(str(error))[:2000]
+        await self._ledger.fail(job.key, self.worker_id, message, error.code, retry_at)
+        outcome = "retry" if retry_at else "dead"
+        metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome=outcome).inc()
+        logger = log.warning if retry_at else log.error
+        logger("job_failed", key=job.key, code=error.code, error=message, outcome=outcome)
+
+
+class _Unexpected(BridgeError):
+    retryable = True
+    code = "unexpected"
