@@ -19,6 +19,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -30,6 +31,14 @@ T = TypeVar("T")
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
     updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
+#: a running job whose lease lapsed on every one of ``max_attempts`` attempts likely
+#: crashes its worker: park it for an operator instead of handing it out again
+_PARK_CRASHING_JOBS = """
+    UPDATE jobs SET state = 'dead', error_code = 'lease_expired',
+        last_error = 'the lease lapsed on every attempt: the job may crash its worker',
+        worker_id = NULL, lease_until = NULL, due_at = NULL, rerun = false, updated_at = now()
+    WHERE due_at IS NOT NULL AND due_at <= now() AND state = 'running' AND attempts >= $1
+"""
 _RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
@@ -81,6 +90,24 @@ def _job(row: asyncpg.Record) -> Job:
     )
 
 
+#: URL query options read by the bridge (the rest go to asyncpg / the server)
+_OWN_OPTIONS = {"max_attempts", "pool_max", "reconnect_s"}
+
+
+def ledger_from_url(url: str) -> PostgresLedger:
+    """``postgresql://user:pass@host:5432/db?max_attempts=8&pool_max=5&reconnect_s=60``."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    own = {k: v for k, v in query if k in _OWN_OPTIONS}
+    rest = urlencode([(k, v) for k, v in query if k not in _OWN_OPTIONS])
+    return PostgresLedger(
+        urlunsplit(parts._replace(query=rest)),
+        max_attempts=int(own["max_attempts"]) if own.get("max_attempts") else None,
+        max_connections=int(own.get("pool_max") or 5),
+        reconnect_window_s=float(own.get("reconnect_s") or 60.0),
+    )
+
+
 class PostgresLedger:
     """The ``Ledger`` protocol on PostgreSQL (asyncpg, a small connection pool)."""
 
@@ -91,8 +118,12 @@ class PostgresLedger:
         min_connections: int = 1,
         max_connections: int = 5,
         reconnect_window_s: float = 60.0,
+        max_attempts: int | None = None,
     ) -> None:
+        """``max_attempts``: a running job whose lease lapsed this many times is made dead
+        (``error_code='lease_expired'``) instead of claimed again."""
         self._dsn = _dsn(url)
+        self._max_attempts = max_attempts
         self._min = min_connections
         self._max = max_connections
         self._reconnect_window_s = reconnect_window_s
@@ -184,12 +215,17 @@ class PostgresLedger:
                 ON CONFLICT (key) DO NOTHING
                 RETURNING key
             ), reopened AS (
+                -- done -> pending again; running -> run once more after it completes
                 UPDATE jobs j
-                SET state = 'pending', payload = i.payload, next_attempt_at = i.due,
-                    due_at = i.due, attempts = 0, last_error = NULL, error_code = NULL,
-                    worker_id = NULL, lease_until = NULL, updated_at = now()
+                SET payload = i.payload, updated_at = now(),
+                    state = CASE WHEN j.state = 'done' THEN 'pending' ELSE j.state END,
+                    attempts = CASE WHEN j.state = 'done' THEN 0 ELSE j.attempts END,
+                    next_attempt_at = CASE WHEN j.state = 'done' THEN i.due
+                                           ELSE j.next_attempt_at END,
+                    due_at = CASE WHEN j.state = 'done' THEN i.due ELSE j.due_at END,
+                    rerun = (j.state = 'running') OR j.rerun
                 FROM incoming i
-                WHERE j.key = i.key AND i.reopen AND j.state = 'done'
+                WHERE j.key = i.key AND i.reopen AND j.state IN ('done', 'running')
                   AND i.key NOT IN (SELECT key FROM inserted)
                 RETURNING j.key
             )
@@ -235,9 +271,19 @@ class PostgresLedger:
                       j.created_at, j.updated_at, j.last_error, j.error_code, j.result,
                       j.worker_id, j.lease_until
         """
-        rows = await self._fetch(sql, worker_id, limit, float(lease_seconds), kind_filter)
+        max_attempts = self._max_attempts
+
+        async def run() -> list[asyncpg.Record]:
+            async with self._require_pool().acquire() as conn, conn.transaction():
+                if max_attempts is not None:
+                    await conn.execute(_PARK_CRASHING_JOBS, max_attempts)
+                return list(
+                    await conn.fetch(sql, worker_id, limit, float(lease_seconds), kind_filter)
+                )
+
+        rows = await self._with_reconnect(run)
         jobs = [_job(row) for row in rows]
-        jobs.sort(key=lambda job: job.next_attempt_at)
+        jobs.sort(key=lambda job: (job.created_at, job.key))
         return jobs
 
     async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:
@@ -256,12 +302,16 @@ class PostgresLedger:
     async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
         status = await self._execute(
             """UPDATE jobs
-               SET state = 'done', result = $3::jsonb, due_at = NULL, lease_until = NULL,
+               SET state = CASE WHEN rerun THEN 'pending' ELSE 'done' END,
+                   attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
+                   next_attempt_at = CASE WHEN rerun THEN now() ELSE next_attempt_at END,
+                   due_at = CASE WHEN rerun THEN now() END, rerun = false,
+                   result = $3::jsonb, worker_id = NULL, lease_until = NULL,
                    last_error = NULL, error_code = NULL, updated_at = now()
                WHERE key = $1 AND worker_id = $2 AND state = 'running'""",
             key,
             worker_id,
-            json.dumps(result),
+            result,
         )
         return status.endswith(" 1")
 
@@ -279,7 +329,7 @@ class PostgresLedger:
                SET state = CASE WHEN $5::timestamptz IS NULL THEN 'dead' ELSE 'retry' END,
                    next_attempt_at = coalesce($5::timestamptz, next_attempt_at),
                    due_at = $5::timestamptz, last_error = $3, error_code = $4,
-                   worker_id = NULL, lease_until = NULL, updated_at = now()
+                   worker_id = NULL, lease_until = NULL, rerun = false, updated_at = now()
                WHERE key = $1 AND worker_id = $2 AND state = 'running'""",
             key,
             worker_id,
@@ -292,8 +342,10 @@ class PostgresLedger:
     async def release(self, key: str, worker_id: str, not_before: datetime) -> bool:
         status = await self._execute(
             """UPDATE jobs
-               SET state = 'pending', next_attempt_at = $3, due_at = $3,
-                   attempts = greatest(attempts - 1, 0),
+               SET state = 'pending',
+                   next_attempt_at = CASE WHEN rerun THEN least($3, now()) ELSE $3 END,
+                   due_at = CASE WHEN rerun THEN least($3, now()) ELSE $3 END,
+                   attempts = greatest(attempts - 1, 0), rerun = false,
                    worker_id = NULL, lease_until = NULL, updated_at = now()
                WHERE key = $1 AND worker_id = $2 AND state = 'running'""",
             key,
@@ -314,7 +366,7 @@ class PostgresLedger:
         rows = await self._fetch(
             _SELECT_JOBS
             + """ WHERE ($1::text IS NULL OR state = $1)
-                ORDER BY created_at, key LIMIT $2 OFFSET $3""",
+                ORDER BY next_attempt_at, key LIMIT $2 OFFSET $3""",
             None if state is None else str(state),
             limit,
             offset,
@@ -355,7 +407,8 @@ class PostgresLedger:
                 "id": row["id"],
                 "source": row["source"],
                 "reason": row["reason"],
-                "raw": bytes(row["raw"]),
+                "raw": bytes(row["raw"]).decode("utf-8", errors="replace"),
+                "raw_size": len(row["raw"]),
                 "received_at": row["received_at"],
             }
             for row in rows

@@ -157,4 +157,4 @@ async def test_rejected_events_are_kept(pg_ledger: PostgresLedger) -> None:
     await pg_ledger.record_rejected("sqs:q", "not json", b"\x00garbage")
     [row] = await pg_ledger.list_rejected()
     assert row["source"] == "sqs:q"
-    assert row["raw"] == b"\x00garbage"
+    assert row["raw"] == "\x00garbage"

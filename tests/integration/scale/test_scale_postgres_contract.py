@@ -1,0 +1,61 @@
+"""The PostgreSQL ledger against the shared ledger contract (tests/unit/ledger/contract.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from media_bridge.ledger import ledger_from_url
+from media_bridge.ledger.postgres import PostgresLedger
+from media_bridge.types import JobKind, JobState, NewJob
+
+_spec = importlib.util.spec_from_file_location(
+    "ledger_contract_pg", Path(__file__).parents[2] / "unit" / "ledger" / "contract.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+contract = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(contract)
+globals().update({k: v for k, v in vars(contract).items() if k.startswith("test_")})
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def ledger(pg_ledger: PostgresLedger) -> PostgresLedger:
+    return pg_ledger
+
+
+@pytest.fixture
+def ledger_factory(pg_url: str) -> Callable[[], PostgresLedger]:
+    return lambda: PostgresLedger(pg_url)
+
+
+def test_postgres_urls_select_this_backend(pg_url: str) -> None:
+    ledger = ledger_from_url(pg_url + "?max_attempts=3&pool_max=2")
+    assert isinstance(ledger, PostgresLedger)
+    assert ledger._max_attempts == 3
+    assert "max_attempts" not in ledger._dsn
+    assert isinstance(
+        ledger_from_url(pg_url.replace("postgresql://", "postgres://")), PostgresLedger
+    )
+
+
+async def test_max_attempts_parks_a_job_whose_worker_keeps_dying(
+    pg_ledger: PostgresLedger, pg_url: str
+) -> None:
+    ledger = PostgresLedger(pg_url, max_attempts=1)
+    await ledger.open()
+    try:
+        await ledger.add_jobs([NewJob("poison", JobKind.ATTACHMENT, {})])
+        await ledger.claim("w1", 1, 0.01)
+        assert await contract.claim_eventually(ledger, "w2", timeout=0.5) == []
+        dead = await ledger.get("poison")
+        assert dead is not None
+        assert dead.state is JobState.DEAD
+        assert dead.error_code == "lease_expired"
+    finally:
+        await ledger.close()
