@@ -122,3 +122,16 @@ async def test_bulk_returns_text_message_listing(
         body = await response.json()
     assert [e["id"] for e in body["entities"]] == ids
     assert all("normalizedMessage" in e for e in body["entities"])
+
+
+async def test_storage_serves_byte_ranges(
+    emu: EmulatorHandle, session: aiohttp.ClientSession
+) -> None:
+    _, _, attachment = emu.attachments()[0]
+    expected = emu.expected_object(attachment)
+    async with session.get(
+        emu.state.signed_url(attachment.object_key), headers={"Range": "bytes=0-9"}
+    ) as response:
+        assert response.status == 206
+        assert response.headers["Content-Range"] == f"bytes 0-9/{expected.size}"
+        assert len(await response.read()) == 10
