@@ -107,6 +107,8 @@ class TokenManager:
         task = self._refresh
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._obtain())
+            # if every waiter was cancelled, nobody reads a failure: read it here
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._refresh = task
         # shield: a cancelled waiter must not cancel the refresh the others wait for
         return (await asyncio.shield(task)).value

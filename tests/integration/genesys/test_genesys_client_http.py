@@ -277,3 +277,18 @@ async def test_logs_carry_no_token_or_signature(fake: FakeGenesys, client: Genes
     text = repr(logs)
     assert "tok-1" not in text
     assert "s3cret" not in text
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_shared_refresh(
+    fake: FakeGenesys, client: GenesysClient
+) -> None:
+    fake.token_delay = 0.2
+    first = asyncio.create_task(client.tokens.get_token())
+    second = asyncio.create_task(client.tokens.get_token())
+    deadline = time.monotonic() + 5
+    while not fake.login.seen and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    first.cancel()
+    assert await second == "tok-1"
+    assert first.cancelled()
+    assert len(fake.login.seen) == 1
