@@ -1,0 +1,183 @@
+"""`media-bridge demo` (what `make demo` runs): the whole pipeline against the bundled emulator.
+
+Starts the Genesys Cloud emulator in-process, seeds conversations on several channels
+(voice notes in each channel's codec, images, documents, texts), writes their
+EventBridge events to a JSON-lines file, makes every URL in them stale (so the
+bridge must ask the API for fresh ones, as after a delay in production), turns on a
+few injected 5xx answers, and replays the file through the bridge with a live
+progress bar, ending with a summary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the pipeline against the bundled Genesys Cloud emulator"
+    )
+    parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    parser.add_argument("--conversations", type=int, default=12, help="messaging conversations")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--voice-note-seconds", type=float, default=9.0)
+    parser.add_argument("--error-rate", type=float, default=0.05, help="injected 5xx share")
+    parser.add_argument(
+        "--media-types", default="Audio", help="comma-separated media types, or 'all'"
+    )
+    parser.set_defaults(func=main)
+
+
+def _summary_rows(
+    out: Path, elapsed: float, bridge: Any, counts: dict[Any, int]
+) -> list[tuple[str, str]]:
+    from media_bridge import metrics
+    from media_bridge.types import JobState
+
+    by_type: Counter[str] = Counter()
+    speech: Counter[str] = Counter()
+    for sidecar in out.glob("media/*/*.json"):
+        meta = json.loads(sidecar.read_text())["metadata"]
+        by_type[f"{meta.get('media_type')} ({meta.get('mime')})"] += 1
+        speech[(meta.get("audio") or {}).get("status", "n/a")] += 1
+    texts = sum(1 for _ in (out / "nlp.jsonl").open()) if (out / "nlp.jsonl").exists() else 0
+    attachments = sum(by_type.values())
+    intake = bridge.intake_result
+    rows = [
+        ("events read", str(intake.events + len(intake.rejected))),
+        ("events rejected / unknown topic", f"{len(intake.rejected)} / {intake.unknown_topics}"),
+        ("jobs done / dead", f"{counts.get(JobState.DONE, 0)} / {counts.get(JobState.DEAD, 0)}"),
+        ("attachments delivered", str(attachments)),
+    ]
+    rows += [(f"  {kind}", str(n)) for kind, n in sorted(by_type.items())]
+    rows += [(f"  speech gate: {status}", str(n)) for status, n in sorted(speech.items())]
+    rows += [
+        ("texts to NLP", str(texts)),
+        (
+            "URL refreshes (stale links re-resolved)",
+            f"{metrics.counter_value(metrics.URL_REFRESHES):.0f}",
+        ),
+        ("API requests (answered 5xx / 429)", _api_line(bridge)),
+        (
+            "in-call retries / job retries",
+            f"{_client_retries(bridge)} / {_job_retries():.0f}",
+        ),
+        ("bytes downloaded", f"{metrics.counter_value(metrics.BYTES) / 1e6:.2f} MB"),
+        ("elapsed", f"{elapsed:.2f} s"),
+        ("throughput", f"{attachments / elapsed:.1f} attachments/s" if elapsed else "-"),
+        ("output folder", str(out.resolve())),
+    ]
+    return rows
+
+
+def _api_line(bridge: Any) -> str:
+    stats = bridge.context.genesys.stats
+    errors = sum(n for status, n in stats.by_status.items() if status >= 500)
+    return f"{stats.requests} ({errors} / {stats.rate_limited})"
+
+
+def _job_retries() -> float:
+    from media_bridge import metrics
+
+    return metrics.counter_value(metrics.JOBS_FINISHED, outcome="retry")
+
+
+def _client_retries(bridge: Any) -> int:
+    return int(bridge.context.genesys.stats.retries + bridge.context.fetcher.retries)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from genesys_emulator.config import EmulatorConfig, ScenarioConfig
+    from genesys_emulator.events import scenario_events
+    from genesys_emulator.testing import running_emulator
+    from media_bridge.config import Settings
+    from media_bridge.genesys.settings import GenesysSettings
+    from media_bridge.observability import configure_logging
+    from media_bridge.pipeline import Bridge
+    from media_bridge.sources.file import FileSource
+    from media_bridge.types import JobState
+
+    console = Console()
+    configure_logging("ERROR")
+    out: Path = args.out
+    await asyncio.to_thread(shutil.rmtree, out, True)
+    await asyncio.to_thread(out.mkdir, parents=True)
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(
+            seed=args.seed,
+            messaging_conversations=args.conversations,
+            voice_note_seconds=args.voice_note_seconds,
+        )
+    )
+    console.print("[bold]genesys-media-bridge demo[/bold]: starting the Genesys Cloud emulator")
+    with running_emulator(config) as emu:
+        console.print(f"  login {emu.login_url}  api {emu.api_url}  downloads {emu.downloads_url}")
+        events = scenario_events(emu.state)
+        events_file = out / "events.jsonl"
+        events_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+        console.print(
+            f"  {len(emu.conversations())} conversations, {len(events)} EventBridge events "
+            f"-> {events_file}"
+        )
+        emu.expire_links()
+        emu.set_faults(error_rate=args.error_rate, seed=args.seed)
+        console.print(
+            "  every URL in the events is now stale, and "
+            f"{args.error_rate:.0%} of API answers are injected 5xx errors"
+        )
+        settings = Settings(
+            genesys=GenesysSettings(**emu.genesys_settings(), backoff_base_s=0.05),
+            ledger={"url": f"sqlite:///{out}/ledger.db"},
+            sinks={"dir_path": out / "media", "text_path": out / "nlp.jsonl"},
+            fetch={"media_types": [t.strip() for t in args.media_types.split(",")]},
+        )
+        started = time.monotonic()
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} jobs"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("bridging", total=None)
+
+            def show(counts: dict[JobState, int], _: Any) -> None:
+                total = sum(counts.values())
+                finished = counts.get(JobState.DONE, 0) + counts.get(JobState.DEAD, 0)
+                progress.update(task, total=total, completed=finished)
+
+            async with Bridge(settings, worker_id="demo") as bridge:
+                counts = await bridge.run(
+                    [FileSource(events_file)],
+                    until_idle=True,
+                    idle_timeout_s=300,
+                    progress=show,
+                    progress_every_s=0.2,
+                )
+            show(counts, None)
+        elapsed = time.monotonic() - started
+    table = Table(title="summary", show_header=False)
+    for name, value in _summary_rows(out, elapsed, bridge, counts):
+        table.add_row(name, value)
+    console.print(table)
+    dead = counts.get(JobState.DEAD, 0)
+    if dead:
+        console.print(
+            f"[red]{dead} job(s) dead[/red]: `media-bridge jobs list --ledger sqlite:///{out}/ledger.db`"
+        )
+    return 1 if dead else 0
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
