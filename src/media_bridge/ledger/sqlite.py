@@ -1,8 +1,10 @@
 """The SQLite ledger: one file, WAL, one connection on one dedicated thread.
 
-Every sqlite3 call runs on a single-thread executor, so the event loop never blocks
-and writes are serialised without a Python lock. Times are stored as epoch seconds
-(REAL, UTC) so due-time comparisons are plain number comparisons on an index.
+Every sqlite3 call runs on one dedicated thread (``DbThread``), so the event loop
+never blocks and writes are serialised without a Python lock; operations queued at
+the same moment share one transaction (group commit), each in its own SAVEPOINT.
+Times are stored as epoch seconds (REAL, UTC) so due-time comparisons are plain
+number comparisons on an index.
 
 Durability: the database runs in WAL mode with ``synchronous=NORMAL`` for lease
 bookkeeping (claim, complete, fail, release): a committed transaction survives a
@@ -19,23 +21,18 @@ index (``jobs_due``) serves the claim query in due order.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
-T = TypeVar("T")
-
-_ACTIVE = ("pending", "retry", "running")
 _JOB_COLUMNS = (
     "key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at,"
     " last_error, error_code, result, worker_id, lease_until"
@@ -99,87 +96,57 @@ class SqliteLedger:
         self._busy_timeout_ms = busy_timeout_ms
         self._max_attempts = max_attempts
         self._clock = clock
-        self._executor: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: DbThread | None = None
 
     # -- plumbing ---------------------------------------------------------------
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._executor is None:
-            raise RuntimeError("ledger is not open")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError("ledger is not open")
-        return self._conn
-
-    def _connect(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode.lower() != "wal" and self.path != ":memory:":
-            conn.close()
-            raise RuntimeError(f"SQLite ledger {self.path}: WAL mode refused (got {mode})")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
-        self._conn = conn
-
-    def _disconnect(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.execute("PRAGMA optimize")
-            finally:
-                self._conn.close()
-                self._conn = None
-
-    def _write(self, fn: Callable[[sqlite3.Connection], T], *, durable: bool = False) -> T:
-        """Run ``fn`` in one IMMEDIATE transaction; ``durable`` fsyncs the WAL at commit."""
-        db = self._db
-        if durable:
-            db.execute("PRAGMA synchronous = FULL")
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                value = fn(db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return value
-        finally:
-            if durable:
-                db.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal" and self.path != ":memory:":
+                raise RuntimeError(f"SQLite ledger {self.path}: WAL mode refused (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def _read(self, op: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self._thread is None:
+            raise RuntimeError("ledger is not open")
+        return await self._thread.submit(op)
+
+    async def _write(self, op: Callable[[sqlite3.Connection], Any], durable: bool = False) -> Any:
+        if self._thread is None:
+            raise RuntimeError("ledger is not open")
+        return await self._thread.submit(op, write=True, durable=durable)
 
     async def open(self) -> None:
-        if self._executor is not None:
+        if self._thread is not None:
             return
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-ledger")
+        thread = DbThread(self._connect, name=f"sqlite-ledger:{Path(self.path).name}")
         try:
-            await self._run(self._connect)
+            await thread.start()
         except BaseException:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+            await thread.stop()
             raise
+        self._thread = thread
 
     async def close(self) -> None:
-        if self._executor is None:
-            return
-        try:
-            await self._run(self._disconnect)
-        finally:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._thread is not None:
+            thread, self._thread = self._thread, None
+            await thread.stop()
 
     # -- recording ---------------------------------------------------------------
 
-    def _add_jobs(self, jobs: Sequence[NewJob]) -> int:
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+        if not jobs:
+            return 0
         now = self._clock()
         plain: list[tuple[Any, ...]] = []
         reopen: list[tuple[Any, ...]] = []
@@ -188,7 +155,7 @@ class SqliteLedger:
             row = (job.key, job.kind.value, _dumps(job.payload), due, now, now)
             (reopen if job.reopen else plain).append(row)
 
-        def tx(db: sqlite3.Connection) -> int:
+        def op(db: sqlite3.Connection) -> int:
             before = db.total_changes
             if plain:
                 db.executemany(
@@ -213,65 +180,29 @@ class SqliteLedger:
                     " WHERE jobs.state IN ('done', 'running')",
                     reopen,
                 )
-            return db.total_changes - before
+            return int(db.total_changes - before)
 
-        return self._write(tx, durable=self._durable_adds)
-
-    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
-        if not jobs:
-            return 0
-        return await self._run(self._add_jobs, list(jobs))
-
-    def _existing_keys(self, keys: list[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(keys), _CHUNK):
-            chunk = keys[i : i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key FROM jobs WHERE key IN ({marks})", chunk)  # noqa: S608
-            found.update(row[0] for row in rows)
-        return found
+        result: int = await self._write(op, durable=self._durable_adds)
+        return result
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:
         unique = list(dict.fromkeys(keys))
         if not unique:
             return set()
-        return await self._run(self._existing_keys, unique)
+
+        def op(db: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for i in range(0, len(unique), _CHUNK):
+                chunk = unique[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT key FROM jobs WHERE key IN ({marks})"  # noqa: S608
+                found.update(row[0] for row in db.execute(sql, chunk))
+            return found
+
+        result: set[str] = await self._read(op)
+        return result
 
     # -- leases ------------------------------------------------------------------
-
-    def _claim(
-        self, worker_id: str, limit: int, lease_seconds: float, kinds: list[str] | None
-    ) -> list[Job]:
-        now = self._clock()
-        lease = now + lease_seconds
-        kind_sql, kind_args = "", []
-        if kinds:
-            kind_sql = f" AND kind IN ({','.join('?' * len(kinds))})"
-            kind_args = kinds
-
-        def tx(db: sqlite3.Connection) -> list[Job]:
-            if self._max_attempts is not None:
-                db.execute(
-                    "UPDATE jobs SET state = 'dead', error_code = 'lease_expired',"
-                    " last_error = 'the lease lapsed on every attempt: the job may crash"
-                    " its worker', worker_id = NULL, lease_until = NULL, updated_at = ?"
-                    " WHERE state = 'running' AND next_attempt_at <= ? AND attempts >= ?",
-                    (now, now, self._max_attempts),
-                )
-            rows = db.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
-                " lease_until = ?, next_attempt_at = ?, updated_at = ?"
-                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due"
-                "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
-                f"{kind_sql} ORDER BY next_attempt_at LIMIT ?)"
-                f" RETURNING {_JOB_COLUMNS}",
-                (worker_id, lease, lease, now, now, *kind_args, limit),
-            ).fetchall()
-            return [_job(row) for row in rows]
-
-        jobs = self._write(tx)
-        jobs.sort(key=lambda j: (j.created_at, j.key))
-        return jobs
 
     async def claim(
         self,
@@ -282,37 +213,62 @@ class SqliteLedger:
     ) -> list[Job]:
         if limit <= 0:
             return []
-        kind_values = [k.value for k in kinds] if kinds else None
-        return await self._run(self._claim, worker_id, limit, lease_seconds, kind_values)
+        kind_values = [k.value for k in kinds] if kinds else []
+        kind_sql = f" AND kind IN ({','.join('?' * len(kind_values))})" if kind_values else ""
+        max_attempts = self._max_attempts
 
-    def _extend(self, keys: list[str], worker_id: str, lease_seconds: float) -> None:
-        now = self._clock()
-        lease = now + lease_seconds
+        def op(db: sqlite3.Connection) -> list[Job]:
+            now = self._clock()  # read inside the transaction: batched ops run later
+            lease = now + lease_seconds
+            if max_attempts is not None:
+                db.execute(
+                    "UPDATE jobs SET state = 'dead', error_code = 'lease_expired',"
+                    " last_error = 'the lease lapsed on every attempt: the job may crash"
+                    " its worker', worker_id = NULL, lease_until = NULL, updated_at = ?"
+                    " WHERE state = 'running' AND next_attempt_at <= ? AND attempts >= ?",
+                    (now, now, max_attempts),
+                )
+            rows = db.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
+                " lease_until = ?, next_attempt_at = ?, updated_at = ?"
+                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due"
+                "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
+                f"{kind_sql} ORDER BY next_attempt_at LIMIT ?)"
+                f" RETURNING {_JOB_COLUMNS}",
+                (worker_id, lease, lease, now, now, *kind_values, limit),
+            ).fetchall()
+            return [_job(row) for row in rows]
 
-        def tx(db: sqlite3.Connection) -> None:
+        jobs: list[Job] = await self._write(op)
+        jobs.sort(key=lambda j: (j.created_at, j.key))
+        return jobs
+
+    async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:
+        if not keys:
+            return
+
+        def op(db: sqlite3.Connection) -> None:
+            now = self._clock()
+            lease = now + lease_seconds
             db.executemany(
                 "UPDATE jobs SET lease_until = ?, next_attempt_at = ?, updated_at = ?"
                 " WHERE key = ? AND state = 'running' AND worker_id = ?",
                 [(lease, lease, now, key, worker_id) for key in keys],
             )
 
-        self._write(tx)
+        await self._write(op)
 
-    async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:
-        if keys:
-            await self._run(self._extend, list(keys), worker_id, lease_seconds)
+    async def _update_one(self, sql: str, args: tuple[Any, ...], durable: bool = False) -> bool:
+        def op(db: sqlite3.Connection) -> bool:
+            return bool(db.execute(sql, args).rowcount == 1)
 
-    def _holder_update(self, sql: str, args: tuple[Any, ...], durable: bool = False) -> bool:
-        def tx(db: sqlite3.Connection) -> bool:
-            return db.execute(sql, args).rowcount == 1
-
-        return self._write(tx, durable=durable)
+        changed: bool = await self._write(op, durable=durable)
+        return changed
 
     async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
         now = self._clock()
         # a reopen that arrived while running (rerun = 1) makes the job pending again now
-        return await self._run(
-            self._holder_update,
+        return await self._update_one(
             "UPDATE jobs SET state = CASE WHEN rerun = 1 THEN 'pending' ELSE 'done' END,"
             " attempts = CASE WHEN rerun = 1 THEN 0 ELSE attempts END, rerun = 0,"
             " result = ?, next_attempt_at = ?, worker_id = NULL, lease_until = NULL,"
@@ -332,8 +288,7 @@ class SqliteLedger:
         now = self._clock()
         state = "retry" if retry_at is not None else "dead"
         due = _ts(retry_at) if retry_at is not None else now
-        return await self._run(
-            self._holder_update,
+        return await self._update_one(
             "UPDATE jobs SET state = ?, next_attempt_at = ?, last_error = ?, error_code = ?,"
             " worker_id = NULL, lease_until = NULL, rerun = 0, updated_at = ?"
             " WHERE key = ? AND state = 'running' AND worker_id = ?",
@@ -342,27 +297,27 @@ class SqliteLedger:
 
     async def release(self, key: str, worker_id: str, not_before: datetime) -> bool:
         now = self._clock()
+        due = _ts(not_before)
         # the claim's attempt is given back: a watch released every poll must not age out
-        return await self._run(
-            self._holder_update,
+        return await self._update_one(
             "UPDATE jobs SET state = 'pending', attempts = MAX(attempts - 1, 0),"
             " next_attempt_at = CASE WHEN rerun = 1 THEN MIN(?, ?) ELSE ? END, rerun = 0,"
             " worker_id = NULL, lease_until = NULL, updated_at = ?"
             " WHERE key = ? AND state = 'running' AND worker_id = ?",
-            (_ts(not_before), now, _ts(not_before), now, key, worker_id),
+            (due, now, due, now, key, worker_id),
         )
 
     # -- operator ----------------------------------------------------------------
 
-    def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[Job]:
-        return [_job(row) for row in self._db.execute(sql, args).fetchall()]
+    async def _fetch(self, sql: str, args: tuple[Any, ...]) -> list[Job]:
+        def op(db: sqlite3.Connection) -> list[Job]:
+            return [_job(row) for row in db.execute(sql, args).fetchall()]
+
+        jobs: list[Job] = await self._read(op)
+        return jobs
 
     async def get(self, key: str) -> Job | None:
-        jobs = await self._run(
-            self._fetch,
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE key = ?",  # noqa: S608
-            (key,),
-        )
+        jobs = await self._fetch(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE key = ?", (key,))  # noqa: S608
         return jobs[0] if jobs else None
 
     async def list_jobs(
@@ -370,64 +325,63 @@ class SqliteLedger:
     ) -> list[Job]:
         if state is None:
             sql = f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY next_attempt_at, key LIMIT ? OFFSET ?"  # noqa: S608
-            return await self._run(self._fetch, sql, (limit, offset))
+            return await self._fetch(sql, (limit, offset))
         sql = (
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state = ?"  # noqa: S608
             " ORDER BY next_attempt_at, key LIMIT ? OFFSET ?"
         )
-        return await self._run(self._fetch, sql, (state.value, limit, offset))
+        return await self._fetch(sql, (state.value, limit, offset))
 
     async def retry(self, key: str) -> bool:
         now = self._clock()
-        return await self._run(
-            self._holder_update,
+        return await self._update_one(
             "UPDATE jobs SET state = 'pending', next_attempt_at = ?, updated_at = ?"
             " WHERE key = ? AND state IN ('dead', 'retry')",
             (now, now, key),
-            True,
+            durable=True,
         )
 
-    def _counts(self) -> dict[JobState, int]:
-        counts = dict.fromkeys(JobState, 0)
-        for state, n in self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
-            counts[JobState(state)] = n
-        return counts
-
     async def counts(self) -> dict[JobState, int]:
-        return await self._run(self._counts)
+        def op(db: sqlite3.Connection) -> dict[JobState, int]:
+            counts = dict.fromkeys(JobState, 0)
+            for state, n in db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
+                counts[JobState(state)] = n
+            return counts
 
-    def _record_rejected(self, source: str, reason: str, raw: bytes) -> None:
+        result: dict[JobState, int] = await self._read(op)
+        return result
+
+    async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
         now = self._clock()
+        row = (source, reason, bytes(raw), now)
 
-        def tx(db: sqlite3.Connection) -> None:
+        def op(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO rejected_events (source, reason, raw, received_at)"
                 " VALUES (?, ?, ?, ?)",
-                (source, reason, bytes(raw), now),
+                row,
             )
 
-        self._write(tx, durable=self._durable_adds)
-
-    async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
-        await self._run(self._record_rejected, source, reason, raw)
-
-    def _list_rejected(self, limit: int) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT id, source, reason, raw, received_at FROM rejected_events"
-            " ORDER BY id DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [
-            {
-                "id": row_id,
-                "source": source,
-                "reason": reason,
-                "raw": bytes(raw).decode("utf-8", errors="replace"),
-                "raw_size": len(raw),
-                "received_at": _dt(received),
-            }
-            for row_id, source, reason, raw, received in rows
-        ]
+        await self._write(op, durable=self._durable_adds)
 
     async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]:
-        return await self._run(self._list_rejected, limit)
+        def op(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            rows = db.execute(
+                "SELECT id, source, reason, raw, received_at FROM rejected_events"
+                " ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [
+                {
+                    "id": row_id,
+                    "source": source,
+                    "reason": reason,
+                    "raw": bytes(raw).decode("utf-8", errors="replace"),
+                    "raw_size": len(raw),
+                    "received_at": _dt(received),
+                }
+                for row_id, source, reason, raw, received in rows
+            ]
+
+        result: list[dict[str, Any]] = await self._read(op)
+        return result

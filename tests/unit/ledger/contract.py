@@ -96,6 +96,19 @@ async def test_claim_filters_by_kind_and_respects_limit(ledger: Ledger) -> None:
     assert await ledger.claim("w", 0, 30) == []
 
 
+async def test_concurrent_claims_never_hand_out_a_job_twice(ledger: Ledger) -> None:
+    await ledger.add_jobs([job(f"k{i:03d}") for i in range(200)])
+    batches = await asyncio.gather(*(ledger.claim(f"w{i % 5}", 7, 30) for i in range(40)))
+    keys = [j.key for batch in batches for j in batch]
+    assert len(keys) == 200
+    assert len(set(keys)) == 200
+    done = await asyncio.gather(
+        *(ledger.complete(j.key, j.worker_id or "", {}) for batch in batches for j in batch)
+    )
+    assert all(done)
+    assert (await ledger.counts())[JobState.DONE] == 200
+
+
 async def test_lapsed_lease_is_taken_over_and_only_the_holder_completes(ledger: Ledger) -> None:
     await ledger.add_jobs([job("a")])
     assert [j.key for j in await ledger.claim("w1", 1, 0.2)] == ["a"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sqlite3
 from collections.abc import AsyncIterator
@@ -70,6 +71,22 @@ async def test_max_attempts_parks_a_job_whose_worker_keeps_dying(db_path: Path) 
         assert dead.error_code == "lease_expired"
     finally:
         await ledger.close()
+
+
+async def test_a_failing_operation_does_not_spoil_its_batch(ledger: SqliteLedger) -> None:
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO jobs (key) VALUES ('half')")  # violates NOT NULL
+
+    outcomes = await asyncio.gather(
+        ledger.add_jobs([NewJob("before", JobKind.TEXT, {})]),
+        ledger._write(broken),
+        ledger.add_jobs([NewJob("after", JobKind.TEXT, {})]),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == 1
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert outcomes[2] == 1
+    assert await ledger.existing_keys(["before", "after", "half"]) == {"before", "after"}
 
 
 async def test_unopened_ledger_says_so(db_path: Path) -> None:
