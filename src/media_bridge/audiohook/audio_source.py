@@ -7,6 +7,7 @@ which lets tests tell the channels apart by content.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,9 @@ def voice(duration_s: float, f0: float, peak_hz: float, seed: int, rate: int = R
     return sig.astype(np.int16)
 
 
+@functools.lru_cache(maxsize=4)
 def generated_call(duration_s: float) -> tuple[Int16Array, Int16Array]:
-    """(customer, agent) 8 kHz mono tracks."""
+    """(customer, agent) 8 kHz mono tracks (cached: load runs share one call)."""
     return (
         voice(duration_s, 140.0, CUSTOMER_PEAK_HZ, 1),
         voice(duration_s, 210.0, AGENT_PEAK_HZ, 2),

@@ -42,7 +42,7 @@ ULAW_ENCODE: npt.NDArray[np.uint8] = _build_ulaw_encode()
 
 
 def ulaw_decode(data: bytes) -> Int16Array:
-    return ULAW_DECODE[np.frombuffer(data, dtype=np.uint8)]
+    return np.take(ULAW_DECODE, np.frombuffer(data, dtype=np.uint8))
 
 
 def ulaw_encode(samples: Int16Array) -> bytes:
@@ -87,19 +87,28 @@ class StreamingResampler:
         t = np.arange(n) - (n - 1) / 2
         h = 2 * cutoff * np.sinc(2 * cutoff * t) * np.kaiser(n, 8.0) * self.up
         #: phases[p, j] multiplies x[i - j] for outputs in phase p
-        self.phases = np.zeros((self.up, k), dtype=np.float32)
+        self.phases = np.zeros((self.up, k), dtype=np.float64)
         for p in range(self.up):
             taps = h[p :: self.up]
             self.phases[p, : len(taps)] = taps
         self.k = k
-        self.history = np.zeros(k - 1, dtype=np.float32)
+        self.history = np.zeros(k - 1, dtype=np.float64)
         self.consumed = 0  # input samples taken so far
         self.produced = 0  # output samples produced so far
 
     def process(self, samples: Int16Array) -> Int16Array:
         if self.identity:
             return samples.astype(np.int16)
-        x = np.concatenate([self.history, samples.astype(np.float32)])
+        x = np.concatenate([self.history, samples.astype(np.float64)])
+        if self.down == 1 and self.up <= 16:
+            # integer upsampling: each input sample yields `up` outputs, one per phase
+            y = np.empty(len(samples) * self.up, dtype=np.float64)
+            for c in range(self.up):
+                y[c :: self.up] = np.convolve(x, self.phases[c], mode="valid")
+            self.produced += len(y)
+            self._keep(x, self.consumed + len(samples))
+            out: Int16Array = np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+            return out
         total_in = self.consumed + len(samples)
         # output n uses input index floor(n * down / up); produce all with index < total_in
         last = (total_in * self.up - 1) // self.down
@@ -108,16 +117,23 @@ class StreamingResampler:
             self._keep(x, total_in)
             return np.zeros(0, dtype=np.int16)
         t = n * self.down
-        idx = t // self.up - self.consumed + (self.k - 1)  # position in x
+        idx = t // self.up - self.consumed  # position in x of the newest tap, minus k-1
         phase = t % self.up
-        gather = idx[:, None] - np.arange(self.k)[None, :]
-        y = np.einsum("ij,ij->i", x[gather], self.phases[phase])
+        if self.up <= 16:
+            # outputs n0+c, n0+c+up, ... share one phase: one C-speed convolution each
+            y = np.empty(len(n), dtype=np.float64)
+            for c in range(min(self.up, len(n))):
+                conv = np.convolve(x, self.phases[int(phase[c])], mode="valid")
+                y[c :: self.up] = conv[idx[c :: self.up]]
+        else:
+            gather = idx[:, None] + (self.k - 1) - np.arange(self.k)[None, :]
+            y = np.einsum("ij,ij->i", x[gather], self.phases[phase])
         self.produced = int(last + 1)
         self._keep(x, total_in)
         result: Int16Array = np.clip(np.rint(y), -32768, 32767).astype(np.int16)
         return result
 
-    def _keep(self, x: npt.NDArray[np.float32], total_in: int) -> None:
+    def _keep(self, x: npt.NDArray[np.float64], total_in: int) -> None:
         self.history = x[-(self.k - 1) :].copy() if self.k > 1 else x[:0]
         self.consumed = total_in
 

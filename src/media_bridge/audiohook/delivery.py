@@ -48,7 +48,7 @@ class SessionDelivery:
         session_id: str,
         rate: int,
         deliver_chunks_for: set[str],
-        queue_size: int = 2,
+        queue_size: int = 8,
     ) -> None:
         self.sink = sink
         self.rate = rate
@@ -105,7 +105,7 @@ class SessionDelivery:
                 if path is not None:
                     await self._deliver("chunk", meta, path)
                     with contextlib.suppress(OSError):
-                        path.unlink()
+                        await asyncio.to_thread(path.unlink)
                 continue
             keep = False
             for channel, final_meta in meta["metas"].items():
