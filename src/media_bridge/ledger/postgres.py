@@ -7,6 +7,13 @@ same thing to every worker whatever their own clocks say. ``due_at`` holds when 
 row can next be claimed (``next_attempt_at`` while pending/retry, ``lease_until``
 while running, NULL when done/dead); one partial index on it serves every claim.
 
+Durability, as in the SQLite ledger: what lets a source acknowledge events
+(``add_jobs``, ``record_rejected``) and the operator's ``retry`` commit with
+``synchronous_commit = on`` (the WAL is flushed before the call returns); lease
+bookkeeping (claim, extend, complete, fail, release) commits asynchronously - a
+server crash can forget the last few, and then a job merely runs again (sinks are
+idempotent). That is what makes claims fast: no fsync per completed job.
+
 A lost connection (PostgreSQL restarting, a failover) is retried for
 ``reconnect_window_s`` before the error reaches the worker.
 """
@@ -150,6 +157,8 @@ class PostgresLedger:
             max_size=self._max,
             init=_init_connection,
             command_timeout=60,
+            # lease bookkeeping commits without waiting for the WAL flush; see _durable
+            server_settings={"synchronous_commit": "off"},
         )
 
     async def close(self) -> None:
@@ -179,6 +188,16 @@ class PostgresLedger:
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async def run() -> list[asyncpg.Record]:
             async with self._require_pool().acquire() as conn:
+                return list(await conn.fetch(sql, *args))
+
+        return await self._with_reconnect(run)
+
+    async def _fetch_durable(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """Like ``_fetch``, but the commit waits for the WAL flush (``synchronous_commit``)."""
+
+        async def run() -> list[asyncpg.Record]:
+            async with self._require_pool().acquire() as conn, conn.transaction():
+                await conn.execute("SET LOCAL synchronous_commit = on")
                 return list(await conn.fetch(sql, *args))
 
         return await self._with_reconnect(run)
@@ -231,7 +250,7 @@ class PostgresLedger:
             )
             SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM reopened) AS n
         """
-        rows = await self._fetch(sql, keys, kinds, payloads, not_befores, reopens)
+        rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
         return int(rows[0]["n"])
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:
@@ -374,14 +393,15 @@ class PostgresLedger:
         return [_job(row) for row in rows]
 
     async def retry(self, key: str) -> bool:
-        status = await self._execute(
+        rows = await self._fetch_durable(
             """UPDATE jobs
                SET state = 'pending', next_attempt_at = now(), due_at = now(),
                    worker_id = NULL, lease_until = NULL, updated_at = now()
-               WHERE key = $1 AND state IN ('dead', 'retry')""",
+               WHERE key = $1 AND state IN ('dead', 'retry')
+               RETURNING key""",
             key,
         )
-        return status.endswith(" 1")
+        return bool(rows)
 
     async def counts(self) -> dict[JobState, int]:
         rows = await self._fetch("SELECT state, count(*) AS n FROM jobs GROUP BY state")
@@ -389,7 +409,7 @@ class PostgresLedger:
         return {state: found.get(state, 0) for state in JobState}
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
-        await self._execute(
+        await self._fetch_durable(
             "INSERT INTO rejected_events (source, reason, raw) VALUES ($1, $2, $3)",
             source,
             reason,
