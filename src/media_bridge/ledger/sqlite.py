@@ -110,6 +110,8 @@ class SqliteLedger:
             if mode.lower() != "wal" and self.path != ":memory:":
                 raise RuntimeError(f"SQLite ledger {self.path}: WAL mode refused (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # savepoint and statement journals in memory, not in temp files (a write each)
+            conn.execute("PRAGMA temp_store = MEMORY")
             migrate(conn)
         except BaseException:
             conn.close()
