@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 API_KEY = "bench-key"
-SECRET = "YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA=="
+SECRET = "YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldA=="  # noqa: S105 - a bench-only key
 PATH = "/api/v1/audiohook/ws"
 
 
@@ -54,8 +54,8 @@ async def _baseline_server(port_file: str) -> None:
             await ws.send(json.dumps(out))
 
     async with serve(handler, "127.0.0.1", 0, compression=None, max_size=1 << 20) as server:
-        port = list(server.sockets)[0].getsockname()[1]
-        Path(port_file).write_text(str(port))
+        port = next(iter(server.sockets)).getsockname()[1]
+        await asyncio.to_thread(Path(port_file).write_text, str(port))
         await asyncio.Future()
 
 

@@ -292,6 +292,7 @@ class _Runner:
                 self.skipped_s += frame_s
                 discard_left -= frame_s
                 if discard_left <= 1e-9:
+                    discard_left = 0.0
                     await self.send(
                         "discarded",
                         {

@@ -49,7 +49,9 @@ def test_l16_is_little_endian() -> None:
     assert frame[:, 0].tolist() == [1, -32768]
 
 
-@pytest.mark.parametrize(("fmt", "channels", "size"), [("PCMU", 2, 3), ("L16", 1, 5), ("L16", 2, 6)])
+@pytest.mark.parametrize(
+    ("fmt", "channels", "size"), [("PCMU", 2, 3), ("L16", 1, 5), ("L16", 2, 6)]
+)
 def test_partial_samples_are_rejected(fmt: str, channels: int, size: int) -> None:
     with pytest.raises(ValueError, match="whole number"):
         decode_frame(bytes(size), fmt, channels)

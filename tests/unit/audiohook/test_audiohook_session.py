@@ -85,7 +85,9 @@ def media(channels: list[str], fmt: str = "PCMU") -> dict[str, Any]:
 def assert_seqs(h: Harness) -> None:
     assert [m["seq"] for m in h.sent] == list(range(1, len(h.sent) + 1))
     for m in h.sent:
-        assert p.is_server_message_base(m) and m["id"] == h.sid and m["version"] == "2"
+        assert p.is_server_message_base(m)
+        assert m["id"] == h.sid
+        assert m["version"] == "2"
 
 
 async def test_open_prefers_customer_only_media_and_echoes_it(tmp_path: Path) -> None:
@@ -93,7 +95,8 @@ async def test_open_prefers_customer_only_media_and_echoes_it(tmp_path: Path) ->
     offered = [media(["external", "internal"]), media(["internal"]), media(["external"])]
     await h.open(offered)
     opened = h.sent[0]
-    assert opened["type"] == "opened" and opened["clientseq"] == 1
+    assert opened["type"] == "opened"
+    assert opened["clientseq"] == 1
     assert opened["parameters"]["media"] == [media(["external"])]
     await h.msg("ping", {})
     await h.msg("close", {"reason": "end"})
@@ -114,7 +117,8 @@ async def test_probe_is_answered_and_not_recorded(tmp_path: Path) -> None:
     assert h.sent[0]["parameters"]["media"] == []
     await h.msg("close", {"reason": "end"})
     await h.session.finalize(dropped=False)
-    assert h.sent[-1]["type"] == "closed" and not h.sink.items
+    assert h.sent[-1]["type"] == "closed"
+    assert not h.sink.items
     assert not list(tmp_path.iterdir())
 
 
@@ -138,9 +142,11 @@ async def test_out_of_order_seq_then_close_still_closed(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     await h.open([media(["external"])])
     await h.msg("ping", {}, seq=5)
-    assert h.sent[-1]["type"] == "disconnect" and "seq" in h.sent[-1]["parameters"]["info"]
+    assert h.sent[-1]["type"] == "disconnect"
+    assert "seq" in h.sent[-1]["parameters"]["info"]
     await h.msg("close", {"reason": "disconnect"})
-    assert h.sent[-1]["type"] == "closed" and h.sent[-1]["clientseq"] == 6
+    assert h.sent[-1]["type"] == "closed"
+    assert h.sent[-1]["clientseq"] == 6
     assert_seqs(h)
 
 
@@ -188,11 +194,13 @@ async def test_timeline_counts_samples_and_discards(tmp_path: Path) -> None:
         {"start": 2.0, "duration": 0.2},
     ]
     final = next(meta for kind, meta in h.sink.items if kind == "final")
-    assert final["closeReason"] == "dropped" and final["end"] == pytest.approx(2.2)
+    assert final["closeReason"] == "dropped"
+    assert final["end"] == pytest.approx(2.2)
 
 
 async def test_update_answered_with_updated(tmp_path: Path) -> None:
     h = Harness(tmp_path)
     await h.open([media(["external"])])
     await h.msg("update", {"language": "es-ES"})
-    assert h.sent[-1]["type"] == "updated" and h.session.language == "es-ES"
+    assert h.sent[-1]["type"] == "updated"
+    assert h.session.language == "es-ES"

@@ -1,0 +1,5 @@
+"""Fixtures for the AudioHook integration tests (helpers live in audiohook_it_helpers)."""
+
+from audiohook_it_helpers import audiohook_server
+
+__all__ = ["audiohook_server"]

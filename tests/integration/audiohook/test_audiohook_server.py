@@ -1,0 +1,194 @@
+"""AudioHook server over real sockets, driven by our client simulator."""
+
+from __future__ import annotations
+
+import io
+import time
+import wave
+
+import numpy as np
+import pytest
+from audiohook_it_helpers import API_KEY, SECRET, ServerFactory, wait_for
+
+from media_bridge.audiohook.audio_source import AGENT_PEAK_HZ, CUSTOMER_PEAK_HZ, dominant_frequency
+from media_bridge.audiohook.client import Action, ClientConfig, SessionReport, run_session
+
+pytestmark = pytest.mark.integration
+
+
+def client(uri: str, **kw: object) -> ClientConfig:
+    cfg = ClientConfig(
+        uri=uri,
+        api_key=API_KEY,
+        client_secret=SECRET,
+        realtime=False,
+        duration_s=4.0,
+        initial_ping_delay_s=0.0,
+        ping_interval_s=0.3,
+    )
+    for key, value in kw.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+def pcm(wav_bytes: bytes) -> tuple[np.ndarray, int]:
+    with wave.open(io.BytesIO(wav_bytes)) as w:
+        assert w.getnchannels() == 1
+        assert w.getsampwidth() == 2
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
+
+
+def types(report: SessionReport) -> list[str]:
+    return [m["type"] for m in report.messages]
+
+
+async def test_stereo_pcmu_session_delivers_customer_channel_only(
+    audiohook_server: ServerFactory,
+) -> None:
+    async with audiohook_server() as (_, uri, sink):
+        report = await run_session(client(uri, media_format="PCMU", stereo=True))
+        assert report.ok, (report.violations, report.notes)
+        assert report.opened_media is not None
+        assert report.opened_media[0]["channels"] == ["external", "internal"]
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+    finals = sink.of(report.session_id, "final")
+    assert [f["meta"]["channel"] for f in finals] == ["external"]
+    samples, rate = pcm(finals[0]["wav"])
+    assert rate == 16000
+    assert abs(len(samples) / rate - 4.0) < 0.01
+    assert abs(dominant_frequency(samples, rate) - CUSTOMER_PEAK_HZ) < 20
+    assert abs(dominant_frequency(samples, rate) - AGENT_PEAK_HZ) > 300
+    meta = finals[0]["meta"]
+    assert meta["participant"]["ani"] == "tel:+14155550100"
+    assert meta["language"] == "en-US"
+    assert meta["closeReason"] == "end"
+    chunks = sink.of(report.session_id, "chunk")
+    assert [c["meta"]["index"] for c in chunks] == [1, 2, 3, 4]
+    assert chunks[1]["meta"]["start"] == pytest.approx(1.0)
+
+
+async def test_agent_kept_when_configured_with_l16(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server(keep_agent=True) as (_, uri, sink):
+        report = await run_session(client(uri, media_format="L16", offer_all=True))
+        assert report.ok, (report.violations, report.notes)
+        assert report.opened_media is not None
+        assert report.opened_media[0]["channels"] == ["external", "internal"]
+        await wait_for(lambda: len(sink.of(report.session_id, "final")) == 2)
+    by_channel = {f["meta"]["channel"]: pcm(f["wav"]) for f in sink.of(report.session_id, "final")}
+    assert abs(dominant_frequency(*by_channel["external"]) - CUSTOMER_PEAK_HZ) < 20
+    assert abs(dominant_frequency(*by_channel["internal"]) - AGENT_PEAK_HZ) < 20
+    assert all(c["meta"]["channel"] == "external" for c in sink.of(report.session_id, "chunk"))
+
+
+async def test_customer_only_offer_is_chosen(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server() as (_, uri, _sink):
+        report = await run_session(client(uri, offer_all=True))
+    assert report.ok, (report.violations, report.notes)
+    assert report.opened_media == [
+        {"type": "audio", "format": "PCMU", "channels": ["external"], "rate": 8000}
+    ]
+
+
+async def test_chunks_arrive_while_the_call_runs(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server(chunk_seconds=0.4) as (_, uri, sink):
+        cfg = client(uri, realtime=True, duration_s=2.0, ping_interval_s=1.0)
+        started = time.monotonic()
+        report = await run_session(cfg)
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+    chunks = sink.of(report.session_id, "chunk")
+    assert len(chunks) >= 4
+    assert chunks[0]["live"]
+    assert chunks[0]["at"] - started < 1.5  # well before the 2 s call ended
+
+
+async def test_probe_passes_and_is_not_recorded(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server() as (server, uri, sink):
+        report = await run_session(client(uri, probe=True))
+        assert report.ok, (report.violations, report.notes)
+        assert types(report) == ["opened", "closed"]
+        assert report.opened_media == []
+        await wait_for(lambda: server.stats["closed"] == 1)
+    assert sink.items == []
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        ([Action(1.0, "pause", 1.0)], ["opened", "closed"]),
+        ([Action(1.0, "discard", 1.0)], ["opened", "closed"]),
+        ([Action(1.0, "update", "es-ES")], ["opened", "updated", "closed"]),
+        ([Action(1.0, "error")], ["opened", "closed"]),
+    ],
+)
+async def test_client_scenarios_follow_the_protocol(
+    audiohook_server: ServerFactory, actions: list[Action], expected: list[str]
+) -> None:
+    async with audiohook_server() as (_, uri, sink):
+        report = await run_session(client(uri, actions=actions, ping_interval_s=60))
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+    assert [t for t in types(report) if t != "pong"] == expected
+    final = sink.of(report.session_id, "final")[0]["meta"]
+    kind = actions[0].kind
+    if kind in ("pause", "discard"):
+        assert final["audioSeconds"] == pytest.approx(3.0)
+        assert final["end"] == pytest.approx(4.0)  # the timeline runs on over the gap
+    if kind == "update":
+        assert final["language"] == "es-ES"
+    if kind == "error":
+        assert final["closeReason"] == "error"
+
+
+@pytest.mark.parametrize(
+    "fault", ["bad_json", "bad_seq", "unknown_type", "partial_frame", "oversize"]
+)
+async def test_faults_get_disconnect_error_then_closed(
+    audiohook_server: ServerFactory, fault: str
+) -> None:
+    async with audiohook_server() as (server, uri, sink):
+        cfg = client(uri, actions=[Action(1.0, fault)], expect_disconnect="error")
+        report = await run_session(cfg)
+        assert report.ok, (report.violations, report.notes)
+        assert types(report)[-2:] == ["disconnect", "closed"]
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+        assert server.stats["closed"] == 1
+
+
+async def test_dropped_socket_still_flushes(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server(chunk_seconds=10) as (server, uri, sink):
+        report = await run_session(client(uri, actions=[Action(2.0, "drop")]))
+        assert report.dropped
+        assert not report.violations
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+        assert server.stats["dropped"] == 1
+    final = sink.of(report.session_id, "final")[0]
+    assert final["meta"]["closeReason"] == "dropped"
+    samples, rate = pcm(final["wav"])
+    assert abs(len(samples) / rate - 2.0) < 0.01
+
+
+async def test_server_pauses_after_enough_speech_and_resumes_on_request(
+    audiohook_server: ServerFactory,
+) -> None:
+    async with audiohook_server(pause_after_speech_s=1.0, chunk_mode="speech") as (
+        server,
+        uri,
+        sink,
+    ):
+        cfg = client(uri, realtime=True, duration_s=3.0, frame_ms=100, ping_interval_s=60)
+        import asyncio
+
+        task = asyncio.create_task(run_session(cfg))
+        await wait_for(
+            lambda: "pause" in getattr(server.sessions.get(cfg.session_id), "sent_types", [])
+        )
+        await wait_for(lambda: server.sessions[cfg.session_id].state == "PAUSED")
+        assert await server.resume_session(cfg.session_id)
+        report = await task
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(cfg.session_id, "final")))
+    assert [t for t in types(report) if t != "pong"] == ["opened", "pause", "resume", "closed"]
+    final = sink.of(cfg.session_id, "final")[0]["meta"]
+    assert final["end"] == pytest.approx(3.0, abs=0.11)
+    assert 1.0 <= final["audioSeconds"] < 3.0
