@@ -1,0 +1,73 @@
+"""Helpers to run the bridge against the emulator over real sockets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from genesys_emulator.testing import EmulatorHandle
+from media_bridge.config import Settings
+from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.pipeline import Bridge
+from media_bridge.sources.file import FileSource
+from media_bridge.types import JobState
+
+
+def bridge_settings(
+    emu: EmulatorHandle, root: Path, *, genesys: dict[str, Any] | None = None, **sections: Any
+) -> Settings:
+    """Settings for a bridge talking to ``emu``, with every file under ``root``."""
+    genesys_kwargs = {**emu.genesys_settings(), "backoff_base_s": 0.02, "backoff_max_s": 0.5}
+    genesys_kwargs.update(genesys or {})
+    data: dict[str, Any] = {
+        "ledger": {"url": f"sqlite:///{root}/ledger.db"},
+        "sinks": {"dir_path": root / "out", "text_path": root / "nlp.jsonl"},
+        "audio": {"workers": 1, "min_net_speech_s": 0.5},
+    }
+    for name, values in sections.items():
+        data[name] = {**data.get(name, {}), **values}
+    return Settings(genesys=GenesysSettings(**genesys_kwargs), **data)
+
+
+def write_events(path: Path, events: Iterable[dict[str, Any] | str]) -> Path:
+    with path.open("w") as stream:
+        for event in events:
+            stream.write((event if isinstance(event, str) else json.dumps(event)) + "\n")
+    return path
+
+
+async def run_bridge(
+    settings: Settings, events_file: Path, timeout_s: float = 60.0
+) -> tuple[dict[JobState, int], Bridge]:
+    async with Bridge(settings, worker_id="test") as bridge:
+        counts = await bridge.run(
+            [FileSource(events_file)],
+            until_idle=True,
+            idle_timeout_s=timeout_s,
+            progress_every_s=0.05,
+        )
+    return counts, bridge
+
+
+def delivered_sidecars(root: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((root / "out").glob("*/*.json"))]
+
+
+def expected_audio(emu: EmulatorHandle) -> dict[str, str]:
+    """key -> sha256 of every customer audio attachment the emulator holds."""
+    found: dict[str, str] = {}
+    for conversation, message, attachment in emu.attachments():
+        if attachment.media_type != "Audio" or message.direction != "inbound":
+            continue
+        key = f"attachment:{conversation.id}:{message.id}:{attachment.id}"
+        found[key] = emu.expected_object(attachment).sha256
+    return found
+
+
+def nlp_records(root: Path) -> list[dict[str, Any]]:
+    path = root / "nlp.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
