@@ -8,11 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from genesys_emulator.config import EmulatorConfig, ScenarioConfig
-from genesys_emulator.events import scenario_events
-from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
@@ -21,6 +16,11 @@ from tests.integration.bridge.harness import (
     write_events,
 )
 from tests.integration.bridge.receiver import Receiver
+
+from genesys_emulator.config import EmulatorConfig, ScenarioConfig
+from genesys_emulator.events import scenario_events
+from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.types import JobState
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,9 @@ async def test_faults_and_429_storms_still_deliver_every_file_exactly_once(
     assert bridge.context is not None
     assert bridge.context.genesys.stats.rate_limited > 0  # the 429 storm really happened
     faults = emu.stats()["faults"]
-    assert faults["drop"] and faults["truncate"] and faults["error500"] + faults["error503"]
+    assert faults["drop"]
+    assert faults["truncate"]
+    assert faults["error500"] + faults["error503"]
     assert counts[JobState.DEAD] == 0, counts
     expected = expected_audio(emu)
     assert dict(engine.received.deliveries) == dict.fromkeys(expected, 1)
@@ -134,7 +136,8 @@ async def test_hostile_filenames_never_become_paths(emu: EmulatorHandle, tmp_pat
     out = (tmp_path / "out").resolve()
     for path in out.rglob("*"):
         assert path.resolve().is_relative_to(out)
-        assert ".." not in path.name and "passwd" not in path.name
+        assert ".." not in path.name
+        assert "passwd" not in path.name
     sidecars = delivered_sidecars(tmp_path)
     assert sidecars
     for sidecar in sidecars:

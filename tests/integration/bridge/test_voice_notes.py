@@ -6,6 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.integration.bridge.harness import (
+    bridge_settings,
+    delivered_sidecars,
+    expected_audio,
+    nlp_records,
+    run_bridge,
+    write_events,
+)
 
 from genesys_emulator.config import (
     NO_MESSAGE_PERMS_CLIENT_ID,
@@ -18,14 +26,6 @@ from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.pipeline import Bridge
 from media_bridge.sources.file import FileSource
 from media_bridge.types import JobState
-from tests.integration.bridge.harness import (
-    bridge_settings,
-    delivered_sidecars,
-    expected_audio,
-    nlp_records,
-    run_bridge,
-    write_events,
-)
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +117,8 @@ async def test_token_expiring_mid_run_is_refreshed_without_failures(
         assert bridge.context is not None
         refreshes = bridge.context.genesys.tokens.refreshes
 
-    assert revoked and revoked[0] < counts[JobState.DONE]
+    assert revoked
+    assert revoked[0] < counts[JobState.DONE]
     assert counts[JobState.DEAD] == 0
     assert counts[JobState.RETRY] == 0
     assert {s["key"] for s in delivered_sidecars(tmp_path)} == set(expected_audio(emu))
