@@ -127,12 +127,15 @@ def utterance_records(body: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     session_start = body.get("sessionStartTimeMs")
     records = []
-    for item in body.get("transcripts") or []:
+    transcripts = body.get("transcripts")
+    for item in transcripts if isinstance(transcripts, list) else []:
         if not isinstance(item, dict) or item.get("isFinal") is not True:
             continue
         utterance_id = item.get("utteranceId")
-        alternatives = item.get("alternatives") or []
-        if not isinstance(utterance_id, str) or not utterance_id or not alternatives:
+        alternatives = item.get("alternatives")
+        if not isinstance(utterance_id, str) or not utterance_id:
+            continue
+        if not isinstance(alternatives, list) or not alternatives:
             continue
         best = alternatives[0] if isinstance(alternatives[0], dict) else {}
         text = best.get("transcript")
