@@ -37,6 +37,8 @@ from media_bridge.audio.sniff import (
 _SNIFF_BYTES = 64
 #: a jump in timestamps larger than this means packets were lost in the middle
 _GAP_S = 0.1
+#: demuxers whose duration FFmpeg can only estimate from the bit rate (headerless streams)
+_ESTIMATED = frozenset({"amr", "amrnb", "amrwb", "aac", "mp3", "ac3", "g722", "g723_1", "gsm"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,8 @@ def _probe(src: Path, container: Any, size: int, audio_kind: str | None) -> tupl
         declared = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         declared = container.duration / 1_000_000
-    if declared is not None and declared <= 0:
-        declared = None
+    if declared is not None and (declared <= 0 or _estimated(src, container.format.name)):
+        declared = None  # a guess from the bit rate proves nothing about truncation
     probe = Probe(
         size=size,
         container=container.format.name,
@@ -110,6 +112,17 @@ def _probe(src: Path, container: Any, size: int, audio_kind: str | None) -> tupl
         bit_rate=int(container.bit_rate) if container.bit_rate else None,
     )
     return stream, probe
+
+
+def _estimated(src: Path, demuxer: str) -> bool:
+    """True when the duration is a bit-rate guess: raw streams, MP3 without a VBR header."""
+    if demuxer not in _ESTIMATED:
+        return False
+    if demuxer == "mp3":
+        with src.open("rb") as handle:
+            head = handle.read(16 * 1024)
+        return not any(tag in head for tag in (b"Xing", b"Info", b"VBRI"))
+    return True
 
 
 def _check_header(src: Path, probe: Probe, settings: AudioSettings, audio_kind: str | None) -> None:
@@ -158,18 +171,23 @@ class LimitedDecoder:
         return self.samples / self.rate if self.rate else 0.0
 
     def frames(self) -> Iterator[Any]:
+        """Decoded frames, in order; limits are checked on every frame (hot loop: locals)."""
         settings = self._settings
         name = self._src.name
         deadline = time.monotonic() + settings.timeout_s
-        max_samples = settings.max_duration_s * self.rate
-        bomb_samples = settings.max_samples_per_byte * self._probe.size
-        grace = settings.bomb_grace_s * self.rate
-        channels = max(1, self._probe.channels)
-        expected: float | None = None
-        time_base: float | None = None
+        rate = self.rate
+        max_samples = settings.max_duration_s * rate
+        bomb_samples = (
+            settings.max_samples_per_byte * self._probe.size / max(1, self._probe.channels)
+        )
+        grace = settings.bomb_grace_s * rate
+        samples = 0
+        gap = 0.0
+        expected = -1.0
+        time_base = 0.0
+        monotonic = time.monotonic
         try:
-            packets = self._container.demux(self._stream)
-            for packet in packets:
+            for packet in self._container.demux(self._stream):
                 try:
                     decoded = packet.decode()
                 except av.error.FFmpegError as exc:
@@ -180,38 +198,42 @@ class LimitedDecoder:
                         ) from exc
                     continue
                 for frame in decoded:
-                    if frame.sample_rate != self.rate:
-                        if self.samples:
+                    if frame.sample_rate != rate:
+                        if samples:
                             raise CorruptAudio(f"{name}: sample rate changes mid-stream")
-                        self.rate = frame.sample_rate
-                        max_samples = settings.max_duration_s * self.rate
-                        grace = settings.bomb_grace_s * self.rate
+                        rate = self.rate = frame.sample_rate
+                        max_samples = settings.max_duration_s * rate
+                        grace = settings.bomb_grace_s * rate
+                    count = frame.samples
                     pts = frame.pts
                     if pts is not None:
-                        if time_base is None:
-                            time_base = float(frame.time_base or Fraction(1, self.rate))
+                        if not time_base:
+                            time_base = float(frame.time_base or Fraction(1, rate))
                         start = pts * time_base
-                        if expected is not None and start - expected > _GAP_S:
-                            self.gap_s += start - expected
-                        expected = start + frame.samples / self.rate
-                    self.samples += frame.samples
-                    if self.samples > max_samples:
+                        if expected >= 0 and start - expected > _GAP_S:
+                            gap += start - expected
+                        expected = start + count / rate
+                    samples += count
+                    if samples > max_samples:
                         raise AudioTooLong(
                             f"{name}: decoded past the limit of {settings.max_duration_s:.0f} s"
                         )
-                    if self.samples > grace and self.samples * channels > bomb_samples:
+                    if samples > bomb_samples and samples > grace:
                         raise DecompressionBomb(
                             f"{name}: more than {settings.max_samples_per_byte:.0f} decoded "
                             "samples per input byte"
                         )
                     yield frame
-                if time.monotonic() > deadline:
+                if monotonic() > deadline:
                     raise DecodeTimeout(
                         f"{name}: decoding took more than {settings.timeout_s:.0f} s"
                     )
         except av.error.FFmpegError as exc:
             raise CorruptAudio(f"{name}: the stream breaks off ({exc})") from exc
-        if self.samples == 0:
+        finally:
+            self.samples = samples
+            self.gap_s = gap
+        if samples == 0:
             raise EmptyAudio(f"{name}: the file holds no audio samples")
         self._check_truncation()
 

@@ -16,14 +16,14 @@ import numpy as np
 
 from media_bridge.audio.analysis import Int16Array
 from media_bridge.audio.decode import LimitedDecoder, Probe, open_input
-from media_bridge.audio.errors import NotStereo
+from media_bridge.audio.errors import CorruptAudio, NotStereo
 from media_bridge.audio.pipeline import ChannelPipeline, ChannelResult, analysis_rate, sha256_file
 from media_bridge.audio.report import AudioReport, AudioStatus, SourceInfo, StereoSplitReport
 from media_bridge.audio.settings import AudioSettings, ChannelChoice
 
 _CHANNELS: tuple[ChannelChoice, ...] = ("left", "right", "mix")
 #: samples per channel gathered before measuring/writing (bigger = fewer numpy calls)
-_BLOCK_SECONDS = 2
+_BLOCK_SECONDS = 5
 
 
 def normalize(
@@ -110,14 +110,21 @@ def _run(
                 else:
                     pipeline.feed(channel)
 
+    push_out = out.push
     try:
         for frame in decoder.frames():
-            dispatch(out.push(frame), analysis=False)
+            blocks = push_out(frame)
+            if blocks:
+                dispatch(blocks, analysis=False)
             if twin:
                 dispatch(twin.push(frame), analysis=True)
         dispatch(out.push(None), analysis=False)
         if twin:
             dispatch(twin.push(None), analysis=True)
+    except ValueError as exc:  # swresample refuses a frame whose format changed mid-stream
+        for pipeline in pipelines:
+            pipeline.abort()
+        raise CorruptAudio(f"{src.name}: the audio format changes mid-stream ({exc})") from exc
     except BaseException:
         for pipeline in pipelines:
             pipeline.abort()
@@ -139,10 +146,10 @@ class _Resampled:
 
     def push(self, frame: Any) -> list[Int16Array]:
         """Resample ``frame`` (None flushes); return interleaved blocks ready so far."""
-        return [
-            converted.to_ndarray().reshape(-1).view(np.int16)
-            for converted in self._resampler.resample(frame)
-        ]
+        converted = self._resampler.resample(frame)
+        if not converted:
+            return []
+        return [block.to_ndarray().reshape(-1).view(np.int16) for block in converted]
 
 
 def _columns(block: Int16Array, width: int) -> list[Int16Array]:
