@@ -52,6 +52,7 @@ class DbThread:
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._conn: sqlite3.Connection | None = None
         self._started = False
+        self._crashed: BaseException | None = None
 
     async def start(self) -> None:
         self._thread.start()
@@ -59,6 +60,8 @@ class DbThread:
         await self.submit(lambda db: None)  # surfaces a connect/migrate error here
 
     async def submit(self, op: Op, *, write: bool = False, durable: bool = False) -> Any:
+        if self._crashed is not None or (self._started and not self._thread.is_alive()):
+            raise RuntimeError(f"the ledger's database thread stopped: {self._crashed!r}")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.put(_Item(op, write, durable, future, loop))
@@ -74,6 +77,14 @@ class DbThread:
     # -- the thread ----------------------------------------------------------------
 
     def _main(self) -> None:
+        try:
+            self._serve()
+        except BaseException as exc:  # never leave a caller waiting on a dead thread
+            self._crashed = exc
+            self._fail_all(None, exc)
+            raise
+
+    def _serve(self) -> None:
         first = self._queue.get()
         if first is None:
             return
@@ -106,8 +117,9 @@ class DbThread:
             self._conn.close()
             self._conn = None
 
-    def _fail_all(self, first: _Item, exc: BaseException) -> None:
-        first.loop.call_soon_threadsafe(_resolve, [(first.future, False, exc)])
+    def _fail_all(self, first: _Item | None, exc: BaseException) -> None:
+        if first is not None:
+            first.loop.call_soon_threadsafe(_resolve, [(first.future, False, exc)])
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -150,7 +162,8 @@ class DbThread:
             outcomes = [(item.future, False, exc) for item in batch]
         finally:
             if durable:
-                db.execute("PRAGMA synchronous = NORMAL")
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("PRAGMA synchronous = NORMAL")
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for item, outcome in zip(batch, outcomes, strict=True):
             by_loop.setdefault(item.loop, []).append(outcome)
