@@ -34,8 +34,19 @@ def register_sink(scheme: str, factory: SinkFactory) -> None:
     _REGISTRY[scheme] = factory
 
 
+#: schemes whose sink lives in a module imported on first use (its deps stay optional)
+_LAZY_SINKS = {
+    "eventbridge": "genesys_emulator.event_sinks_aws",
+    "kafka": "genesys_emulator.event_sinks_kafka",
+}
+
+
 def open_sink(url: str) -> EventSink:
     scheme = urlsplit(url).scheme or "file"
+    if scheme not in _REGISTRY and scheme in _LAZY_SINKS:
+        import importlib
+
+        importlib.import_module(_LAZY_SINKS[scheme])  # registers itself
     try:
         factory = _REGISTRY[scheme]
     except KeyError:

@@ -42,6 +42,12 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
         from media_bridge.sources.file import FileSource
 
         return FileSource(rest)
-    if kind in {"sqs", "kafka"}:
-        raise SystemExit(f"the {kind} source is not wired into the CLI yet")
+    if kind == "sqs":
+        from media_bridge.sources.sqs import sqs_source_from_spec
+
+        return sqs_source_from_spec(rest)
+    if kind == "kafka":
+        from media_bridge.sources.kafka import kafka_source_from_spec
+
+        return kafka_source_from_spec(rest)
     raise SystemExit(f"unknown source {spec!r}: use file:PATH, stdin, http, sqs:URL or kafka:TOPIC")

@@ -53,8 +53,18 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
             _require(settings.http_secret, "http_secret", "http media"),
             session,
         )
+    elif settings.media.startswith("s3://"):
+        from media_bridge.sinks.s3 import s3_sink_from_url
+
+        media = s3_sink_from_url(settings.media)
+    elif settings.media.startswith("kafka://"):
+        from media_bridge.sinks.kafka import kafka_media_sink_from_url
+
+        media = kafka_media_sink_from_url(settings.media, dir_path=settings.dir_path)
     else:
-        raise ValueError(f"sinks.media must be 'dir' or 'http', not {settings.media!r}")
+        raise ValueError(
+            f"sinks.media must be 'dir', 'http', s3://... or kafka://..., not {settings.media!r}"
+        )
     text: TextSink
     if settings.text == "jsonl":
         text = JsonlTextSink(settings.text_path)
@@ -64,6 +74,12 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
             _require(settings.http_secret, "http_secret", "http text"),
             session,
         )
+    elif settings.text.startswith("kafka://"):
+        from media_bridge.sinks.kafka import kafka_text_sink_from_url
+
+        text = kafka_text_sink_from_url(settings.text)
     else:
-        raise ValueError(f"sinks.text must be 'jsonl' or 'http', not {settings.text!r}")
+        raise ValueError(
+            f"sinks.text must be 'jsonl', 'http' or kafka://..., not {settings.text!r}"
+        )
     return Sinks(media=media, text=text)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -106,18 +108,28 @@ def _set_exception(future: asyncio.Future[tuple[int, int]], exc: Exception) -> N
 
 
 def claim_check_record(delivery: Delivery, stored: dict[str, Any]) -> dict[str, Any]:
-    """The metadata message: what was delivered, and where the bytes are."""
-    by_role = {f.get("role"): f for f in stored.get("files", []) if isinstance(f, dict)}
+    """The metadata message: what was delivered, and where the bytes are.
+
+    ``stored`` is the storing sink's result: S3 gives ``files[].uri``; the dir sink
+    gives ``folder`` and ``files`` as names, in delivery order.
+    """
+    placed = stored.get("files") or []
+    folder = stored.get("folder")
     files = []
-    for file in delivery.files:
-        placed = by_role.get(file.role, {})
+    for index, file in enumerate(delivery.files):
+        where = placed[index] if index < len(placed) else None
+        uri: str | None = None
+        if isinstance(where, dict):
+            uri = where.get("uri") or where.get("path") or where.get("location")
+        elif isinstance(where, str):
+            uri = f"{folder}/{where}" if folder else where
         files.append(
             {
                 "role": file.role,
                 "mime": file.mime,
                 "sha256": file.sha256,
                 "size": file.size,
-                "uri": placed.get("uri") or placed.get("path") or placed.get("location"),
+                "uri": uri,
             }
         )
     return {
@@ -127,7 +139,7 @@ def claim_check_record(delivery: Delivery, stored: dict[str, Any]) -> dict[str, 
         "conversationId": delivery.conversation_id,
         "metadata": delivery.metadata,
         "files": files,
-        "location": stored.get("location"),
+        "location": stored.get("location") or folder,
         "sidecar": stored.get("sidecar"),
     }
 
@@ -182,3 +194,34 @@ class KafkaTextSink:
 
     async def close(self) -> None:
         await self._producer.close()
+
+
+def _bootstrap_and_topic(url: str) -> tuple[str, str, dict[str, str]]:
+    parts = urlsplit(url)
+    topic = parts.path.strip("/")
+    if parts.scheme != "kafka" or not parts.netloc or not topic:
+        raise ValueError(f"kafka sink URL must be kafka://HOST:PORT[,HOST:PORT]/TOPIC, not {url!r}")
+    return parts.netloc, topic, dict(parse_qsl(parts.query))
+
+
+def kafka_media_sink_from_url(url: str, *, dir_path: Path) -> KafkaClaimCheckSink:
+    """``kafka://HOST:PORT/TOPIC?store=<url-encoded store>``: ``store`` is ``dir`` (default,
+    the dir sink's folder) or an S3 URL (``s3://bucket/prefix?endpoint_url=...``)."""
+    bootstrap, topic, options = _bootstrap_and_topic(url)
+    store_url = options.get("store", "dir")
+    store: MediaSink
+    if store_url == "dir":
+        from media_bridge.sinks.dir import DirSink
+
+        store = DirSink(dir_path)
+    else:
+        from media_bridge.sinks.s3 import s3_sink_from_url
+
+        store = s3_sink_from_url(store_url)
+    return KafkaClaimCheckSink(store, AsyncProducer(bootstrap), topic)
+
+
+def kafka_text_sink_from_url(url: str) -> KafkaTextSink:
+    """``kafka://HOST:PORT/TOPIC``: text records as JSON, keyed by conversation id."""
+    bootstrap, topic, _ = _bootstrap_and_topic(url)
+    return KafkaTextSink(AsyncProducer(bootstrap), topic)

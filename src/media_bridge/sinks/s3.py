@@ -19,6 +19,7 @@ import mimetypes
 import re
 from contextlib import AsyncExitStack
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import aioboto3  # type: ignore[import-untyped]
 
@@ -177,3 +178,25 @@ class S3MediaSink:
         if self._stack is not None:
             stack, self._stack, self._client = self._stack, None, None
             await stack.aclose()
+
+
+def s3_sink_from_url(url: str) -> S3MediaSink:
+    """``s3://BUCKET/PREFIX?endpoint_url=http://...&region=eu-west-1&sidecar=1``.
+
+    Credentials and, absent ``endpoint_url``, the endpoint come from the standard
+    AWS chain (env, profile, instance role, ``AWS_ENDPOINT_URL``).
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ValueError(f"S3 sink URL must be s3://BUCKET[/PREFIX], not {url!r}")
+    options = dict(parse_qsl(parts.query))
+    unknown = set(options) - {"endpoint_url", "region", "sidecar"}
+    if unknown:
+        raise ValueError(f"S3 sink URL: unknown option(s) {sorted(unknown)}")
+    return S3MediaSink(
+        parts.netloc,
+        prefix=parts.path.lstrip("/"),
+        endpoint_url=options.get("endpoint_url"),
+        region=options.get("region"),
+        sidecar=options.get("sidecar", "1").lower() not in {"0", "false", "no"},
+    )

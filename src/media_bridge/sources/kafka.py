@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -254,3 +255,30 @@ class KafkaSource:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._close_consumer)
         self._thread.shutdown(wait=True)
+
+
+def kafka_source_from_spec(spec: str) -> KafkaSource:
+    """The ``--source kafka:...`` form: topics and options as a query string.
+
+    ``kafka:genesys-events?bootstrap=broker1:9092,broker2:9092&group=media-bridge``;
+    options: ``bootstrap`` (required), ``group`` (default ``media-bridge``),
+    ``max_in_flight``, ``batch_size``; any other option is passed to librdkafka with
+    ``_`` read as ``.`` (``security_protocol=SASL_SSL``, ``max_poll_interval_ms=60000``).
+    """
+    topics, _, query = spec.partition("?")
+    options = dict(parse_qsl(query))
+    bootstrap = options.pop("bootstrap", "")
+    if not topics or not bootstrap:
+        raise ValueError("kafka source: use kafka:TOPIC[,TOPIC]?bootstrap=HOST:PORT[&group=G]")
+    group = options.pop("group", "media-bridge")
+    max_in_flight = int(options.pop("max_in_flight", 1000))
+    batch_size = int(options.pop("batch_size", 100))
+    extra = {name.replace("_", "."): value for name, value in options.items()}
+    return KafkaSource(
+        bootstrap,
+        [t for t in topics.split(",") if t],
+        group,
+        batch_size=batch_size,
+        max_in_flight=max_in_flight,
+        extra_config=extra,
+    )

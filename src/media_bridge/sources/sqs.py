@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aioboto3  # type: ignore[import-untyped]
 
@@ -260,3 +261,40 @@ class SqsSource:
         if self._stack is not None:
             stack, self._stack, self._client = self._stack, None, None
             await stack.aclose()
+
+
+def sqs_source_from_spec(spec: str) -> SqsSource:
+    """The ``--source sqs:...`` form: a queue URL (or name) with options as a query string.
+
+    ``sqs:https://sqs.eu-west-1.amazonaws.com/123456789012/genesys-events?visibility_timeout=120``;
+    options: ``endpoint_url``, ``region``, ``wait_seconds``, ``visibility_timeout``,
+    ``max_in_flight``, ``max_hold_s``. Credentials and, absent ``endpoint_url``, the
+    endpoint come from the standard AWS chain (env, profile, instance role,
+    ``AWS_ENDPOINT_URL``).
+    """
+    queue, _, query = spec.partition("?")
+    if not queue:
+        raise ValueError("sqs source: give the queue URL or name, e.g. sqs:https://sqs.../queue")
+    options = dict(parse_qsl(query))
+    unknown = set(options) - _SPEC_OPTIONS
+    if unknown:
+        raise ValueError(f"sqs source: unknown option(s) {sorted(unknown)}")
+    return SqsSource(
+        queue,
+        endpoint_url=options.get("endpoint_url"),
+        region=options.get("region"),
+        wait_seconds=int(options.get("wait_seconds", 20)),
+        visibility_timeout=int(options.get("visibility_timeout", 60)),
+        max_in_flight=int(options.get("max_in_flight", 200)),
+        max_hold_s=float(options.get("max_hold_s", 900)),
+    )
+
+
+_SPEC_OPTIONS = {
+    "endpoint_url",
+    "region",
+    "wait_seconds",
+    "visibility_timeout",
+    "max_in_flight",
+    "max_hold_s",
+}
