@@ -194,8 +194,15 @@ def main() -> None:
             for i in range(notes)
         ]
         floor, full = measure(voice_notes, notes * note_s, out, repeats)
+        notes_kb = sum(note.stat().st_size for note in voice_notes) // 1024
         rows.append(
-            (f"ogg_opus voice notes ({notes} x {note_s:.0f} s)", "16k", floor, full, floor / full)
+            (
+                f"ogg_opus voice notes ({notes} x {note_s:.0f} s)",
+                f"{notes_kb} KB",
+                floor,
+                full,
+                floor / full,
+            )
         )
         for name, (suffix, *_rest) in FORMATS.items():
             src = encode(work / f"{name}{suffix}", pcm, name)
