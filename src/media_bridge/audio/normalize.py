@@ -38,6 +38,7 @@ def normalize(
     choice = channel or settings.channel
     if choice not in _CHANNELS:
         raise ValueError(f"channel must be one of {_CHANNELS}, not {choice!r}")
+    _refuse_overwrite(src, dst)
     container, stream, probe = open_input(src, settings)
     try:
         if probe.channels == 1 or choice == "mix":
@@ -64,6 +65,7 @@ def split_stereo(
     Raises ``NotStereo`` for a mono input (its speakers cannot be separated).
     """
     started = time.perf_counter()
+    _refuse_overwrite(src, dst_left, dst_right)
     container, stream, probe = open_input(src, settings)
     try:
         if probe.channels < 2:
@@ -157,6 +159,13 @@ def _columns(block: Int16Array, width: int) -> list[Int16Array]:
         return [block]
     frames = block.reshape(-1, width)
     return [np.ascontiguousarray(frames[:, index]) for index in range(width)]
+
+
+def _refuse_overwrite(src: Path, *outputs: Path) -> None:
+    """The original is always kept: an output path must not be the input (or each other)."""
+    resolved = [path.resolve() for path in (src, *outputs)]
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"output paths must differ from the input and each other: {outputs}")
 
 
 def _source_info(src: Path, probe: Probe, decoder: LimitedDecoder) -> SourceInfo:

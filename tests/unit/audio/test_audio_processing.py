@@ -134,3 +134,10 @@ async def test_processor_runs_off_the_loop(tmp_path: Path) -> None:
 def test_processor_defaults_to_the_cores() -> None:
     assert AudioProcessor(AudioSettings()).workers >= 1
     assert AudioProcessor(AudioSettings(workers=3)).workers == 3
+
+
+def test_the_original_cannot_be_overwritten(padded_speech: Path) -> None:
+    before = padded_speech.read_bytes()
+    with pytest.raises(ValueError, match="differ"):
+        normalize(padded_speech, padded_speech, AudioSettings())
+    assert padded_speech.read_bytes() == before
