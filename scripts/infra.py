@@ -248,21 +248,15 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
-        opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
         pg_ctl = str(bin_dir / "pg_ctl")
+        # settings in the cluster itself, so a restart (resume) comes back on the same port
+        with (data / "db" / "postgresql.auto.conf").open("a") as conf:
+            conf.write(
+                f"port = {port}\nunix_socket_directories = '{data}'\n"
+                "listen_addresses = '127.0.0.1'\nfsync = off\n"
+            )
         subprocess.run(  # noqa: S603
-            [
-                *run_as,
-                pg_ctl,
-                "-D",
-                str(data / "db"),
-                "-o",
-                opts,
-                "-l",
-                str(data / "log"),
-                "-w",
-                "start",
-            ],
+            [*run_as, pg_ctl, "-D", str(data / "db"), "-l", str(data / "log"), "-w", "start"],
             check=True,
             capture_output=True,
         )
@@ -272,6 +266,24 @@ class PostgresServer:
             pg_ctl=pg_ctl,
             run_as=run_as,
         )
+
+    def _pg_ctl(self, *args: str) -> None:
+        if self.data_dir is None or self.pg_ctl is None:
+            raise RuntimeError("only a cluster started here can be stopped and restarted")
+        subprocess.run(  # noqa: S603
+            [*self.run_as, self.pg_ctl, "-D", str(self.data_dir / "db"), *args],
+            check=True,
+            capture_output=True,
+        )
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown), keeping its data: an outage."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again on the same port."""
+        assert self.data_dir is not None
+        self._pg_ctl("-l", str(self.data_dir / "log"), "-w", "start")
 
     @property
     def started_here(self) -> bool:

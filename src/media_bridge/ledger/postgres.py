@@ -54,6 +54,8 @@ _RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    # asyncpg can leave a pooled connection mid-operation after the server vanished
+    asyncpg.InternalClientError,
 )
 
 
@@ -182,6 +184,9 @@ class PostgresLedger:
             except _RETRYABLE_ERRORS:
                 if loop.time() + delay > deadline:
                     raise
+                if self._pool is not None:
+                    # drop every pooled connection: after an outage they are all dead
+                    await self._pool.expire_connections()
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
 

@@ -53,6 +53,17 @@ async def pg_ledger(pg_url: str) -> AsyncIterator[PostgresLedger]:
     await ledger.close()
 
 
+@pytest.fixture
+def private_pg() -> Iterator[PostgresServer]:
+    """A throwaway cluster we may stop and start (never the machine's shared server)."""
+    try:
+        server = PostgresServer.start_local()
+    except (FileNotFoundError, OSError) as exc:
+        pytest.skip(f"no local PostgreSQL binaries to start a private cluster: {exc}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def aws_env() -> Iterator[dict[str, str]]:
     """Fake AWS credentials for boto clients (never real ones)."""

@@ -110,6 +110,7 @@ async def run_kafka_pipeline(
     attachments: int,
     kills: int,
     timeout: float,
+    pause: tuple[float, float] = (1.0, 3.0),
 ) -> None:
     suffix = secrets.token_hex(3)
     events_topic, media_topic, group = f"genesys-{suffix}", f"media-{suffix}", f"bridge-{suffix}"
@@ -152,7 +153,7 @@ async def run_kafka_pipeline(
 
             await asyncio.gather(
                 restart_broker_once(),
-                chaos(fleet, kills, finished, random.Random(attachments), pause=(1.0, 3.0)),
+                chaos(fleet, kills, finished, random.Random(attachments), pause=pause),
                 wait_for(finished, timeout, fleet, every=1.0),
             )
             assert fleet.kills == kills
@@ -193,5 +194,12 @@ async def test_kafka_fleet_1000_attachments_10_kills(
     tansu: TansuBroker, moto_server: MotoServer, pg_e2e_url: str, tmp_path: Path
 ) -> None:
     await run_kafka_pipeline(
-        tansu, moto_server, pg_e2e_url, tmp_path, attachments=1000, kills=10, timeout=800
+        tansu,
+        moto_server,
+        pg_e2e_url,
+        tmp_path,
+        attachments=1000,
+        kills=10,
+        timeout=800,
+        pause=(0.3, 1.0),
     )

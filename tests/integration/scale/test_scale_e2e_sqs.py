@@ -13,7 +13,7 @@ import hashlib
 import json
 import random
 import secrets
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,13 @@ async def object_sha256(moto: MotoServer, bucket: str, key: str) -> str:
 
 
 async def run_sqs_pipeline(
-    moto: MotoServer, pg_url: str, tmp_path: Path, attachments: int, kills: int, timeout: float
+    moto: MotoServer,
+    pg_url: str,
+    tmp_path: Path,
+    attachments: int,
+    kills: int,
+    timeout: float,
+    outage: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     bus, queue, dlq, bucket = await setup_aws(moto)
     with running_emulator(scenario(attachments)) as emu:
@@ -158,6 +164,7 @@ async def run_sqs_pipeline(
             await asyncio.gather(
                 chaos(fleet, kills, finished, random.Random(attachments)),
                 wait_for(finished, timeout, fleet),
+                *([outage()] if outage else []),
             )
             assert fleet.kills == kills
         finally:
@@ -209,3 +216,40 @@ async def test_sqs_fleet_1000_attachments_10_kills(
     await run_sqs_pipeline(
         moto_server, pg_e2e_url, tmp_path, attachments=1000, kills=10, timeout=800
     )
+
+
+async def test_sqs_fleet_rides_out_a_postgresql_outage(
+    moto_server: MotoServer, private_pg: PostgresServer, tmp_path: Path
+) -> None:
+    url = await asyncio.to_thread(private_pg.create_database, "bridge")
+    done_at_outage: list[int] = []
+
+    async def done_jobs() -> int:
+        try:
+            conn = await asyncpg.connect(url)
+        except OSError:
+            return 0
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM jobs WHERE state = 'done'"))
+        except asyncpg.UndefinedTableError:
+            return 0
+        finally:
+            await conn.close()
+
+    async def outage() -> None:
+        # mid-run: some attachments delivered, most not yet
+        await wait_for(lambda: _at_least(done_jobs, 10), timeout=60, every=0.1)
+        done_at_outage.append(await done_jobs())
+        await asyncio.to_thread(private_pg.pause)
+        await asyncio.sleep(4)
+        await asyncio.to_thread(private_pg.resume)
+
+    await run_sqs_pipeline(
+        moto_server, url, tmp_path, attachments=100, kills=1, timeout=120, outage=outage
+    )
+    assert done_at_outage, "PostgreSQL was stopped and started during the run"
+    assert done_at_outage[0] < 100, "the outage hit while work was left"
+
+
+async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
+    return await count() >= n

@@ -158,3 +158,41 @@ async def test_rejected_events_are_kept(pg_ledger: PostgresLedger) -> None:
     [row] = await pg_ledger.list_rejected()
     assert row["source"] == "sqs:q"
     assert row["raw"] == "\x00garbage"
+
+
+async def test_workers_ride_out_a_server_restart(private_pg: object) -> None:
+    from scripts.infra import PostgresServer
+
+    assert isinstance(private_pg, PostgresServer)
+    url = await asyncio.to_thread(private_pg.create_database, "outage")
+    ledger = PostgresLedger(url, reconnect_window_s=30)
+    await ledger.open()
+    try:
+        await ledger.add_jobs(_jobs(3000))
+        done: list[str] = []
+        stop = asyncio.Event()
+
+        async def work(name: str) -> None:
+            while not stop.is_set():
+                await ledger.counts()
+                for job in await ledger.claim(name, 5, 30):
+                    if await ledger.complete(job.key, name, {}):
+                        done.append(job.key)
+
+        workers = [asyncio.create_task(work(f"w{i}")) for i in range(4)]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while len(done) < 50 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(private_pg.pause)
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(private_pg.resume)
+        before = len(done)
+        while len(done) < before + 50 and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*workers)  # no worker died of the outage
+        assert len(done) >= before + 50, "work resumed after the restart"
+        assert len(done) == len(set(done))
+    finally:
+        await ledger.close()
