@@ -22,6 +22,8 @@ from genesys_emulator.testing import EmulatorHandle
 def scenario(attachments: int, per_conversation: int = 10, seed: int = 7) -> EmulatorConfig:
     """An org whose messaging conversations hold ``attachments`` attachments in total."""
     return EmulatorConfig(
+        # the scale tests measure the bridge, not Genesys' 300 requests/min per token
+        rate_limit_requests=1_000_000,
         scenario=ScenarioConfig(
             seed=seed,
             messaging_conversations=max(1, attachments // per_conversation),
