@@ -23,6 +23,17 @@ from scripts.infra import AWS_TEST_ENV, MotoServer, PostgresServer, TansuBroker 
 from media_bridge.ledger.postgres import PostgresLedger  # noqa: E402
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The 1,000-attachment runs (``slow``) take minutes: only with ``-m slow``."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="1,000-attachment run: select it with -m slow")
+    for item in items:
+        if "slow" in item.keywords and here in Path(str(item.path)).parents:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     try:

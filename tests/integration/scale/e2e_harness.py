@@ -33,7 +33,7 @@ def scenario(attachments: int, per_conversation: int = 10, seed: int = 7) -> Emu
             text_messages_per_conversation=0,
             voice_note_seconds=1.0,
             event_path="message",
-        )
+        ),
     )
 
 
