@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from media_bridge import metrics
 from media_bridge.events.parse import ParseStatus, Rejection, parse_payload_results
@@ -45,6 +45,7 @@ class Intake:
         media_types: set[str] | None,
         recording_delay_s: float = 0.0,
         kinds: frozenset[JobKind] | None = None,
+        watch_message_conversations: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
     ) -> None:
         self._ledger = ledger
@@ -52,6 +53,7 @@ class Intake:
         self._recording_delay_s = recording_delay_s
         #: job kinds this process runs; others (e.g. recordings when off) are not planned
         self._kinds = kinds
+        self._watch_message_conversations = watch_message_conversations
         self._on_new_jobs = on_new_jobs
 
     async def accept(self, raw: bytes, origin: str) -> IntakeResult:
@@ -86,26 +88,16 @@ class Intake:
         return result
 
     def _plan(self, event: ParsedEvent, received: datetime) -> list[NewJob]:
-        stamp = {
-            "event_id": event.event_id,
-            "topic": event.topic,
-            "org_id": event.org_id,
-            "correlation_id": event.correlation_id,
-            "event_time": event.event_time.isoformat() if event.event_time else None,
-            "received_at": received.isoformat(),
-        }
-        planned = plan_jobs(event, self._media_types)
-        out: list[NewJob] = []
-        for job in planned:
-            if self._kinds is not None and job.kind not in self._kinds:
-                continue
-            payload = dict(job.payload)
-            payload.setdefault("event", stamp)
-            not_before = job.not_before
-            if job.kind is JobKind.RECORDING and not_before is None and self._recording_delay_s:
-                not_before = received + timedelta(seconds=self._recording_delay_s)
-            out.append(NewJob(job.key, job.kind, payload, not_before, job.reopen))
-        return out
+        planned = plan_jobs(
+            event,
+            self._media_types,
+            received_at=received,
+            recording_delay_s=self._recording_delay_s,
+            watch_message_conversations=self._watch_message_conversations,
+        )
+        if self._kinds is None:
+            return planned
+        return [job for job in planned if job.kind in self._kinds]
 
 
 async def pump(source: Source, intake: Intake) -> IntakeResult:

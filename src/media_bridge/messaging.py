@@ -9,28 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from media_bridge.events.values import channel_name
+
 #: participant purposes that are the customer side of a messaging conversation
 CUSTOMER_PURPOSES = frozenset({"customer", "external"})
-
-#: ``ConversationNormalizedMessage.channel.platform`` -> the bridge's channel name
-_PLATFORMS = {
-    "whatsapp": "WhatsApp",
-    "webmessaging": "WebMessaging",
-    "open": "Open",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "line": "Line",
-    "apple": "Apple",
-    "sms": "Sms",
-    "twitter": "Twitter",
-    "linkedin": "LinkedIn",
-}
-
-
-def channel_name(value: str | None) -> str | None:
-    if not value:
-        return None
-    return _PLATFORMS.get(value.replace("_", "").replace("-", "").lower(), value)
 
 
 def attachments_in_message(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -42,14 +24,6 @@ def attachments_in_message(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
         attachment = content.get("attachment")
         if content.get("contentType") == "Attachment" and isinstance(attachment, dict):
             yield attachment
-
-
-def attachment_from_message(message: dict[str, Any], media_id: str) -> dict[str, Any] | None:
-    """The attachment with ``media_id`` in a MessageData, with its fresh URL, or None."""
-    for attachment in attachments_in_message(message):
-        if attachment.get("id") == media_id:
-            return attachment
-    return None
 
 
 def message_text(message: dict[str, Any]) -> str:

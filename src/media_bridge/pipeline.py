@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge.config import Settings
@@ -122,6 +123,25 @@ class Bridge:
         finally:
             await source.close()
 
+    async def _idle(self, counts: dict[JobState, int], horizon_s: float = 60.0) -> bool:
+        """Nothing running and nothing due soon, conversation watches aside.
+
+        A watched conversation that has not ended polls every few seconds for as long
+        as it lasts: ``replay`` leaves it (and retries due after ``horizon_s``) in
+        the ledger for the next run instead of waiting.
+        """
+        if counts.get(JobState.RUNNING, 0):
+            return False
+        waiting = counts.get(JobState.PENDING, 0) + counts.get(JobState.RETRY, 0)
+        if not waiting:
+            return True
+        soon = datetime.now(UTC) + timedelta(seconds=horizon_s)
+        for state in (JobState.PENDING, JobState.RETRY):
+            for job in await self.ledger.list_jobs(state, limit=100_000):
+                if job.kind is not JobKind.CONVERSATION and job.next_attempt_at <= soon:
+                    return False
+        return True
+
     async def run(
         self,
         sources: Sequence[Source],
@@ -155,13 +175,10 @@ class Bridge:
                     worker_task.result()
                 if not until_idle:
                     continue
-                active = sum(
-                    counts.get(s, 0) for s in (JobState.PENDING, JobState.RUNNING, JobState.RETRY)
-                )
-                if all(p.done() for p in pumps) and active == 0:
+                if all(p.done() for p in pumps) and await self._idle(counts):
                     return counts
                 if time.monotonic() > deadline:
-                    log.warning("idle_timeout", active=active)
+                    log.warning("idle_timeout", counts={k.value: v for k, v in counts.items()})
                     return counts
         finally:
             for task in (*pumps, *extras):

@@ -97,6 +97,32 @@ def payload_to_attachment(payload: dict[str, Any]) -> AttachmentRef:
     )
 
 
+def _message_text_jobs(event: ParsedEvent, meta: dict[str, Any]) -> list[NewJob]:
+    known = {(t.conversation_id, t.message_id) for t in event.texts}
+    by_message = {(a.conversation_id, a.message_id): a for a in event.attachments}
+    jobs: list[NewJob] = []
+    for conversation_id, message_ids in event.message_ids.items():
+        for message_id in message_ids:
+            if (conversation_id, message_id) in known:
+                continue
+            ref = by_message.get((conversation_id, message_id))
+            payload = {
+                "v": PAYLOAD_VERSION,
+                "conversation_id": conversation_id,
+                "message_id": message_id,
+                "text": None,  # not in the topic: read from the API
+                "participant_id": ref.participant_id if ref else None,
+                "participant_purpose": ref.participant_purpose if ref else "customer",
+                "channel": ref.channel if ref else None,
+                "direction": "inbound",
+                "message_time": _iso(ref.message_time) if ref else None,
+                "event": meta,
+            }
+            key = f"text:{conversation_id}:{message_id}"
+            jobs.append(NewJob(key, JobKind.TEXT, payload))
+    return jobs
+
+
 def text_payload(text: TextMessage, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "v": PAYLOAD_VERSION,
@@ -178,6 +204,7 @@ def plan_jobs(
     received_at: datetime | None = None,
     recording_delay_s: float = 60.0,
     watch_message_conversations: bool = False,
+    message_texts: bool = True,
     now: datetime | None = None,
 ) -> list[NewJob]:
     """Jobs for one event, each key once (the first occurrence wins)."""
@@ -232,6 +259,11 @@ def plan_jobs(
                     not_before=now + timedelta(seconds=recording_delay_s),
                 )
             )
+    if message_texts:
+        # message topics carry ids but no text: a text job per customer message reads
+        # it through the API (and marks the message as seen for the conversation path)
+        for job in _message_text_jobs(event, meta):
+            add(job)
     if watch_message_conversations:
         for conv in event.message_ids:
             add(

@@ -17,6 +17,9 @@ from media_bridge.events.values import parse_time, text_or_none
 from media_bridge.types import ConversationActivity
 
 _DETAIL_TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.([^.]+)\.(.+)$")
+#: conversation ids are UUIDs; a topic whose id segment is not one lacks the id
+#: (``v2.detail.events.conversation.customer.end`` must not read as id "customer")
+_ID_LIKE = re.compile(r"^[0-9A-Fa-f]{8}(-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}$")
 
 
 def detail_topic_parts(topic: str) -> tuple[str, str] | None:
@@ -32,9 +35,14 @@ def parse_detail_body(topic: str, body: dict[str, Any]) -> ConversationActivity:
     if parts is None:
         raise BadInput(f"detail topic: unexpected topic {topic[:160]!r}")
     topic_conversation, activity = parts
+    if not _ID_LIKE.match(topic_conversation):
+        raise BadInput(
+            f"detail topic: no conversation id in topic {topic[:160]!r} (expected "
+            "v2.detail.events.conversation.{conversationId}.{activity})"
+        )
     conversation_id = text_or_none(body.get("conversationId")) or topic_conversation
-    if not conversation_id or conversation_id in {"{id}", "*"}:
-        raise BadInput("detail topic: missing conversationId")
+    if conversation_id != topic_conversation:
+        raise BadInput("detail topic: eventBody.conversationId differs from the topic's id")
     media_type = text_or_none(body.get("mediaType"))
     message_type = text_or_none(body.get("messageType"))
     return ConversationActivity(

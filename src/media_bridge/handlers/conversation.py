@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge.context import BridgeContext
+from media_bridge.events.values import channel_name
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import (
     attachments_in_message,
-    channel_name,
     conversation_ended,
     customer_message_ids,
     message_channel,

@@ -98,6 +98,10 @@ class DirSink:
         if len(set(names)) != len(names):
             raise DeliveryRejected(f"{delivery.key}: two files share a role and type: {names}")
         folder.mkdir(parents=True, exist_ok=True)
+        # a process killed mid-copy leaves its temporary files; the re-run of the same
+        # key (the lease makes it the only writer) clears them
+        for leftover in folder.glob(f".{stem}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         for file, name in zip(delivery.files, names, strict=True):
             target = folder / name
             if target.resolve().parent != folder.resolve():  # defence in depth

@@ -8,6 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from genesys_emulator.config import EmulatorConfig, ScenarioConfig
+from genesys_emulator.events import scenario_events
+from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
@@ -16,11 +21,6 @@ from tests.integration.bridge.harness import (
     write_events,
 )
 from tests.integration.bridge.receiver import Receiver
-
-from genesys_emulator.config import EmulatorConfig, ScenarioConfig
-from genesys_emulator.events import scenario_events
-from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.types import JobState
 
 pytestmark = pytest.mark.integration
 

@@ -6,14 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.bridge.harness import (
-    bridge_settings,
-    delivered_sidecars,
-    expected_audio,
-    nlp_records,
-    run_bridge,
-    write_events,
-)
 
 from genesys_emulator.config import (
     NO_MESSAGE_PERMS_CLIENT_ID,
@@ -26,6 +18,14 @@ from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.pipeline import Bridge
 from media_bridge.sources.file import FileSource
 from media_bridge.types import JobState
+from tests.integration.bridge.harness import (
+    bridge_settings,
+    delivered_sidecars,
+    expected_audio,
+    nlp_records,
+    run_bridge,
+    write_events,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +128,8 @@ async def test_token_expiring_mid_run_is_refreshed_without_failures(
 async def test_missing_message_permissions_are_named_and_the_process_stays_up(
     emu: EmulatorHandle, tmp_path: Path
 ) -> None:
-    events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, "detail"))
+    events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, "message"))
+    detail_only = write_events(tmp_path / "detail.jsonl", scenario_events(emu.state, "detail"))
     settings = bridge_settings(
         emu,
         tmp_path,
@@ -139,14 +140,23 @@ async def test_missing_message_permissions_are_named_and_the_process_stays_up(
     )
     counts, bridge = await run_bridge(settings, events)
 
-    assert counts[JobState.DONE] > 0  # the conversation reads need no permission
-    assert counts[JobState.DEAD] > 0
     dead = await _dead_jobs(bridge)
+    assert counts[JobState.DEAD] == len(dead) > 0
+    # message reads need the permission; a download link from the event does not
+    assert {job.kind.value for job in dead} == {"text"}
     for job in dead:
         assert job.error_code == "permission_missing"
         assert "conversation:message:view" in (job.last_error or "")
         assert "conversation:webmessaging:view" in (job.last_error or "")
-    assert not delivered_sidecars(tmp_path)
+
+    # the detail-event path cannot even list the conversation's messages
+    fresh = settings.model_copy(
+        update={"ledger": settings.ledger.model_copy(update={"url": f"sqlite:///{tmp_path}/2.db"})}
+    )
+    counts, bridge = await run_bridge(fresh, detail_only)
+    dead = await _dead_jobs(bridge)
+    assert any(job.kind.value == "conversation" for job in dead)
+    assert all("conversation:message:view" in (job.last_error or "") for job in dead)
 
 
 async def _dead_jobs(bridge: object) -> list:  # type: ignore[type-arg]

@@ -20,8 +20,8 @@ def event(name: str) -> ParsedEvent:
 
 def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
     parsed = event("message_queue_voice_note.json")
-    audio_only = plan_jobs(parsed, {"Audio"}, now=NOW)
-    assert [j.kind for j in audio_only] == [JobKind.ATTACHMENT]
+    planned = plan_jobs(parsed, {"Audio"}, now=NOW)
+    audio_only = [j for j in planned if j.kind is JobKind.ATTACHMENT]
     (job,) = audio_only
     assert job.key == parsed.attachments[0].key
     assert payload_to_attachment(job.payload) == parsed.attachments[0]
@@ -30,7 +30,8 @@ def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
     assert job.payload["event"]["org_id"] == parsed.org_id
     assert job.payload["event"]["received_at"] == NOW.isoformat()
     everything = plan_jobs(parsed, None, now=NOW)
-    assert {j.payload["media_type"] for j in everything} == {"Audio", "Image"}
+    attachments = [j for j in everything if j.kind is JobKind.ATTACHMENT]
+    assert {j.payload["media_type"] for j in attachments} == {"Audio", "Image"}
     assert plan_jobs(parsed, {"audio", "image"}, now=NOW) == everything
 
 
@@ -40,10 +41,22 @@ def test_media_types_from_settings() -> None:
     assert media_types_from_settings([]) is None
 
 
+def test_every_customer_message_id_gets_a_text_job_that_reads_the_api() -> None:
+    parsed = event("message_queue_voice_note.json")
+    texts = [j for j in plan_jobs(parsed, set(), now=NOW) if j.kind is JobKind.TEXT]
+    ids = [(c, m) for c, ms in parsed.message_ids.items() for m in ms]
+    assert ids
+    assert [j.key for j in texts] == [f"text:{c}:{m}" for c, m in ids]
+    assert all(j.payload["text"] is None for j in texts)
+    assert plan_jobs(parsed, set(), message_texts=False, now=NOW) == []
+
+
 def test_message_ids_without_media_plan_nothing_unless_watching() -> None:
     parsed = event("message_queue_voice_note.json")
     assert all(j.kind is not JobKind.CONVERSATION for j in plan_jobs(parsed, None, now=NOW))
-    watched = plan_jobs(parsed, set(), watch_message_conversations=True, now=NOW)
+    watched = plan_jobs(
+        parsed, set(), watch_message_conversations=True, message_texts=False, now=NOW
+    )
     (conv,) = watched
     assert conv.kind is JobKind.CONVERSATION
     assert conv.reopen is True
@@ -93,5 +106,7 @@ def test_final_utterances_become_text_jobs() -> None:
 def test_duplicate_attachments_in_one_event_give_one_job() -> None:
     parsed = event("message_queue_voice_note.json")
     parsed.attachments.append(parsed.attachments[0])
-    keys = [j.key for j in plan_jobs(parsed, None, now=NOW)]
-    assert len(keys) == len(set(keys)) == 2
+    jobs = plan_jobs(parsed, None, now=NOW)
+    keys = [j.key for j in jobs]
+    assert len(keys) == len(set(keys))
+    assert sum(j.kind is JobKind.ATTACHMENT for j in jobs) == 2
