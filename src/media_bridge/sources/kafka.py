@@ -163,16 +163,15 @@ class KafkaSource:
         consumer = self._open()
         self._commit_acked(consumer)
         full = self._in_flight >= self._max_in_flight
-        if full != self._paused:
-            assignment = consumer.assignment()
-            if full:
-                consumer.pause(assignment)
-            else:
-                consumer.resume(assignment)
-            self._paused = full
         if full:
-            consumer.poll(self._poll_timeout_s)  # serves rebalances; paused: no records
-            return []
+            # every poll: a rebalance may have assigned partitions that are not paused yet
+            consumer.pause(consumer.assignment())
+            self._paused = True
+        elif self._paused:
+            consumer.resume(consumer.assignment())
+            self._paused = False
+        # Whatever comes back is taken, even when full (records fetched before the
+        # pause): a record read and dropped would be skipped by a later commit.
         messages: list[Message] = consumer.consume(self._batch_size, self._poll_timeout_s)
         return messages
 

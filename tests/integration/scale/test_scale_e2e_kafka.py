@@ -5,7 +5,7 @@ delivered attachment to a Kafka topic. Workers are SIGKILLed at random moments a
 restarted, and the broker itself is stopped and restarted once. Afterwards: every
 attachment has a claim-check record (deduplicated by job key, as a consumer must:
 delivery is at least once) whose sha256 matches the emulator's bytes, any repeated
-record is identical, and the consumer group has committed every event offset.
+record points at the same bytes, and the consumer group has committed every event offset.
 """
 
 from __future__ import annotations
@@ -174,10 +174,16 @@ async def run_kafka_pipeline(
         [original] = [f for f in bodies[0]["files"] if f["role"] == "original"]
         assert original["sha256"] == expected[key]
         assert original["uri"].startswith(f"s3://{bucket}/voice/")
-        first = json.dumps(bodies[0], sort_keys=True)
-        assert all(json.dumps(b, sort_keys=True) == first for b in bodies), "repeats identical"
+        # a repeat (a worker killed between the write and "done") points at the same bytes
+        first = json.dumps(pointer(bodies[0]), sort_keys=True)
+        assert all(json.dumps(pointer(b), sort_keys=True) == first for b in bodies), key
     repeats = sum(len(b) - 1 for b in by_key.values())
     print(f"claim-check records: {len(records)} for {len(by_key)} keys ({repeats} repeats)")
+
+
+def pointer(body: dict[str, Any]) -> dict[str, Any]:
+    """What a claim check points at (metadata like ``delivered_at`` may differ per repeat)."""
+    return {k: body[k] for k in ("key", "kind", "conversationId", "files", "location", "sidecar")}
 
 
 async def test_kafka_fleet_survives_kill9_and_broker_restart(
