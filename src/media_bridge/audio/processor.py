@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -27,6 +29,21 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool initializer: a worker whose bridge died (kill -9 included) exits too.
+
+    Without this, a killed bridge leaves its idle pool workers blocked on the call
+    queue for ever, each holding tens of MB.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class AudioProcessor:
     """``await processor.process(src, dst)``; ``await processor.close()`` at shutdown."""
 
@@ -39,7 +56,12 @@ class AudioProcessor:
         if self._pool is None:
             # spawn: a forked child would inherit the event loop's threads and locks
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     async def process(

@@ -32,6 +32,26 @@ def _bridge(env: dict[str, str], events: Path, log: Path) -> subprocess.Popen[by
     )
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _sidecars(out: Path) -> list[Path]:
     return list(out.glob("*/*.json"))
 
@@ -65,8 +85,14 @@ def test_kill_9_mid_run_then_restart_delivers_all_none_twice(tmp_path: Path) -> 
             assert first.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the bridge delivered too little"
             time.sleep(0.02)
+        audio_workers = _children(first.pid)
+        assert audio_workers, "the audio pool should be running"
         first.send_signal(signal.SIGKILL)
         first.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in audio_workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in audio_workers), "orphaned audio workers"
         delivered_at_kill = len(_sidecars(out))
         assert delivered_at_kill < COUNT
 
