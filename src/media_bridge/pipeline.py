@@ -39,6 +39,16 @@ def wanted_media_types(settings: Settings) -> set[str] | None:
     return None if "all" in wanted else {t.capitalize() for t in wanted}
 
 
+def _sweep_stale_files(work_dir: Path, older_than_s: float = 3600.0) -> None:
+    """Temporary files a killed process left behind (other live workers may share the
+    folder, so only files untouched for an hour go)."""
+    cutoff = time.time() - older_than_s
+    for path in work_dir.iterdir():
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+
+
 class Bridge:
     """One bridge process. Use as ``async with Bridge(settings) as bridge: ...``."""
 
@@ -78,6 +88,7 @@ class Bridge:
             self._closers.append(audio.close)
         work_dir = settings.fetch.tmp_dir or settings.sinks.dir_path.parent / ".bridge-tmp"
         work_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_sweep_stale_files, work_dir)
         self.context = BridgeContext(
             settings=settings,
             ledger=self.ledger,
