@@ -136,8 +136,8 @@ async def test_file_sink_writes_json_lines(tmp_path: Path) -> None:
 
 
 def test_sink_registry_rejects_unknown_scheme_and_accepts_new_ones() -> None:
-    with pytest.raises(ValueError, match="kafka"):
-        open_sink("kafka://broker/topic")
+    with pytest.raises(ValueError, match="carrier-pigeon"):
+        open_sink("carrier-pigeon://broker/topic")
 
     class Dummy:
         def __init__(self, url: str) -> None:
