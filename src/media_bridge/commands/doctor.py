@@ -1,0 +1,105 @@
+"""`media-bridge doctor`: check region, credentials and every permission the bridge needs.
+
+Permissions are probed with harmless reads of ids that do not exist: the API checks
+permissions first, so 403 ``missing.permissions`` names what the role lacks, while
+404 means the permission is there. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from media_bridge.commands.common import add_settings_arguments, settings_from_args
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "doctor", help="check region, OAuth credentials and each needed permission"
+    )
+    add_settings_arguments(parser)
+    parser.set_defaults(func=main)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    need: str
+    permissions: str
+    call: Callable[[Any], Awaitable[Any]]
+
+
+def _probes() -> list[Probe]:
+    missing = str(uuid.uuid4())
+    message = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    interval = f"{(now - timedelta(minutes=1)).isoformat()}/{now.isoformat()}"
+    return [
+        Probe(
+            "voice notes and texts",
+            "conversation:message:view or conversation:webmessaging:view",
+            lambda c: c.get_message(missing, message),
+        ),
+        Probe(
+            "call and messaging recordings",
+            "recording:recording:view",
+            lambda c: c.get_recordings(missing, max_wait_ms=0),
+        ),
+        Probe(
+            "call transcripts",
+            "recording:recording:view and speechAndTextAnalytics:data:view",
+            lambda c: c.get_transcript_url(missing, str(uuid.uuid4())),
+        ),
+        Probe(
+            "backfill",
+            "analytics:conversationDetail:view",
+            lambda c: c.analytics_conversation_details_query(
+                {"interval": interval, "paging": {"pageSize": 1, "pageNumber": 1}}
+            ),
+        ),
+    ]
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from media_bridge.errors import BridgeError, NotFound, PermissionMissing
+    from media_bridge.genesys import GenesysClient
+    from media_bridge.redact import redact_text
+
+    settings = settings_from_args(args)
+    failures = 0
+    async with GenesysClient(settings.genesys) as client:
+        hosts = client.hosts
+        print(f"region: login {hosts.token_url}")
+        allowed = [hosts.api, hosts.downloads] + ([hosts.apps] if hosts.apps else [])
+        print(f"        token goes only to: {', '.join(allowed)}")
+        try:
+            await client.tokens.get_token()
+            print("ok    OAuth client credentials: token issued")
+        except BridgeError as exc:
+            print(f"FAIL  OAuth client credentials: {redact_text(str(exc))}")
+            return 1
+        for probe in _probes():
+            try:
+                await probe.call(client)
+                outcome = "ok  "
+            except NotFound:
+                outcome = "ok  "
+            except PermissionMissing as exc:
+                outcome = "FAIL"
+                failures += 1
+                print(f"FAIL  {probe.need}: {exc}")
+                continue
+            except BridgeError as exc:
+                outcome = "??  "
+                print(f"??    {probe.need}: could not check ({redact_text(str(exc))})")
+                continue
+            print(f"{outcome}  {probe.need}: {probe.permissions}")
+    return 1 if failures else 0
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
