@@ -36,7 +36,7 @@ fmt: env
 	$(RUN) ruff check --fix .
 
 bench: env
-	$(RUN) python -m bench
+	$(RUN) python -m bench $(BENCH)
 
 clean:
 	rm -rf .uv $(VENV) .mypy_cache .ruff_cache .pytest_cache
