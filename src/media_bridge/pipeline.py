@@ -20,7 +20,9 @@ from media_bridge.config import Settings
 from media_bridge.context import BridgeContext
 from media_bridge.handlers.attachment import handle_attachment
 from media_bridge.handlers.conversation import handle_conversation
+from media_bridge.handlers.recording import handle_recording
 from media_bridge.handlers.text import handle_text
+from media_bridge.handlers.transcript import handle_transcript
 from media_bridge.intake import Intake, IntakeResult, pump
 from media_bridge.jobs import JobHandler
 from media_bridge.ledger import ledger_from_url
@@ -106,6 +108,9 @@ class Bridge:
             JobKind.TEXT: handle_text,
             JobKind.CONVERSATION: handle_conversation,
         }
+        if settings.voice.enabled:
+            handlers[JobKind.RECORDING] = handle_recording
+            handlers[JobKind.TRANSCRIPT] = handle_transcript
         self.worker = Worker(
             self.ledger,
             handlers,
@@ -118,6 +123,7 @@ class Bridge:
         self.intake = Intake(
             self.ledger,
             media_types=wanted_media_types(self.settings),
+            recording_delay_s=settings.voice.recording_delay_s,
             kinds=frozenset(handlers),
             on_new_jobs=self.worker.wake,
         )

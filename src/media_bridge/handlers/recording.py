@@ -1,0 +1,208 @@
+"""Run a recording job: find a call's recordings, download them, split out the customer.
+
+Two levels, two kinds of keys (both ``JobKind.RECORDING``):
+
+- ``recording:{conversationId}`` (planned from customer.end / acw, or by backfill): list
+  the conversation's recordings (``formatId``, ``maxWaitMs``); a 202 means "still
+  transcoding" and the job runs again later, up to ``voice.transcode_max_wait_s``. It
+  plans one ``recording:{conversationId}:{recordingId}`` job per audio recording (screen
+  recordings are skipped), the call's ``transcript:{conversationId}:{communicationId}``
+  job, and, for a messaging conversation, attachment jobs from ``messagingTranscript[]``.
+- ``recording:{conversationId}:{recordingId}``: read that recording; its ``fileState``
+  decides (see ``voice.recordings.Readiness``): download every ``mediaUris`` file (a
+  stale signed URL is re-read from the API, bounded), split the stereo file, deliver the
+  customer channel (and the agent channel, role ``agent``) under the job's own key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from media_bridge import metrics
+from media_bridge.context import BridgeContext
+from media_bridge.errors import NotFound, PermissionMissing
+from media_bridge.jobs import JobOutcome
+from media_bridge.planner import PAYLOAD_VERSION, attachment_payload
+from media_bridge.types import Job, JobKind, NewJob
+from media_bridge.voice.errors import (
+    RecordingArchived,
+    RecordingDeleted,
+    RecordingFailed,
+    RecordingNotReady,
+)
+from media_bridge.voice.messaging import attachments_from_recording
+from media_bridge.voice.participants import call_info
+from media_bridge.voice.recording_delivery import deliver_recording
+from media_bridge.voice.recordings import (
+    Readiness,
+    archived_message,
+    is_audio,
+    is_messaging,
+    readiness,
+)
+
+
+def run_again(job: Job, ctx: BridgeContext, reason: str, max_wait_s: float) -> JobOutcome:
+    """Hand the job back for a later poll, or give up (dead) once it has waited too long.
+
+    The wait is counted from when the job was planned; polls back off with its age.
+    """
+    voice = ctx.settings.voice
+    age = (datetime.now(UTC) - job.created_at).total_seconds()
+    if age > max_wait_s:
+        raise RecordingNotReady(f"{job.key}: {reason} after {age:.0f}s (limit {max_wait_s:g}s)")
+    delay = min(voice.poll_max_s, max(voice.poll_initial_s, 0.25 * age))
+    return JobOutcome(
+        result={"waiting": reason, "age_s": round(age, 1)},
+        run_again_at=datetime.now(UTC) + timedelta(seconds=delay),
+    )
+
+
+async def handle_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
+    if job.payload.get("recording_id"):
+        return await _one_recording(job, ctx)
+    return await _conversation_recordings(job, ctx)
+
+
+async def _conversation_info(ctx: BridgeContext, conversation_id: str) -> dict[str, Any]:
+    try:
+        return await ctx.genesys.get_conversation(conversation_id)
+    except (NotFound, PermissionMissing):
+        return {}
+
+
+def _recorded(conversation: dict[str, Any]) -> bool:
+    """Whether the conversation says a call leg is (being) recorded."""
+    if str(conversation.get("recordingState") or "NONE").upper() != "NONE":
+        return True
+    for participant in conversation.get("participants") or []:
+        for call in (participant or {}).get("calls") or []:
+            if isinstance(call, dict) and call.get("recording"):
+                return True
+    return False
+
+
+async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
+    voice = ctx.settings.voice
+    conv = str(job.payload["conversation_id"])
+    answer = await ctx.genesys.get_recordings(conv, voice.format_id, voice.max_wait_ms)
+    if not answer.ready:
+        return run_again(
+            job, ctx, "recordings still transcoding (HTTP 202)", voice.transcode_max_wait_s
+        )
+    recordings = answer.recordings
+    audio = [r for r in recordings if is_audio(r) and r.get("id")]
+    messaging = [r for r in recordings if is_messaging(r)]
+    skipped = [
+        {"id": r.get("id"), "media": r.get("media")}
+        for r in recordings
+        if r not in audio and r not in messaging
+    ]
+    event = job.payload.get("event") or {}
+    new_jobs: list[NewJob] = []
+    info: dict[str, Any] = {}
+    if audio or not recordings:
+        conversation = await _conversation_info(ctx, conv)
+        if not recordings:
+            if conversation and _recorded(conversation):
+                return run_again(job, ctx, "no recording listed yet", voice.transcode_max_wait_s)
+            return JobOutcome(result={"recordings": 0, "reason": "the conversation has none"})
+        info = call_info(conversation)
+        if not info.get("communication_id"):
+            info["communication_id"] = audio[0].get("sessionId") or job.payload.get("session_id")
+    for recording in audio:
+        rid = str(recording["id"])
+        new_jobs.append(
+            NewJob(
+                f"recording:{conv}:{rid}",
+                JobKind.RECORDING,
+                {
+                    "v": PAYLOAD_VERSION,
+                    "conversation_id": conv,
+                    "recording_id": rid,
+                    "call": info,
+                    "event": event,
+                },
+            )
+        )
+    communication = info.get("communication_id")
+    if audio and voice.transcripts and communication:
+        new_jobs.append(
+            NewJob(
+                f"transcript:{conv}:{communication}",
+                JobKind.TRANSCRIPT,
+                {
+                    "v": PAYLOAD_VERSION,
+                    "conversation_id": conv,
+                    "communication_id": communication,
+                    "event": event,
+                },
+            )
+        )
+    attachments = _messaging_attachment_jobs(ctx, conv, messaging, event)
+    new_jobs.extend(attachments)
+    return JobOutcome(
+        result={
+            "recordings": len(recordings),
+            "audio": [r["id"] for r in audio],
+            "skipped": skipped,
+            "attachments_planned": len(attachments),
+            "transcript": f"transcript:{conv}:{communication}" if communication else None,
+        },
+        new_jobs=new_jobs,
+    )
+
+
+def _messaging_attachment_jobs(
+    ctx: BridgeContext, conv: str, recordings: list[dict[str, Any]], event: dict[str, Any]
+) -> list[NewJob]:
+    """Attachment jobs with the event path's keys: the ledger keeps the first of each."""
+    wanted = {t.lower() for t in ctx.settings.fetch.media_types}
+    jobs: dict[str, NewJob] = {}
+    for recording in recordings:
+        for ref in attachments_from_recording(conv, recording):
+            if "all" in wanted or ref.media_type.lower() in wanted:
+                meta = {**event, "found_by": "messaging_recording"}
+                jobs.setdefault(
+                    ref.key, NewJob(ref.key, JobKind.ATTACHMENT, attachment_payload(ref, meta))
+                )
+    return list(jobs.values())
+
+
+async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
+    voice = ctx.settings.voice
+    conv = str(job.payload["conversation_id"])
+    rid = str(job.payload["recording_id"])
+    answer = await ctx.genesys.get_recording(conv, rid, voice.format_id)
+    if not answer.ready or answer.recording is None:
+        return run_again(
+            job, ctx, "recording still transcoding (HTTP 202)", voice.transcode_max_wait_s
+        )
+    recording = answer.recording
+    if not is_audio(recording):
+        return JobOutcome(result={"skipped": f"media {recording.get('media')!r} is not audio"})
+    state = readiness(recording)
+    if state is Readiness.ARCHIVED:
+        raise RecordingArchived(archived_message(recording))
+    if state is Readiness.DELETED:
+        raise RecordingDeleted(
+            f"recording {rid} was deleted (deleteDate {recording.get('deleteDate')})"
+        )
+    if state is Readiness.ERROR:
+        raise RecordingFailed(
+            f"recording {rid} is in fileState ERROR "
+            f"(recordingErrorStatus {recording.get('recordingErrorStatus')})"
+        )
+    if state is Readiness.RESTORING:
+        return run_again(job, ctx, "recording is being restored", voice.restore_max_wait_s)
+    if state is Readiness.NOT_READY:
+        return run_again(
+            job,
+            ctx,
+            f"fileState {recording.get('fileState')} without media yet",
+            voice.transcode_max_wait_s,
+        )
+    result = await deliver_recording(job, ctx, recording)
+    metrics.DELIVERED.labels(kind="recording", media_type="Audio").inc()
+    return JobOutcome(result=result)

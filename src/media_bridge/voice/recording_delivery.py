@@ -1,0 +1,263 @@
+"""Download one ready recording's files, split out the customer, deliver (job side effects).
+
+Token rules are the attachments' (``MediaFetcher``): ``mediaUri`` is a signed storage
+URL fetched without the token. A stale URL (401/403/404/410) is replaced by reading the
+recording again, at most ``fetch.max_url_refreshes`` times per file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from media_bridge import metrics
+from media_bridge.audio.errors import NotStereo
+from media_bridge.audio.report import AudioReport
+from media_bridge.context import BridgeContext
+from media_bridge.errors import BridgeError, Transient, UrlExpired
+from media_bridge.fetch import DownloadedFile
+from media_bridge.observability import get_logger
+from media_bridge.types import DeliveredFile, Delivery, Job, JobKind
+from media_bridge.voice.channels import (
+    ChannelDecision,
+    Side,
+    decide_from_levels,
+    fixed_decision,
+    frame_levels_db,
+)
+from media_bridge.voice.recordings import MediaFile, media_files, recording_summary
+from media_bridge.voice.transcripts import speaker_spans
+
+log = get_logger(__name__)
+
+_OUTPUT_MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
+_FRAME_S = 0.1
+
+
+async def fresh_recording(ctx: BridgeContext, conv: str, rid: str) -> dict[str, Any]:
+    """The recording read again: new signed mediaUris after a stale one."""
+    answer = await ctx.genesys.get_recording(conv, rid, ctx.settings.voice.format_id)
+    if not answer.ready or answer.recording is None:
+        raise Transient(f"recording {rid} is transcoding again while refreshing its URL")
+    return answer.recording
+
+
+async def _download(
+    ctx: BridgeContext, conv: str, rid: str, media: MediaFile
+) -> tuple[DownloadedFile, int]:
+    url, refreshes = media.url, 0
+    while True:
+        try:
+            done = await ctx.fetcher.fetch_media(
+                url, ctx.work_dir, max_bytes=ctx.settings.voice.max_recording_bytes
+            )
+            return done, refreshes
+        except UrlExpired:
+            if refreshes >= ctx.settings.fetch.max_url_refreshes:
+                raise
+            refreshes += 1
+            metrics.URL_REFRESHES.inc()
+            fresh = {m.key: m for m in media_files(await fresh_recording(ctx, conv, rid))}
+            if media.key not in fresh:
+                raise UrlExpired(f"recording {rid} no longer lists media {media.key!r}") from None
+            url = fresh[media.key].url
+
+
+def _file(role: str, path: Path, mime: str, sha256: str, size: int) -> DeliveredFile:
+    return DeliveredFile(role, path, mime, sha256, size)
+
+
+def _output_file(role: str, report: AudioReport) -> DeliveredFile:
+    out = report.output
+    return _file(role, out.path, _OUTPUT_MIME.get(out.format, "audio/wav"), out.sha256, out.bytes)
+
+
+def _audio_meta(report: AudioReport) -> dict[str, Any]:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "path"}
+        return value
+
+    return dict(strip(report.to_dict()))
+
+
+async def _transcript_spans(ctx: BridgeContext, conv: str, communication: str | None) -> Any:
+    """Speaker spans for ``auto``; (spans, None) or (None, why not)."""
+    if not communication:
+        return None, "no communication id for the transcript"
+    try:
+        url = await ctx.genesys.get_transcript_url(conv, communication)
+        document = await ctx.fetcher.fetch_json_unauthenticated(url)
+    except BridgeError as exc:
+        return None, f"transcript unavailable ({exc.code})"
+    if not isinstance(document, dict):
+        return None, "transcript is not a JSON object"
+    return speaker_spans(document), None
+
+
+async def _decide(ctx: BridgeContext, job: Job, left: Path, right: Path) -> ChannelDecision:
+    voice = ctx.settings.voice
+    if voice.customer_channel != "auto":
+        return fixed_decision(voice.customer_channel)
+    call = job.payload.get("call") or {}
+    spans, why_not = await _transcript_spans(
+        ctx, str(job.payload["conversation_id"]), call.get("communication_id")
+    )
+    if spans is None:
+        return ChannelDecision(voice.auto_fallback, "fallback", 0.0, "auto", reason=why_not)
+    left_levels, right_levels = await asyncio.gather(
+        asyncio.to_thread(frame_levels_db, left, _FRAME_S),
+        asyncio.to_thread(frame_levels_db, right, _FRAME_S),
+    )
+    return decide_from_levels(
+        left_levels,
+        right_levels,
+        spans,
+        frame_s=_FRAME_S,
+        fallback=voice.auto_fallback,
+        min_confidence=voice.auto_min_confidence,
+    )
+
+
+async def _channel_reports(
+    ctx: BridgeContext, downloads: list[tuple[MediaFile, DownloadedFile]], temporary: list[Path]
+) -> tuple[dict[Side, AudioReport] | None, AudioReport | None]:
+    """({left, right} reports) for a stereo file or two per-channel files; or the mono report."""
+    assert ctx.audio is not None
+    if len(downloads) >= 2:
+        reports: dict[Side, AudioReport] = {}
+        for side, (_, downloaded) in zip(("left", "right"), downloads[:2], strict=True):
+            out = downloaded.path.with_name(f"{downloaded.path.name}.{side}")
+            temporary.append(out)
+            reports[side] = await ctx.audio.process(downloaded.path, out)  # type: ignore[index]
+        return reports, None
+    source = downloads[0][1].path
+    left, right = source.with_name(f"{source.name}.left"), source.with_name(f"{source.name}.right")
+    temporary.extend((left, right))
+    try:
+        split = await ctx.audio.split(source, left, right)
+    except NotStereo:
+        mono = source.with_name(f"{source.name}.mono")
+        temporary.append(mono)
+        return None, await ctx.audio.process(source, mono)
+    return {"left": split.left, "right": split.right}, None
+
+
+async def deliver_recording(
+    job: Job, ctx: BridgeContext, recording: dict[str, Any]
+) -> dict[str, Any]:
+    voice = ctx.settings.voice
+    conv = str(job.payload["conversation_id"])
+    rid = str(job.payload["recording_id"])
+    files_to_get = media_files(recording)
+    temporary: list[Path] = []
+    try:
+        downloads: list[tuple[MediaFile, DownloadedFile]] = []
+        refreshes = 0
+        for media in files_to_get:
+            done, used = await _download(ctx, conv, rid, media)
+            temporary.append(done.path)
+            downloads.append((media, done))
+            refreshes += used
+            metrics.BYTES.inc(done.size)
+        files: list[DeliveredFile] = []
+        if voice.deliver_original:
+            for media, done in downloads:
+                role = "original" if len(downloads) == 1 else f"original-ch{media.key}"
+                mime = done.sniffed_mime or done.declared_mime or "application/octet-stream"
+                files.append(_file(role, done.path, mime, done.sha256, done.size))
+        meta = _metadata(job, recording, downloads, refreshes)
+        meta["format_id"] = voice.format_id
+        sink = ctx.media_sink
+        if ctx.audio is None:
+            meta["channels"] = {"decision": None, "reason": "audio processing is off"}
+        else:
+            reports, mono = await _channel_reports(ctx, downloads, temporary)
+            if reports is None:
+                assert mono is not None
+                meta["channels"] = {
+                    "decision": None,
+                    "reason": "mono recording: customer and agent cannot be separated",
+                }
+                meta["audio"] = {"mixed": _audio_meta(mono)}
+                files.append(_output_file("mixed", mono))
+                if not mono.ok and ctx.keep_sink is not None:
+                    sink = ctx.keep_sink
+            else:
+                decision = await _decide(
+                    ctx, job, reports["left"].output.path, reports["right"].output.path
+                )
+                if len(downloads) >= 2 and decision.method == "setting":
+                    decision = fixed_decision(decision.customer, "per_channel_files")
+                customer, agent = reports[decision.customer], reports[decision.agent]
+                meta["channels"] = {"decision": decision.to_dict()}
+                meta["audio"] = {"customer": _audio_meta(customer), "agent": _audio_meta(agent)}
+                files.append(_output_file("customer", customer))
+                if voice.deliver_agent:
+                    files.append(_output_file("agent", agent))
+                if not customer.ok and ctx.keep_sink is not None:
+                    sink = ctx.keep_sink
+        meta["delivered_at"] = datetime.now(UTC).isoformat()
+        delivery = Delivery(job.key, JobKind.RECORDING, conv, meta, files)
+        result = await sink.deliver(delivery)
+        channels = meta.get("channels") or {}
+        decision_meta = channels.get("decision") or {}
+        return {
+            "sink": sink.name,
+            **result,
+            "recording_id": rid,
+            "customer_channel": decision_meta.get("customer"),
+            "channel_method": decision_meta.get("method"),
+            "bytes": sum(d.size for _, d in downloads),
+        }
+    finally:
+        for path in temporary:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def _metadata(
+    job: Job,
+    recording: dict[str, Any],
+    downloads: list[tuple[MediaFile, DownloadedFile]],
+    refreshes: int,
+) -> dict[str, Any]:
+    event = job.payload.get("event") or {}
+    call = job.payload.get("call") or {}
+    summary = recording_summary(recording)
+    return {
+        "key": job.key,
+        "kind": "recording",
+        "organization_id": event.get("org_id"),
+        "conversation_id": job.payload["conversation_id"],
+        "recording_id": job.payload["recording_id"],
+        "session_id": summary["sessionId"],
+        "communication_id": call.get("communication_id"),
+        "customer_participant_id": call.get("customer_participant_id"),
+        "ani": call.get("ani"),
+        "dnis": call.get("dnis"),
+        "media_subtype": summary["mediaSubtype"],
+        "file_state": summary["fileState"],
+        "start_time": summary["startTime"],
+        "end_time": summary["endTime"],
+        "duration_ms": summary["outputDurationMs"],
+        "output_size_bytes": summary["outputSizeInBytes"],
+        "media_uri_keys": [m.key for m, _ in downloads],
+        "originals": [
+            {
+                "key": m.key,
+                "mime": d.sniffed_mime or d.declared_mime,
+                "size": d.size,
+                "sha256": d.sha256,
+            }
+            for m, d in downloads
+        ],
+        "url_refreshes": refreshes,
+        "event_id": event.get("event_id"),
+        "correlation_id": event.get("correlation_id"),
+        "event_time": event.get("event_time"),
+        "received_at": event.get("received_at"),
+    }
