@@ -1,0 +1,88 @@
+"""`media-bridge backfill`: find past conversations and fetch what the ledger lacks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from media_bridge.commands.common import add_settings_arguments, settings_from_args
+
+
+def _when(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "backfill",
+        help="find past conversations (analytics query) and fetch what is missing",
+        description="Query analytics conversation details over [--since, --until), plan "
+        "the jobs the ledger does not hold yet (messaging conversations, call recordings "
+        "and transcripts) and run them until nothing is left. Safe to run again.",
+    )
+    parser.add_argument("--since", type=_when, required=True, help="ISO 8601 start (UTC)")
+    parser.add_argument("--until", type=_when, required=True, help="ISO 8601 end (UTC)")
+    parser.add_argument(
+        "--media-type", choices=("message", "voice", "all"), default="all", dest="media_type"
+    )
+    parser.add_argument(
+        "--plan-only", action="store_true", help="record the jobs but do not run them"
+    )
+    parser.add_argument("--idle-timeout", type=float, default=3600.0, help="seconds")
+    add_settings_arguments(parser)
+    parser.set_defaults(func=main)
+
+
+async def run_backfill(args: argparse.Namespace) -> int:
+    from media_bridge.backfill import (
+        BackfillReport,
+        backfill_jobs,
+        find_conversations,
+        plan_missing,
+    )
+    from media_bridge.observability import configure_logging
+    from media_bridge.pipeline import Bridge
+    from media_bridge.types import JobState
+
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level, settings.log_json)
+    voice = settings.voice
+    report = BackfillReport()
+    async with Bridge(settings) as bridge:
+        assert bridge.context is not None
+        found = await find_conversations(
+            bridge.context.genesys,
+            args.since,
+            args.until,
+            args.media_type,
+            chunk_days=voice.backfill_chunk_days,
+            page_size=voice.backfill_page_size,
+            report=report,
+        )
+        jobs = backfill_jobs(
+            found, messaging_recordings=voice.backfill_messaging_recordings, voice=voice.enabled
+        )
+        await plan_missing(bridge.ledger, jobs, report)
+        counts: dict[JobState, int] = {}
+        if not args.plan_only:
+            counts = await bridge.run([], until_idle=True, idle_timeout_s=args.idle_timeout)
+    summary = {
+        "conversations_found": report.found,
+        "queries": report.queries,
+        "already_known": report.already_known,
+        "planned": len(report.planned),
+        "jobs": {state.value: n for state, n in counts.items()},
+    }
+    print(json.dumps(summary))
+    return 1 if counts.get(JobState.DEAD) else 0
+
+
+def main(args: argparse.Namespace) -> int:
+    return asyncio.run(run_backfill(args))
