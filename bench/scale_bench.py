@@ -60,14 +60,16 @@ def scenario(attachments: int) -> EmulatorConfig:
 
 
 async def progress(url: str) -> tuple[int, int, float]:
-    """(active jobs, done jobs, seconds between first and last completion)."""
+    """(active jobs, attachments done, seconds between the first and last of them)."""
     conn = await asyncpg.connect(url)
     try:
         row = await conn.fetchrow(
             """SELECT count(*) FILTER (WHERE state IN ('pending','running','retry')) AS active,
-                      count(*) FILTER (WHERE state = 'done') AS done,
-                      extract(epoch FROM max(updated_at) FILTER (WHERE state = 'done')
-                                       - min(updated_at) FILTER (WHERE state = 'done')) AS span
+                      count(*) FILTER (WHERE state = 'done' AND kind = 'attachment') AS done,
+                      extract(epoch FROM max(updated_at) FILTER (WHERE state = 'done'
+                                                                 AND kind = 'attachment')
+                                       - min(updated_at) FILTER (WHERE state = 'done'
+                                                                 AND kind = 'attachment')) AS span
                FROM jobs"""
         )
     except asyncpg.UndefinedTableError:
