@@ -175,3 +175,38 @@ async def _job(bridge: Any, key: str) -> Any:
     assert job is not None, key
     assert job.kind is JobKind.RECORDING
     return job
+
+
+async def test_a_stale_media_uri_is_read_again_from_the_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signed URL expires between the recording request and the download (real 403)."""
+    from media_bridge.fetch.media import MediaFetcher
+
+    real_fetch = MediaFetcher.fetch_media
+    expired: list[str] = []
+
+    with running_emulator(voice_config()) as emu:
+
+        async def expire_first(self: MediaFetcher, url: str, *args: Any, **kwargs: Any) -> Any:
+            if not expired:
+                expired.append(url)
+                emu.expire_links()
+            return await real_fetch(self, url, *args, **kwargs)
+
+        monkeypatch.setattr(MediaFetcher, "fetch_media", expire_first)
+        (call,) = emu.conversations()
+        events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, "detail"))
+        voice = {**FAST_POLLS, "transcripts": False}
+        counts, _ = await run_bridge(bridge_settings(emu, tmp_path, voice=voice), events)
+        stats = emu.stats()
+
+    assert counts[JobState.DEAD] == 0, counts
+    (sidecar,) = recording_sidecars(tmp_path).values()
+    assert sidecar["metadata"]["url_refreshes"] == 1
+    refused = [r for r in stats["requests"] if r["status"] == 403 and "MediaCache" in r["path"]]
+    assert refused, stats["requests"]
+    single = f"/conversations/{call.id}/recordings/{call.recordings[0].id}"
+    reads = sum(r["count"] for r in stats["requests"] if r["path"].endswith(single))
+    assert reads == 2
+    assert_customer_alone(tmp_path, sidecar, call)
