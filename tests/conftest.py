@@ -3,3 +3,4 @@
 from media_bridge.observability import configure_logging
 
 configure_logging("WARNING")
+
