@@ -3,4 +3,3 @@
 from media_bridge.observability import configure_logging
 
 configure_logging("WARNING")
-

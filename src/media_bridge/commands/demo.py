@@ -43,11 +43,21 @@ def _summary_rows(
 
     by_type: Counter[str] = Counter()
     speech: Counter[str] = Counter()
+    recordings = 0
     for sidecar in out.glob("media/*/*.json"):
-        meta = json.loads(sidecar.read_text())["metadata"]
+        document = json.loads(sidecar.read_text())
+        meta = document["metadata"]
+        if document["kind"] == "recording":
+            recordings += 1
+            continue
         by_type[f"{meta.get('media_type')} ({meta.get('mime')})"] += 1
         speech[(meta.get("audio") or {}).get("status", "n/a")] += 1
-    texts = sum(1 for _ in (out / "nlp.jsonl").open()) if (out / "nlp.jsonl").exists() else 0
+    texts = transcripts = 0
+    if (out / "nlp.jsonl").exists():
+        for line in (out / "nlp.jsonl").read_text().splitlines():
+            transcripts += json.loads(line)["key"].startswith("transcript:")
+            texts += 1
+    texts -= transcripts
     attachments = sum(by_type.values())
     intake = bridge.intake_result
     rows = [
@@ -59,7 +69,8 @@ def _summary_rows(
     rows += [(f"  {kind}", str(n)) for kind, n in sorted(by_type.items())]
     rows += [(f"  speech gate: {status}", str(n)) for status, n in sorted(speech.items())]
     rows += [
-        ("texts to NLP", str(texts)),
+        ("call recordings (customer channel split out)", str(recordings)),
+        ("message texts / transcript lines to NLP", f"{texts} / {transcripts}"),
         (
             "URL refreshes (stale links re-resolved)",
             f"{metrics.counter_value(metrics.URL_REFRESHES):.0f}",
@@ -141,6 +152,8 @@ async def _run(args: argparse.Namespace) -> int:
             ledger={"url": f"sqlite:///{out}/ledger.db"},
             sinks={"dir_path": out / "media", "text_path": out / "nlp.jsonl"},
             fetch={"media_types": [t.strip() for t in args.media_types.split(",")]},
+            # the emulator's recordings are ready at once: no need to wait as in production
+            voice={"recording_delay_s": 0, "poll_initial_s": 0.5},
         )
         started = time.monotonic()
         with Progress(
