@@ -154,7 +154,8 @@ def dialogue_signals(seed: int, seconds: float, sample_rate: int) -> tuple[Float
         segment = speech_signal(
             turn.seed, (end - start) / sample_rate, sample_rate, voices[turn.speaker]
         )
-        tracks[turn.speaker][start:end] = segment[: end - start]
+        segment = segment[: end - start]  # rounding may make it a sample short or long
+        tracks[turn.speaker][start : start + len(segment)] = segment
     noise = np.random.default_rng(seed + 1)
     for track in tracks.values():
         track += noise.normal(0.0, 0.003, n).astype(np.float32)

@@ -163,3 +163,13 @@ def test_signed_paths_verify_and_expire() -> None:
     p2, q2 = old.split("?")
     params2 = dict(pair.split("=", 1) for pair in q2.split("&"))
     assert verify(b"k", p2, params2["Expires"], params2["Signature"]) == "expired"
+
+
+def test_long_calls_generate_whole_signals() -> None:
+    from genesys_emulator.media import dialogue_signals
+
+    # odd lengths used to leave a turn one sample short of its slot
+    for seconds in (61.37, 600.0):
+        customer, agent = dialogue_signals(3, seconds, 8000)
+        assert len(customer) == len(agent) == int(seconds * 8000)
+        assert float(abs(customer).max()) > 0.1
