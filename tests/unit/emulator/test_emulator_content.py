@@ -168,8 +168,8 @@ def test_signed_paths_verify_and_expire() -> None:
 def test_long_calls_generate_whole_signals() -> None:
     from genesys_emulator.media import dialogue_signals
 
-    # odd lengths used to leave a turn one sample short of its slot
-    for seconds in (61.37, 600.0):
-        customer, agent = dialogue_signals(3, seconds, 8000)
+    # seed 1 over 30 s has a turn whose float length rounds one sample short of its slot
+    for seed, seconds in ((1, 30.0), (3, 61.37)):
+        customer, agent = dialogue_signals(seed, seconds, 8000)
         assert len(customer) == len(agent) == int(seconds * 8000)
         assert float(abs(customer).max()) > 0.1
