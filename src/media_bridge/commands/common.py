@@ -20,7 +20,19 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = load_settings(getattr(args, "config", None))
+    from pydantic import ValidationError
+
+    try:
+        settings = load_settings(getattr(args, "config", None))
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        ]
+        raise SystemExit(
+            "invalid settings (MEDIA_BRIDGE_* env vars or --config):\n" + "\n".join(lines)
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"cannot read settings: {exc}") from None
     updates: dict[str, Any] = {}
     if getattr(args, "ledger", None):
         updates["ledger"] = settings.ledger.model_copy(update={"url": args.ledger})
