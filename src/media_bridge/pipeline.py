@@ -28,6 +28,7 @@ from media_bridge.jobs import JobHandler
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
+from media_bridge.planner import media_types_from_settings
 from media_bridge.sources.base import Source
 from media_bridge.types import JobKind, JobState
 from media_bridge.worker import RetryPolicy, Worker
@@ -35,11 +36,6 @@ from media_bridge.worker import RetryPolicy, Worker
 log = get_logger(__name__)
 
 ProgressCallback = Callable[[dict[JobState, int], IntakeResult], Awaitable[None] | None]
-
-
-def wanted_media_types(settings: Settings) -> set[str] | None:
-    wanted = {t.strip().lower() for t in settings.fetch.media_types if t.strip()}
-    return None if "all" in wanted else {t.capitalize() for t in wanted}
 
 
 def _sweep_stale_files(work_dir: Path, older_than_s: float = 3600.0) -> None:
@@ -122,7 +118,7 @@ class Bridge:
         )
         self.intake = Intake(
             self.ledger,
-            media_types=wanted_media_types(self.settings),
+            media_types=media_types_from_settings(self.settings.fetch.media_types),
             recording_delay_s=settings.voice.recording_delay_s,
             kinds=frozenset(handlers),
             on_new_jobs=self.worker.wake,
@@ -191,6 +187,11 @@ class Bridge:
                         await maybe
                 if worker_task.done():
                     worker_task.result()
+                for pumping in pumps:
+                    # a source that failed must stop the process (a supervisor restarts
+                    # it; its unacknowledged events come again), never go quiet
+                    if pumping.done() and not pumping.cancelled() and pumping.exception():
+                        raise RuntimeError("an event source failed") from pumping.exception()
                 if not until_idle:
                     continue
                 if all(p.done() for p in pumps) and await self._idle(counts):

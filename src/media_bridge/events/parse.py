@@ -105,12 +105,19 @@ def _reencode(item: Any) -> bytes:
     return json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _safe_reencode(item: Any, whole: bytes) -> bytes:
+    try:
+        return _reencode(item)
+    except (RecursionError, ValueError):
+        return whole
+
+
 def _is_json_object(line: bytes) -> bool:
     if not (line.startswith(b"{") and line.endswith(b"}")):
         return False
     try:
         return isinstance(json.loads(line), dict)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False
 
 
@@ -121,6 +128,8 @@ def parse_payload_results(raw: bytes) -> list[ParseResult | Rejection]:
         return [Rejection("empty body", raw)]
     try:
         doc = json.loads(text)
+    except RecursionError:
+        return [Rejection("malformed JSON: nested too deeply", raw)]
     except (ValueError, UnicodeDecodeError) as exc:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if len(lines) < 2 or not any(_is_json_object(line) for line in lines):
@@ -129,7 +138,7 @@ def parse_payload_results(raw: bytes) -> list[ParseResult | Rejection]:
     if isinstance(doc, list):
         if not doc:
             return [Rejection("empty JSON array", raw)]
-        return [_one(item, _reencode(item)) for item in doc]
+        return [_one(item, _safe_reencode(item, raw)) for item in doc]
     return [_one(doc, raw)]
 
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.context import BridgeContext
+from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import message_channel, message_text
-from media_bridge.types import Job
+from media_bridge.planner import media_types_from_settings
+from media_bridge.types import Job, JobKind, NewJob
 
 
 async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
@@ -22,13 +24,28 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     record: dict[str, Any] = {
         k: v for k, v in payload.items() if k != "event" and not k.startswith("_")
     }
+    new_jobs: list[NewJob] = []
     if record.get("text") is None and payload.get("message_id"):
         message = await ctx.genesys.get_message(payload["conversation_id"], payload["message_id"])
         record["text"] = message_text(message)
         record["channel"] = record.get("channel") or message_channel(message)
         record["direction"] = record.get("direction") or message.get("direction")
+        # the topic's media[] is deprecated and may be empty: the message itself lists
+        # the attachments (keys dedupe against those the topic did list)
+        new_jobs = [
+            job
+            for job in jobs_for_messages(
+                payload["conversation_id"],
+                [message],
+                {payload["message_id"]: _participant(payload)},
+                record.get("channel"),
+                payload.get("event") or {},
+                media_types_from_settings(ctx.settings.fetch.media_types),
+            )
+            if job.kind is JobKind.ATTACHMENT
+        ]
     if not record.get("text"):
-        return JobOutcome(result={"skipped": "no text"})
+        return JobOutcome(result={"skipped": "no text"}, new_jobs=new_jobs)
     event = payload.get("event") or {}
     record.update(
         key=job.key,
@@ -38,4 +55,8 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     )
     result = await ctx.text_sink.deliver_text(job.key, record)
     metrics.DELIVERED.labels(kind="text", media_type="text").inc()
-    return JobOutcome(result={"sink": ctx.text_sink.name, **result})
+    return JobOutcome(result={"sink": ctx.text_sink.name, **result}, new_jobs=new_jobs)
+
+
+def _participant(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"id": payload.get("participant_id"), "purpose": payload.get("participant_purpose")}

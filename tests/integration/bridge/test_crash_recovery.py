@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,13 @@ def test_kill_9_mid_run_then_restart_delivers_all_none_twice(tmp_path: Path) -> 
     )
     with running_emulator(config) as emu:
         assert emu.state.builder is not None
-        conversations = emu.state.builder.voice_note_load(COUNT)
+        builder = emu.state.builder
+        conversations = [
+            builder.messaging_conversation(
+                "whatsapp", builder.anchor - timedelta(seconds=i), kinds=("ogg_opus",), texts=1
+            )
+            for i in range(COUNT)
+        ]
         events = [e for c in conversations for e in conversation_events(emu.state, c, "message")]
         events_file = write_events(tmp_path / "events.jsonl", events)
         out = tmp_path / "out"
@@ -107,6 +114,8 @@ def test_kill_9_mid_run_then_restart_delivers_all_none_twice(tmp_path: Path) -> 
     assert max(keys.values()) == 1
     for sidecar in sidecars:
         assert sidecar["metadata"]["sha256"] == expected[sidecar["key"]]
+    texts = [json.loads(line)["key"] for line in (tmp_path / "nlp.jsonl").read_text().splitlines()]
+    assert len(texts) == len(set(texts)) == COUNT  # one text per conversation, once
     # every delivered file is whole: no temporary leftovers beside the finished ones
     leftovers = [p for p in out.rglob("*") if p.is_file() and p.name.startswith(".")]
     assert leftovers == []

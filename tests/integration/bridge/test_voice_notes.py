@@ -168,3 +168,22 @@ async def _dead_jobs(bridge: object) -> list:  # type: ignore[type-arg]
         return await ledger.list_jobs(JobState.DEAD, limit=1000)
     finally:
         await ledger.close()
+
+
+async def test_message_topics_without_media_lists_still_deliver_the_audio(
+    emu: EmulatorHandle, tmp_path: Path
+) -> None:
+    # REST's messages[].media[] is deprecated: the topic may carry message ids only
+    events = scenario_events(emu.state, "message")
+    stripped = 0
+    for event in events:
+        for participant in event["detail"]["eventBody"]["participants"]:
+            for message in participant.get("messages") or []:
+                stripped += len(message.pop("media", None) or [])
+    assert stripped
+    path = write_events(tmp_path / "events.jsonl", events)
+    counts, _ = await run_bridge(bridge_settings(emu, tmp_path), path)
+
+    assert counts[JobState.DEAD] == 0
+    delivered = {s["key"]: s["metadata"]["sha256"] for s in delivered_sidecars(tmp_path)}
+    assert delivered == expected_audio(emu)

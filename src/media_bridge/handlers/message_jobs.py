@@ -1,0 +1,94 @@
+"""Messages read from the API (MessageData) -> the jobs a message topic would have given.
+
+Shared by the conversation job (bulk reads) and the text job (one message read), so a
+message is planned the same way whichever path found it; the ledger dedupes by key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from media_bridge.messaging import attachments_in_message, message_channel, message_text
+from media_bridge.planner import plan_jobs
+from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def event_for_messages(
+    conversation_id: str,
+    messages: list[dict[str, Any]],
+    participants: dict[str, dict[str, Any]],
+    fallback_channel: str | None,
+    source_event: dict[str, Any],
+) -> ParsedEvent:
+    """Turn MessageData entities into the same domain event a message topic gives."""
+    event = ParsedEvent(
+        event_id=str(source_event.get("event_id") or f"conversation:{conversation_id}"),
+        topic=str(source_event.get("topic") or "api.conversations.messages"),
+        org_id=source_event.get("org_id"),
+        correlation_id=source_event.get("correlation_id"),
+    )
+    for message in messages:
+        message_id = str(message.get("id") or "")
+        if not message_id:
+            continue
+        participant = participants.get(message_id, {})
+        channel = message_channel(message) or fallback_channel
+        when = _parse_time(message.get("timestamp"))
+        common: dict[str, Any] = {
+            "participant_id": participant.get("id"),
+            "participant_purpose": participant.get("purpose"),
+            "channel": channel,
+            "message_time": when,
+        }
+        event.texts.append(
+            TextMessage(
+                conversation_id,
+                message_id,
+                message_text(message),
+                direction=message.get("direction"),
+                **common,
+            )
+        )
+        for attachment in attachments_in_message(message):
+            media_id = attachment.get("id")
+            if not media_id:
+                continue
+            event.attachments.append(
+                AttachmentRef(
+                    conversation_id=conversation_id,
+                    message_id=message_id,
+                    media_id=str(media_id),
+                    media_type=str(attachment.get("mediaType") or "File"),
+                    mime=attachment.get("mime"),
+                    name=attachment.get("filename"),
+                    url=attachment.get("url"),
+                    size=attachment.get("contentSizeBytes"),
+                    sha256=attachment.get("sha256"),
+                    **common,
+                )
+            )
+    return event
+
+
+def jobs_for_messages(
+    conversation_id: str,
+    messages: list[dict[str, Any]],
+    participants: dict[str, dict[str, Any]],
+    fallback_channel: str | None,
+    source_event: dict[str, Any],
+    media_types: set[str] | None,
+) -> list[NewJob]:
+    event = event_for_messages(
+        conversation_id, messages, participants, fallback_channel, source_event
+    )
+    return plan_jobs(event, media_types, message_texts=False)

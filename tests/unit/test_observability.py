@@ -1,0 +1,26 @@
+"""Logs never carry tokens or signed URLs, tracebacks included."""
+
+from __future__ import annotations
+
+import pytest
+
+from media_bridge.observability import configure_logging, get_logger
+
+
+def test_tracebacks_and_fields_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", json=True)
+    try:
+        log = get_logger("test")
+        try:
+            raise ValueError(
+                "GET https://s3.example/a.ogg?Signature=SECRETSIG failed: Bearer eyJTOK"
+            )
+        except ValueError:
+            log.exception("boom", url="https://x.example/y?X-Amz-Signature=SIG2", token="t0k")
+        err = capsys.readouterr().err
+    finally:
+        configure_logging("WARNING")
+    assert "boom" in err
+    assert "ValueError" in err
+    for secret in ("SECRETSIG", "eyJTOK", "SIG2", "t0k"):
+        assert secret not in err
