@@ -65,6 +65,14 @@ class IntakeSettings(BaseModel):
     basic_user: str | None = None
     basic_password: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: accept unauthenticated posts (local experiments only; refused by default)
+    allow_anonymous: bool = False
+
+    @property
+    def has_auth(self) -> bool:
+        return bool(self.api_key) or (
+            self.basic_user is not None and self.basic_password is not None
+        )
 
 
 class Settings(BaseSettings):

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from media_bridge.config import Settings
 from media_bridge.context import BridgeContext
@@ -38,6 +39,16 @@ log = get_logger(__name__)
 ProgressCallback = Callable[[dict[JobState, int], IntakeResult], Awaitable[None] | None]
 
 
+def _with_option(url: str, name: str, value: object) -> str:
+    """Add a ledger URL option unless the URL sets it: both backends read ``max_attempts``
+    from the URL and park a job whose runs keep ending without an outcome (a job that
+    kills its worker) instead of claiming it for ever."""
+    if name in parse_qs(urlsplit(url).query):
+        return url
+    # appended as text: urlunsplit would fold sqlite:///relative into sqlite:/relative
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({name: value})}"
+
+
 def _sweep_stale_files(work_dir: Path, older_than_s: float = 3600.0) -> None:
     """Temporary files a killed process left behind (other live workers may share the
     folder, so only files untouched for an hour go)."""
@@ -54,7 +65,9 @@ class Bridge:
     def __init__(self, settings: Settings, *, worker_id: str | None = None) -> None:
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.ledger: Ledger = ledger_from_url(settings.ledger.url)
+        self.ledger: Ledger = ledger_from_url(
+            _with_option(settings.ledger.url, "max_attempts", settings.ledger.max_attempts)
+        )
         self.intake_result = IntakeResult()
         self._closers: list[Callable[[], Awaitable[Any]]] = []
         self.context: BridgeContext | None = None

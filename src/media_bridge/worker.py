@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge import metrics
-from media_bridge.errors import BridgeError, RateLimited, UrlExpired
+from media_bridge.errors import BridgeError, UrlExpired
 from media_bridge.jobs import JobHandler, JobOutcome
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
@@ -38,8 +38,9 @@ class RetryPolicy:
         if not error.retryable or job.attempts >= self.max_attempts:
             return None
         now = datetime.now(UTC)
-        if isinstance(error, RateLimited):
-            return now + timedelta(seconds=error.retry_after)
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float):  # RateLimited, CredentialsRejected
+            return now + timedelta(seconds=float(retry_after))
         if isinstance(error, UrlExpired):
             return now + timedelta(seconds=random.uniform(0, self.base_s))
         # exponential backoff with full jitter
@@ -163,6 +164,10 @@ class Worker:
             self._wake.set()
 
     async def _record_outcome(self, job: Job, outcome: JobOutcome) -> None:
+        # shielded: a shutdown must not leave a finished job "running" until its lease lapses
+        await asyncio.shield(self._write_outcome(job, outcome))
+
+    async def _write_outcome(self, job: Job, outcome: JobOutcome) -> None:
         if outcome.new_jobs:
             added = await self._ledger.add_jobs(outcome.new_jobs)
             if added:
@@ -177,7 +182,9 @@ class Worker:
     async def _record_failure(self, job: Job, error: BridgeError) -> None:
         retry_at = self._retry.next_attempt(job, error)
         message = redact_text(str(error))[:2000]
-        await self._ledger.fail(job.key, self.worker_id, message, error.code, retry_at)
+        await asyncio.shield(
+            self._ledger.fail(job.key, self.worker_id, message, error.code, retry_at)
+        )
         outcome = "retry" if retry_at else "dead"
         metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome=outcome).inc()
         logger = log.warning if retry_at else log.error

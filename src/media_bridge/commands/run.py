@@ -45,6 +45,13 @@ async def run_bridge(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
     specs = args.source or ["http"]
+    if "http" in specs and not (settings.intake.has_auth or settings.intake.allow_anonymous):
+        raise SystemExit(
+            "the HTTP intake needs authentication, as an EventBridge connection sends it: "
+            "set MEDIA_BRIDGE_INTAKE__API_KEY (header MEDIA_BRIDGE_INTAKE__API_KEY_HEADER, "
+            "default x-api-key) or MEDIA_BRIDGE_INTAKE__BASIC_USER and __BASIC_PASSWORD "
+            "(MEDIA_BRIDGE_INTAKE__ALLOW_ANONYMOUS=true for local experiments only)"
+        )
     async with Bridge(settings, worker_id=args.worker_id) as bridge:
         assert bridge.intake is not None
         sources = [source_from_spec(s, settings) for s in specs if s != "http"]

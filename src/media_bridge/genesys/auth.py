@@ -32,9 +32,13 @@ Sleep = Callable[[float], Awaitable[None]]
 
 class CredentialsRejected(PermissionMissing):
     """The login host refused the client id/secret: nothing works until an operator
-    fixes them. A ``PermissionMissing`` so the pipeline treats it as fatal, not retried."""
+    fixes them. Jobs wait ``retry_after`` and try again (a rotated secret or a login-host
+    blip must not send the whole backlog to the dead-letter state at once); after the
+    ledger's attempts they are parked as dead, to be retried by the operator."""
 
     code = "credentials_rejected"
+    retryable = True
+    retry_after = 300.0
 
     def __init__(self, detail: str) -> None:
         self.permissions = []

@@ -33,8 +33,8 @@ CONVERSATIONS = "/api/v2/conversations"
 
 def _seg(value: str) -> str:
     """One path segment: ids come from events, so they must not be able to add path parts."""
-    if not value:
-        raise BadInput("empty id in a Genesys API path")
+    if not value or value in {".", ".."}:
+        raise BadInput(f"invalid id {value!r} in a Genesys API path")
     return quote(value, safe="")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.context import BridgeContext
-from media_bridge.errors import NotFound, UrlExpired
+from media_bridge.errors import BadInput, NotFound, UrlExpired
 from media_bridge.fetch import DownloadedFile
 from media_bridge.genesys import attachment_from_message
 from media_bridge.jobs import JobOutcome
@@ -34,6 +34,13 @@ class _Target:
     size: int | None
     mime: str | None
     filename: str | None
+
+
+def _on_genesys_host(ctx: BridgeContext, url: str) -> bool:
+    try:
+        return ctx.genesys.hosts.allows_token(url)
+    except BadInput:  # not even a valid URL: look the attachment up instead
+        return False
 
 
 async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
@@ -57,7 +64,7 @@ async def _download(
     target: _Target | None = None
     # an event's URL is used only on the region's own hosts; anything else is looked
     # up through the message endpoint and never fetched
-    if ref.url and ctx.genesys.hosts.allows_token(ref.url):
+    if ref.url and _on_genesys_host(ctx, ref.url):
         target = _Target(ref.url, ref.sha256, ref.size, ref.mime, ref.name)
     refreshes = 0
     while True:

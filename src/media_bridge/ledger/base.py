@@ -69,7 +69,8 @@ class Ledger(Protocol):
     ) -> list[Job]: ...
 
     async def retry(self, key: str) -> bool:
-        """Operator action: a dead (or retry) job becomes pending now, attempts kept."""
+        """Operator action: a dead (or retry) job becomes pending now, with a fresh attempt
+        budget (its last error is kept for the operator)."""
         ...
 
     async def counts(self) -> dict[JobState, int]: ...

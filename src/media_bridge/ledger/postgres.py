@@ -400,7 +400,7 @@ class PostgresLedger:
     async def retry(self, key: str) -> bool:
         rows = await self._fetch_durable(
             """UPDATE jobs
-               SET state = 'pending', next_attempt_at = now(), due_at = now(),
+               SET state = 'pending', next_attempt_at = now(), due_at = now(), attempts = 0,
                    worker_id = NULL, lease_until = NULL, updated_at = now()
                WHERE key = $1 AND state IN ('dead', 'retry')
                RETURNING key""",

@@ -337,8 +337,8 @@ class SqliteLedger:
     async def retry(self, key: str) -> bool:
         now = self._clock()
         return await self._update_one(
-            "UPDATE jobs SET state = 'pending', next_attempt_at = ?, updated_at = ?"
-            " WHERE key = ? AND state IN ('dead', 'retry')",
+            "UPDATE jobs SET state = 'pending', next_attempt_at = ?, updated_at = ?,"
+            " attempts = 0 WHERE key = ? AND state IN ('dead', 'retry')",
             (now, now, key),
             durable=True,
         )

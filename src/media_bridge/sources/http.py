@@ -39,7 +39,7 @@ def _authorised(request: Request, settings: IntakeSettings) -> bool:
         given = request.headers.get("authorization", "")
         checks.append(hmac.compare_digest(given.encode(), f"Basic {expected}".encode()))
     # with both configured, either one suffices (a connection sends one kind)
-    return any(checks) if checks else True
+    return any(checks) if checks else settings.allow_anonymous
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:

@@ -177,9 +177,10 @@ async def test_fail_retry_then_dead_then_operator_retry(ledger: Ledger) -> None:
     revived = await ledger.get("a")
     assert revived is not None
     assert revived.state is JobState.PENDING
-    assert revived.attempts == 2  # kept for the operator's information
+    assert revived.attempts == 0  # a fresh budget: one blip must not park it again
+    assert revived.last_error == "gone"  # the reason stays for the operator
     (third,) = await ledger.claim("w", 1, 30)
-    assert third.attempts == 3
+    assert third.attempts == 1
 
 
 async def test_future_retry_waits_until_due(ledger: Ledger) -> None:
