@@ -60,8 +60,8 @@ def _clean(part: str) -> str:
 
 
 def delivery_stem(delivery: Delivery) -> str:
-    """``attachment:{conv}:{msg}:{media}`` -> ``{msg}-{media}``; other kinds are prefixed with
-    the kind (``recording-{recordingId}``). A short hash of the key is appended whenever
+    """``attachment:{conv}:{msg}:{media}`` -> ``{msg}_{media}``; other kinds are prefixed with
+    the kind (``recording_{recordingId}``). A short hash of the key is appended whenever
     cleaning changed or shortened anything, so two keys never share a stem."""
     parts = delivery.key.split(":")
     rest = parts[1:]
@@ -70,7 +70,8 @@ def delivery_stem(delivery: Delivery) -> str:
     if delivery.kind is not JobKind.ATTACHMENT or not rest:
         rest = [parts[0], *rest]
     cleaned = [_clean(p) for p in rest]
-    stem = "-".join(p for p in cleaned if p) or "delivery"
+    # "_" never survives cleaning, so it joins parts unambiguously ("a-b"+"c" != "a"+"b-c")
+    stem = "_".join(p for p in cleaned if p) or "delivery"
     if cleaned != rest or len(stem) > _MAX_STEM:
         digest = hashlib.sha256(delivery.key.encode()).hexdigest()[:12]
         stem = f"{stem[:_MAX_STEM]}-{digest}"

@@ -15,8 +15,6 @@ The sidecar is written last: its presence means every file of the delivery is th
 from __future__ import annotations
 
 import json
-import mimetypes
-import re
 from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -24,45 +22,18 @@ from urllib.parse import parse_qsl, urlsplit
 import aioboto3  # type: ignore[import-untyped]
 
 from media_bridge.errors import DeliveryRejected, Transient
+from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import DeliveredFile, Delivery
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
-_EXTENSIONS = {
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/ogg": "ogg",
-    "audio/opus": "opus",
-    "audio/mpeg": "mp3",
-    "audio/mp4": "m4a",
-    "audio/aac": "aac",
-    "audio/amr": "amr",
-    "audio/webm": "webm",
-    "application/json": "json",
-}
-
-
-def _safe(part: str) -> str:
-    return _UNSAFE.sub("_", part).strip("._") or "_"
 
 
 def object_stem(delivery: Delivery) -> str:
-    """``{conversationId}/{rest of the key joined by -}``: deterministic per job key."""
-    parts = delivery.key.split(":")
-    rest = [p for p in parts[1:] if p != delivery.conversation_id] or [parts[0]]
-    return f"{_safe(delivery.conversation_id)}/{'-'.join(_safe(p) for p in rest)}"
-
-
-def file_extension(file: DeliveredFile) -> str:
-    suffix = file.path.suffix.lstrip(".").lower()
-    if suffix:
-        return _safe(suffix)
-    mime = file.mime.split(";", 1)[0].strip().lower()
-    guessed = _EXTENSIONS.get(mime) or (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
-    return _safe(guessed)
+    """``{conversationId}/{stem}``: the dir sink's naming, so both sinks agree per job key."""
+    return f"{safe_conversation_id(delivery.conversation_id)}/{delivery_stem(delivery)}"
 
 
 def object_key(prefix: str, delivery: Delivery, file: DeliveredFile) -> str:
-    return f"{prefix}{object_stem(delivery)}.{_safe(file.role)}.{file_extension(file)}"
+    """The extension comes from the MIME type, never from the worker's temporary file."""
+    return f"{prefix}{object_stem(delivery)}.{file_name('', file).lstrip('.')}"
 
 
 def _ascii(value: Any) -> str:

@@ -56,21 +56,21 @@ async def test_delivers_files_and_sidecar_under_deterministic_keys(
         await sink.close()
     assert first == second
     assert [f["uri"] for f in first["files"]] == [
-        f"s3://{bucket}/in/conv-1/msg-2-media-3.original.ogg",
-        f"s3://{bucket}/in/conv-1/msg-2-media-3.normalized.wav",
+        f"s3://{bucket}/in/conv-1/msg-2_media-3.original.ogg",
+        f"s3://{bucket}/in/conv-1/msg-2_media-3.normalized.wav",
     ]
-    assert first["sidecar"] == f"s3://{bucket}/in/conv-1/msg-2-media-3.json"
+    assert first["sidecar"] == f"s3://{bucket}/in/conv-1/msg-2_media-3.json"
 
     async with aioboto3.Session().client("s3", endpoint_url=moto_server.endpoint_url) as s3:
         listing = await s3.list_objects_v2(Bucket=bucket, Prefix="in/")
         assert len(listing["Contents"]) == 3
-        head = await s3.get_object(Bucket=bucket, Key="in/conv-1/msg-2-media-3.original.ogg")
+        head = await s3.get_object(Bucket=bucket, Key="in/conv-1/msg-2_media-3.original.ogg")
         body = await head["Body"].read()
         assert hashlib.sha256(body).hexdigest() == original.sha256
         assert head["ContentType"] == "audio/ogg"
         assert head["Metadata"]["sha256"] == original.sha256
         assert head["Metadata"]["job-key"] == delivery.key
-        side = await s3.get_object(Bucket=bucket, Key="in/conv-1/msg-2-media-3.json")
+        side = await s3.get_object(Bucket=bucket, Key="in/conv-1/msg-2_media-3.json")
         record = json.loads(await side["Body"].read())
     assert record["metadata"]["name"] == "nöte"
     assert [f["sha256"] for f in record["files"]] == [original.sha256, normalized.sha256]

@@ -122,8 +122,8 @@ async def test_media_delivery_is_signed_streamed_and_accepted(
     metadata = json.loads(got["parts"][0][2])
     assert metadata["metadata"]["name"] == "../../etc/passwd.ogg"
     assert [p[1] for p in got["parts"][1:]] == [
-        "msg1-media1.original.ogg",
-        "msg1-media1.normalized.wav",
+        "msg1_media1.original.ogg",
+        "msg1_media1.normalized.wav",
     ]
     assert got["parts"][1][2] == sent.files[0].path.read_bytes()
 

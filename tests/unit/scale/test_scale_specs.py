@@ -9,6 +9,7 @@ import pytest
 
 from genesys_emulator.event_sinks_aws import put_events_entry
 from genesys_emulator.event_sinks_kafka import conversation_key
+from media_bridge.errors import BadInput
 from media_bridge.sinks.kafka import _bootstrap_and_topic, claim_check_record
 from media_bridge.sinks.s3 import object_key, s3_sink_from_url
 from media_bridge.sources.kafka import kafka_source_from_spec
@@ -33,10 +34,15 @@ def _delivery(key: str = "attachment:c1:m2:a3", files: int = 1) -> Delivery:
 
 def test_object_keys_are_deterministic_and_safe() -> None:
     delivery = _delivery()
-    assert object_key("in/", delivery, delivery.files[0]) == "in/c1/m2-a3.original.ogg"
-    odd = Delivery("recording:c/1:r 1", JobKind.RECORDING, "c/1", {}, [])
+    assert object_key("in/", delivery, delivery.files[0]) == "in/c1/m2_a3.original.ogg"
+    odd = Delivery("recording:c1:r 1", JobKind.RECORDING, "c1", {}, [])
     file = DeliveredFile("customer", Path("/tmp/noext"), "audio/wav", "0" * 64, 1)
-    assert object_key("", odd, file) == "c_1/r_1.customer.wav"
+    assert object_key("", odd, file).startswith("c1/recording_r_1-")  # cleaned, so hashed
+    # the worker's temporary file names never leak into object keys
+    part = DeliveredFile("original", Path("/w/.media-k2j.part"), "audio/ogg", "0" * 64, 1)
+    assert object_key("", delivery, part) == "c1/m2_a3.original.ogg"
+    with pytest.raises(BadInput):
+        object_key("", Delivery("attachment:c/1:m:a", JobKind.ATTACHMENT, "c/1", {}, []), file)
 
 
 def test_s3_sink_url() -> None:

@@ -46,7 +46,7 @@ async def test_files_and_sidecar_under_generated_names(tmp_path: Path) -> None:
     delivery = voice_delivery(tmp_path)
     result = await sink.deliver(delivery)
     folder = tmp_path / "out" / CONV
-    stem = "6a0b1c2d-3f2a7e1c-5b9d"
+    stem = "6a0b1c2d_3f2a7e1c-5b9d"
     assert result["files"] == [f"{stem}.original.ogg", f"{stem}.normalized.wav"]
     assert (folder / result["files"][0]).read_bytes() == b"OggS fake opus"
     assert (folder / result["files"][1]).read_bytes() == b"RIFF fake wav"
@@ -86,7 +86,9 @@ def test_stems_are_clean_and_distinct_for_odd_keys() -> None:
     for value in (odd_a, odd_b):
         assert set(value) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
     assert odd_a != odd_b
-    assert stem(f"recording:{CONV}:rec-1", JobKind.RECORDING) == "recording-rec-1"
+    assert stem(f"recording:{CONV}:rec-1", JobKind.RECORDING) == "recording_rec-1"
+    # parts may hold "-": joining must not let two keys meet
+    assert stem(f"attachment:{CONV}:a-b:c") != stem(f"attachment:{CONV}:a:b-c")
     assert len(stem(f"attachment:{CONV}:{'m' * 400}:x")) < 200
 
 
