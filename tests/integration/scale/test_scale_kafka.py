@@ -177,7 +177,7 @@ async def test_claim_check_and_text_sinks(
     finally:
         await sink.close()
         await text_sink.close()
-    assert result["location"] == f"s3://{bucket}/conv-9/msg-1-media-2.original.ogg"
+    assert result["location"] == f"s3://{bucket}/conv-9/msg-1_media-2.original.ogg"
     assert text_result["topic"] == text_topic
 
     records = await asyncio.to_thread(read_all, tansu, [topic, text_topic], 2)
