@@ -239,17 +239,22 @@ class PostgresLedger:
                 ON CONFLICT (key) DO NOTHING
                 RETURNING key
             ), reopened AS (
-                -- done -> pending again; running -> run once more after it completes
+                -- done/dead -> pending again with a fresh budget; pending/retry -> new
+                -- payload, due no later than asked; running -> run once more after it
                 UPDATE jobs j
                 SET payload = i.payload, updated_at = now(),
-                    state = CASE WHEN j.state = 'done' THEN 'pending' ELSE j.state END,
-                    attempts = CASE WHEN j.state = 'done' THEN 0 ELSE j.attempts END,
-                    next_attempt_at = CASE WHEN j.state = 'done' THEN i.due
+                    state = CASE WHEN j.state IN ('done', 'dead') THEN 'pending' ELSE j.state END,
+                    attempts = CASE WHEN j.state IN ('done', 'dead') THEN 0 ELSE j.attempts END,
+                    next_attempt_at = CASE WHEN j.state IN ('done', 'dead') THEN i.due
+                                           WHEN j.state IN ('pending', 'retry')
+                                           THEN least(j.next_attempt_at, i.due)
                                            ELSE j.next_attempt_at END,
-                    due_at = CASE WHEN j.state = 'done' THEN i.due ELSE j.due_at END,
+                    due_at = CASE WHEN j.state IN ('done', 'dead') THEN i.due
+                                  WHEN j.state IN ('pending', 'retry') THEN least(j.due_at, i.due)
+                                  ELSE j.due_at END,
                     rerun = (j.state = 'running') OR j.rerun
                 FROM incoming i
-                WHERE j.key = i.key AND i.reopen AND j.state IN ('done', 'running')
+                WHERE j.key = i.key AND i.reopen
                   AND i.key NOT IN (SELECT key FROM inserted)
                 RETURNING j.key
             )

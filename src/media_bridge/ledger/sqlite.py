@@ -167,19 +167,25 @@ class SqliteLedger:
                     plain,
                 )
             if reopen:
-                # done -> pending again; running -> flagged to run once more after it completes
+                # done/dead -> pending again with a fresh budget (a new event must revive a
+                # watch that died during an outage); pending/retry -> new payload, due no
+                # later than asked; running -> flagged to run once more after it completes
                 db.executemany(
                     "INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at,"
                     " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET"
                     "  payload = excluded.payload,"
                     "  updated_at = excluded.updated_at,"
-                    "  state = CASE WHEN jobs.state = 'done' THEN 'pending' ELSE jobs.state END,"
-                    "  attempts = CASE WHEN jobs.state = 'done' THEN 0 ELSE jobs.attempts END,"
-                    "  next_attempt_at = CASE WHEN jobs.state = 'done'"
-                    "   THEN excluded.next_attempt_at ELSE jobs.next_attempt_at END,"
-                    "  rerun = CASE WHEN jobs.state = 'running' THEN 1 ELSE jobs.rerun END"
-                    " WHERE jobs.state IN ('done', 'running')",
+                    "  state = CASE WHEN jobs.state IN ('done', 'dead') THEN 'pending'"
+                    "   ELSE jobs.state END,"
+                    "  attempts = CASE WHEN jobs.state IN ('done', 'dead') THEN 0"
+                    "   ELSE jobs.attempts END,"
+                    "  next_attempt_at = CASE WHEN jobs.state IN ('done', 'dead')"
+                    "   THEN excluded.next_attempt_at"
+                    "   WHEN jobs.state IN ('pending', 'retry')"
+                    "   THEN MIN(jobs.next_attempt_at, excluded.next_attempt_at)"
+                    "   ELSE jobs.next_attempt_at END,"
+                    "  rerun = CASE WHEN jobs.state = 'running' THEN 1 ELSE jobs.rerun END",
                     reopen,
                 )
             return int(db.total_changes - before)

@@ -209,13 +209,12 @@ async def test_release_hands_back_without_spending_an_attempt(ledger: Ledger) ->
 async def test_reopen_makes_a_done_job_pending_with_the_new_payload(ledger: Ledger) -> None:
     conv = "conversation:c1"
     await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"ended": False}, reopen=True)])
-    # reopen of a pending job: nothing to do, it will run anyway
-    assert (
-        await ledger.add_jobs(
-            [job(conv, JobKind.CONVERSATION, payload={"ended": False}, reopen=True)]
-        )
-        == 0
-    )
+    # reopen of a pending job: it runs anyway, with the newest payload
+    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"ended": "soon"}, reopen=True)])
+    pending = await ledger.get(conv)
+    assert pending is not None
+    assert pending.state is JobState.PENDING
+    assert pending.payload == {"ended": "soon"}
     await ledger.claim("w", 1, 30)
     await ledger.complete(conv, "w", {"messages": 3})
     assert await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"x": 1})]) == 0
@@ -231,6 +230,31 @@ async def test_reopen_makes_a_done_job_pending_with_the_new_payload(ledger: Ledg
     assert reopened.state is JobState.PENDING
     assert reopened.payload == {"ended": True}
     assert [j.key for j in await ledger.claim("w", 1, 30)] == [conv]
+
+
+async def test_reopen_revives_a_dead_job_and_pulls_a_pending_one_forward(
+    ledger: Ledger,
+) -> None:
+    conv = "conversation:c3"
+    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 1})])
+    await ledger.claim("w", 1, 30)
+    await ledger.fail(conv, "w", "outage", "transient", None)
+    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 2}, reopen=True)])
+    revived = await ledger.get(conv)
+    assert revived is not None
+    assert revived.state is JobState.PENDING
+    assert revived.attempts == 0
+    assert revived.payload == {"n": 2}
+
+    assert [j.key for j in await ledger.claim("w", 5, 30)] == [conv]
+
+    # a watch scheduled for later is pulled forward by a new event
+    hour = datetime.now(UTC) + timedelta(hours=1)
+    watch = "conversation:c4"
+    await ledger.add_jobs([NewJob(watch, JobKind.CONVERSATION, {}, not_before=hour)])
+    assert await ledger.claim("w", 5, 30) == []
+    await ledger.add_jobs([NewJob(watch, JobKind.CONVERSATION, {"now": 1}, reopen=True)])
+    assert [j.key for j in await ledger.claim("w", 5, 30)] == [watch]
 
 
 async def test_reopen_while_running_runs_the_job_once_more(ledger: Ledger) -> None:
