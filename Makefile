@@ -23,6 +23,8 @@ demo: env
 
 test: env
 	$(RUN) pytest
+	# the 1,000-attachment fleet runs (SQS and Kafka, 10 kills each): a few minutes more
+	$(RUN) pytest -m slow tests/integration/scale
 
 lint: env
 	$(RUN) ruff check .
