@@ -6,24 +6,12 @@ not know to ``outdated_sdk_version`` and would lose audio media types.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from media_bridge.events.values import channel_name
 
 #: participant purposes that are the customer side of a messaging conversation
 CUSTOMER_PURPOSES = frozenset({"customer", "external"})
-
-
-def attachments_in_message(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every ``ConversationContentAttachment`` of a MessageData's normalized message."""
-    normalized = message.get("normalizedMessage") or {}
-    for content in normalized.get("content") or []:
-        if not isinstance(content, dict):
-            continue
-        attachment = content.get("attachment")
-        if content.get("contentType") == "Attachment" and isinstance(attachment, dict):
-            yield attachment
 
 
 def message_text(message: dict[str, Any]) -> str:

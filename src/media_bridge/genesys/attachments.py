@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 
-def _attachments(message_data: dict[str, Any]) -> list[dict[str, Any]]:
+def attachments_in_message(message_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every ``ConversationContentAttachment`` of a MessageData's normalized message."""
     normalized = message_data.get("normalizedMessage")
     if not isinstance(normalized, dict):
         return []
@@ -33,7 +34,7 @@ def attachment_from_message(message_data: dict[str, Any], media_id: str) -> dict
     """The attachment ``media_id`` of a message, reduced to what a download needs:
     ``{id, url, mime, sha256, contentSizeBytes, filename, mediaType}`` (None values for
     fields Genesys left out). None when the message has no such attachment."""
-    for attachment in _attachments(message_data):
+    for attachment in attachments_in_message(message_data):
         if str(attachment.get("id", "")) != media_id:
             continue
         size = attachment.get("contentSizeBytes")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from media_bridge.messaging import attachments_in_message, message_channel, message_text
+from media_bridge.genesys.attachments import attachments_in_message
+from media_bridge.messaging import message_channel, message_text
 from media_bridge.planner import plan_jobs
 from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
 
