@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+from media_bridge.ledger import ledger_from_url
+from media_bridge.types import JobKind, NewJob
 
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -28,3 +34,53 @@ def test_every_command_has_help() -> None:
         done = _cli(command, "--help")
         assert done.returncode == 0, done.stderr
         assert "usage: media-bridge" in done.stdout
+
+
+def test_jobs_commands_show_and_retry_dead_jobs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+
+    async def prepare() -> None:
+        ledger = ledger_from_url(url)
+        await ledger.open()
+        try:
+            await ledger.add_jobs(
+                [
+                    NewJob("attachment:c:m:a", JobKind.ATTACHMENT, {"n": 1}),
+                    NewJob("text:c:m", JobKind.TEXT, {"n": 2}),
+                ]
+            )
+            for job in await ledger.claim("w", 2, 60):
+                if job.kind is JobKind.ATTACHMENT:
+                    await ledger.fail(
+                        job.key, "w", "missing permission x:y:z", "permission_missing", None
+                    )
+                else:
+                    await ledger.complete(job.key, "w", {"ok": True})
+            await ledger.record_rejected("http:1.2.3.4", "malformed JSON", b"{oops")
+        finally:
+            await ledger.close()
+
+    asyncio.run(prepare())
+
+    counts = _cli("jobs", "--ledger", url, "counts")
+    assert json.loads(counts.stdout) == {
+        "pending": 0,
+        "running": 0,
+        "done": 1,
+        "retry": 0,
+        "dead": 1,
+    }
+    listed = _cli("jobs", "--ledger", url, "list")
+    assert "attachment:c:m:a" in listed.stdout
+    assert "permission_missing: missing permission x:y:z" in listed.stdout
+    assert "text:c:m" not in listed.stdout
+    shown = json.loads(_cli("jobs", "--ledger", url, "show", "attachment:c:m:a").stdout)
+    assert shown["state"] == "dead"
+    assert _cli("jobs", "--ledger", url, "show", "nope").returncode == 1
+    rejected = _cli("jobs", "--ledger", url, "rejected").stdout
+    assert "malformed JSON" in rejected
+    retried = _cli("jobs", "--ledger", url, "retry", "--all-dead")
+    assert "1 job(s) set to run again" in retried.stdout
+    after = json.loads(_cli("jobs", "--ledger", url, "counts").stdout)
+    assert after["dead"] == 0
+    assert after["pending"] == 1

@@ -161,3 +161,18 @@ async def test_missing_ids_and_unknown_topics(emu: EmulatorHandle, intake: Intak
 
 def test_ledger_url_is_sqlite(tmp_path: Path) -> None:
     assert type(ledger_from_url(f"sqlite:///{tmp_path}/x.db")).__name__ == "SqliteLedger"
+
+
+async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake) -> None:
+    event = scenario_events(emu.state)[0]
+    status, _ = await intake.post(json.dumps(event).encode())
+    assert status == 202
+    async with aiohttp.ClientSession() as session:
+        for path in ("/healthz", "/readyz"):
+            async with session.get(f"{intake.url}{path}") as response:
+                assert response.status == 200
+        async with session.get(f"{intake.url}/metrics") as response:
+            assert response.status == 200
+            text = await response.text()
+    assert 'bridge_events_total{outcome="accepted"}' in text
+    assert "bridge_event_to_delivery_seconds_bucket" in text
