@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from media_bridge.genesys.error_body import parse_retry_after
 from media_bridge.redact import redact_url
 
 STALE = frozenset({401, 403, 404, 410})
+#: a slow body is judged only after this long (a first chunk may be slow to come)
+SLOW_GRACE_S = 30.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError)
 
@@ -137,6 +140,8 @@ async def stream_to_file(
     *,
     max_bytes: int,
     chunk_bytes: int,
+    min_bytes_per_s: float = 0.0,
+    slow_grace_s: float = SLOW_GRACE_S,
     expected_sha256: str | None = None,
     expected_size: int | None = None,
     declared_mime: str | None = None,
@@ -156,10 +161,15 @@ async def stream_to_file(
         digest = hashlib.sha256()
         size = 0
         head = b""
+        started = time.monotonic()
         with os.fdopen(fd, "wb") as out:
             try:
                 async for chunk in resp.content.iter_chunked(chunk_bytes):
                     size += len(chunk)
+                    elapsed = time.monotonic() - started
+                    too_slow = size < min_bytes_per_s * elapsed
+                    if min_bytes_per_s and elapsed > slow_grace_s and too_slow:
+                        raise Transient(f"media body too slow: {size} bytes in {elapsed:.0f} s")
                     if size > max_bytes:
                         raise RejectedMedia("too_large", f"body exceeds the cap {max_bytes}")
                     digest.update(chunk)

@@ -192,6 +192,7 @@ class MediaFetcher:
                     dest_dir,
                     max_bytes=max_bytes,
                     chunk_bytes=self.client.settings.download_chunk_bytes,
+                    min_bytes_per_s=self.client.settings.download_min_bytes_per_s,
                     expected_sha256=expected_sha256,
                     expected_size=expected_size,
                     declared_mime=declared_mime,

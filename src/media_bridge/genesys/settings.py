@@ -45,3 +45,6 @@ class GenesysSettings(BaseModel):
     max_redirects: int = Field(default=5, ge=0)
     #: read size of streamed downloads
     download_chunk_bytes: int = Field(default=256 * 1024, ge=4096)
+    #: a media body slower than this (after a 30 s grace) is cut off and retried: a server
+    #: trickling bytes must not hold a worker slot for ever (0 turns the guard off)
+    download_min_bytes_per_s: float = Field(default=16 * 1024, ge=0)
