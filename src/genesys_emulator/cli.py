@@ -77,6 +77,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--channels", default=",".join(ALL_CHANNELS), help="comma list of messaging channels"
     )
     content.add_argument("--event-path", choices=("message", "detail", "both"), default="both")
+    content.add_argument(
+        "--no-topic-media",
+        dest="topic_media",
+        action="store_false",
+        help="leave messages[].media[] out of message-topic events (ids and metadata only)",
+    )
     content.add_argument("--transcoding-delay", type=float, default=0.0, help="202 seconds")
     content.add_argument("--customer-channel", choices=("left", "right"), default="left")
     content.add_argument("--media-uri-keys", choices=("S", "channels"), default="S")
@@ -128,6 +134,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             voice_conversations=args.calls,
             channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
             event_path=args.event_path,
+            topic_media=args.topic_media,
         ),
         transcoding_delay_s=args.transcoding_delay,
         customer_channel=args.customer_channel,

@@ -92,6 +92,9 @@ class ScenarioConfig:
     #: length of a call recording in seconds
     call_seconds: float = 20.0
     event_path: EventPath = "both"
+    #: list attachments in message-topic events (``messages[].media[]``); False gives message
+    #: ids and ``messageMetadata`` only, as a topic may once its deprecated media[] empties
+    topic_media: bool = True
     #: fileState of the voice conversations' recordings, in order (the rest AVAILABLE)
     recording_file_states: tuple[str, ...] = ()
 
