@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -47,3 +51,34 @@ def counter_value(counter: Counter, **labels: str) -> float:
             if all(sample.labels.get(k) == v for k, v in labels.items()):
                 total += sample.value
     return total
+
+
+class GenesysClientCollector:
+    """Exports a Genesys client's plain counters (kept as ints on its hot path) at scrape time."""
+
+    def __init__(self, client: Any, fetcher: Any) -> None:
+        self._client = client
+        self._fetcher = fetcher
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._client.stats
+        by_status = CounterMetricFamily(
+            "bridge_genesys_responses", "Genesys API answers by HTTP status", labels=["status"]
+        )
+        for status, count in sorted(stats.by_status.items()):
+            by_status.add_metric([str(status)], count)
+        yield by_status
+        yield CounterMetricFamily(
+            "bridge_genesys_rate_limited",
+            "429 answers from the Genesys API",
+            value=stats.rate_limited,
+        )
+        yield CounterMetricFamily(
+            "bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
+        )
+        yield CounterMetricFamily(
+            "bridge_token_refreshes", "OAuth tokens obtained", value=self._client.tokens.refreshes
+        )
+        yield CounterMetricFamily(
+            "bridge_media_retries", "media downloads retried in-call", value=self._fetcher.retries
+        )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from media_bridge import metrics
 from media_bridge.config import Settings
 from media_bridge.context import BridgeContext
 from media_bridge.handlers.attachment import handle_attachment
@@ -47,6 +48,10 @@ def _with_option(url: str, name: str, value: object) -> str:
         return url
     # appended as text: urlunsplit would fold sqlite:///relative into sqlite:/relative
     return f"{url}{'&' if '?' in url else '?'}{urlencode({name: value})}"
+
+
+async def _unregister(collector: Any) -> None:
+    metrics.REGISTRY.unregister(collector)
 
 
 def _sweep_stale_files(work_dir: Path, older_than_s: float = 3600.0) -> None:
@@ -101,11 +106,15 @@ class Bridge:
         work_dir = settings.fetch.tmp_dir or settings.sinks.dir_path.parent / ".bridge-tmp"
         work_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(_sweep_stale_files, work_dir)
+        fetcher = MediaFetcher(genesys)
+        collector = metrics.GenesysClientCollector(genesys, fetcher)
+        metrics.REGISTRY.register(collector)
+        self._closers.append(lambda: _unregister(collector))
         self.context = BridgeContext(
             settings=settings,
             ledger=self.ledger,
             genesys=genesys,
-            fetcher=MediaFetcher(genesys),
+            fetcher=fetcher,
             media_sink=sinks.media,
             text_sink=sinks.text,
             keep_sink=keep_sink,

@@ -176,3 +176,5 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
             text = await response.text()
     assert 'bridge_events_total{outcome="accepted"}' in text
     assert "bridge_event_to_delivery_seconds_bucket" in text
+    assert "bridge_token_refreshes_total" in text
+    assert "bridge_genesys_rate_limited_total" in text
