@@ -6,22 +6,13 @@ message is planned the same way whichever path found it; the ledger dedupes by k
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from media_bridge.events.values import parse_time
 from media_bridge.genesys.attachments import attachments_in_message
 from media_bridge.messaging import message_channel, message_text
 from media_bridge.planner import plan_jobs
 from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
 
 
 def event_for_messages(
@@ -44,7 +35,7 @@ def event_for_messages(
             continue
         participant = participants.get(message_id, {})
         channel = message_channel(message) or fallback_channel
-        when = _parse_time(message.get("timestamp"))
+        when = parse_time(message.get("timestamp"))
         common: dict[str, Any] = {
             "participant_id": participant.get("id"),
             "participant_purpose": participant.get("purpose"),

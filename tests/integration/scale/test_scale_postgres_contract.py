@@ -10,7 +10,6 @@ import pytest
 
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.postgres import PostgresLedger
-from media_bridge.types import JobKind, JobState, NewJob
 
 _spec = importlib.util.spec_from_file_location(
     "ledger_contract_pg", Path(__file__).parents[2] / "unit" / "ledger" / "contract.py"
@@ -50,12 +49,6 @@ async def test_max_attempts_parks_a_job_whose_worker_keeps_dying(
     ledger = PostgresLedger(pg_url, max_attempts=1)
     await ledger.open()
     try:
-        await ledger.add_jobs([NewJob("poison", JobKind.ATTACHMENT, {})])
-        await ledger.claim("w1", 1, 0.01)
-        assert await contract.claim_eventually(ledger, "w2", timeout=0.5) == []
-        dead = await ledger.get("poison")
-        assert dead is not None
-        assert dead.state is JobState.DEAD
-        assert dead.error_code == "lease_expired"
+        await contract.check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger)
     finally:
         await ledger.close()

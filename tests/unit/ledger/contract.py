@@ -333,3 +333,14 @@ async def test_state_survives_close_and_reopen(
         assert [r["reason"] for r in await again.list_rejected()] == ["bad"]
     finally:
         await again.close()
+
+
+async def check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger: Ledger) -> None:
+    """For a ledger opened with ``max_attempts=1``: a lapsed lease makes the job dead."""
+    await ledger.add_jobs([NewJob("poison", JobKind.ATTACHMENT, {})])
+    await ledger.claim("w1", 1, 0.01)
+    assert await claim_eventually(ledger, "w2", timeout=0.5) == []
+    dead = await ledger.get("poison")
+    assert dead is not None
+    assert dead.state is JobState.DEAD
+    assert dead.error_code == "lease_expired"
