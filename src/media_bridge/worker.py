@@ -70,7 +70,6 @@ class Worker:
         self._retry = retry or RetryPolicy()
         self._idle_poll_s = idle_poll_s
         self._running: dict[str, asyncio.Task[None]] = {}
-        self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -94,7 +93,6 @@ class Worker:
                         self.worker_id, free, self._lease_seconds, list(self._handlers)
                     )
                 for job in claimed:
-                    await self._slots.acquire()
                     task = asyncio.create_task(self._run_one(job))
                     self._running[job.key] = task
                 if claimed and len(claimed) == free:
@@ -160,7 +158,6 @@ class Worker:
         finally:
             metrics.JOBS_IN_FLIGHT.dec()
             self._running.pop(job.key, None)
-            self._slots.release()
             self._wake.set()
 
     async def _record_outcome(self, job: Job, outcome: JobOutcome) -> None:
