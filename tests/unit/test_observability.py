@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import pytest
 
 from media_bridge.observability import configure_logging, get_logger
@@ -24,3 +27,16 @@ def test_tracebacks_and_fields_are_redacted(capsys: pytest.CaptureFixture[str]) 
     assert "ValueError" in err
     for secret in ("SECRETSIG", "eyJTOK", "SIG2", "t0k"):
         assert secret not in err
+
+
+def test_logging_survives_the_stream_it_was_configured_under_being_closed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stream swapped in at configure time and closed later must not break logging."""
+    temporary = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stderr", temporary)
+        configure_logging("WARNING")
+    temporary.close()
+    get_logger("test").warning("after the swap", n=1)
+    assert "after the swap" in capsys.readouterr().err

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from audiohook_it_helpers import API_KEY, SECRET, ServerFactory
 
 from media_bridge.audiohook.client import ClientConfig, run_session
+from tests.integration.audiohook.audiohook_it_helpers import API_KEY, SECRET, ServerFactory
 
 pytestmark = pytest.mark.integration
 NOW = 1_700_000_000

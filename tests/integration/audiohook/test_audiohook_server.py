@@ -8,10 +8,15 @@ import wave
 
 import numpy as np
 import pytest
-from audiohook_it_helpers import API_KEY, SECRET, ServerFactory, wait_for
 
 from media_bridge.audiohook.audio_source import AGENT_PEAK_HZ, CUSTOMER_PEAK_HZ, dominant_frequency
 from media_bridge.audiohook.client import Action, ClientConfig, SessionReport, run_session
+from tests.integration.audiohook.audiohook_it_helpers import (
+    API_KEY,
+    SECRET,
+    ServerFactory,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
-from emulator_helpers import get_token, small_config
 
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from tests.integration.emulator.emulator_helpers import get_token, small_config
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import time
 
 import aiohttp
 import pytest
-from emulator_helpers import basic, get_token, small_config
 
 from genesys_emulator.config import NO_MESSAGE_PERMS_CLIENT_ID, NO_MESSAGE_PERMS_CLIENT_SECRET
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from tests.integration.emulator.emulator_helpers import basic, get_token, small_config
 
 pytestmark = pytest.mark.integration
 

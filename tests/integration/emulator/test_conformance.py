@@ -7,12 +7,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from emulator_helpers import get_token
-from emulator_sdk_check import assert_conforms, check_model
 
 from genesys_emulator.config import NO_MESSAGE_PERMS_CLIENT_ID, NO_MESSAGE_PERMS_CLIENT_SECRET
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle
+from tests.integration.emulator.emulator_helpers import get_token
+from tests.integration.emulator.emulator_sdk_check import assert_conforms, check_model
 
 pytestmark = pytest.mark.integration
 

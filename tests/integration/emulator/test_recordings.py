@@ -10,9 +10,9 @@ import aiohttp
 import av
 import numpy as np
 import pytest
-from emulator_helpers import get_token, small_config
 
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from tests.integration.emulator.emulator_helpers import get_token, small_config
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from emulator_helpers import basic, small_config
 
 from genesys_emulator.event_sinks import open_sink
 from genesys_emulator.testing import running_emulator
+from tests.integration.emulator.emulator_helpers import basic, small_config
 
 pytestmark = pytest.mark.integration
 

@@ -8,9 +8,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from genesys_fakes import CLIENT_ID, CLIENT_SECRET, FakeGenesys, FakeHost, unauthorized
 
 from media_bridge.genesys.client import GenesysClient
+from tests.integration.genesys.genesys_fakes import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FakeGenesys,
+    FakeHost,
+    unauthorized,
+)
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from genesys_fakes import VOICE, FakeGenesys
 
 from media_bridge.errors import Transient, UrlExpired
 from media_bridge.fetch.download import RejectedMedia
 from media_bridge.fetch.media import MediaFetcher
 from media_bridge.genesys.client import GenesysClient
+from tests.integration.genesys.genesys_fakes import VOICE, FakeGenesys
 
 pytestmark = pytest.mark.integration
 

@@ -7,13 +7,13 @@ import time
 
 import pytest
 from aiohttp import web
-from genesys_fakes import FakeGenesys, unauthorized
 from structlog.testing import capture_logs
 
 from media_bridge.errors import NotFound, PermissionMissing, RateLimited, Transient
 from media_bridge.genesys.auth import CredentialsRejected
 from media_bridge.genesys.client import GenesysClient
 from media_bridge.genesys.regions import HostNotAllowed
+from tests.integration.genesys.genesys_fakes import FakeGenesys, unauthorized
 
 pytestmark = pytest.mark.integration
 MESSAGE = "/api/v2/conversations/messages/c1/messages/m{}"

@@ -8,19 +8,13 @@ throwaway cluster from the local binaries.
 from __future__ import annotations
 
 import secrets
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from scripts.infra import AWS_TEST_ENV, MotoServer, PostgresServer, TansuBroker
 
-REPO = Path(__file__).resolve().parents[3]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from scripts.infra import AWS_TEST_ENV, MotoServer, PostgresServer, TansuBroker  # noqa: E402
-
-from media_bridge.ledger.postgres import PostgresLedger  # noqa: E402
+from media_bridge.ledger.postgres import PostgresLedger
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

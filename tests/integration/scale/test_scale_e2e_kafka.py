@@ -24,12 +24,19 @@ import aioboto3
 import asyncpg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from e2e_harness import WorkerFleet, chaos, expected_attachments, scenario, wait_for, worker_env
 from scripts.infra import MotoServer, PostgresServer, TansuBroker
 
 from genesys_emulator.event_sinks import send_all
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import running_emulator
+from tests.integration.scale.e2e_harness import (
+    WorkerFleet,
+    chaos,
+    expected_attachments,
+    scenario,
+    wait_for,
+    worker_env,
+)
 
 pytestmark = pytest.mark.integration
 

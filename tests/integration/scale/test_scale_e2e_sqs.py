@@ -20,7 +20,12 @@ from typing import Any
 import aioboto3
 import asyncpg
 import pytest
-from e2e_harness import (
+from scripts.infra import MotoServer, PostgresServer
+
+from genesys_emulator.event_sinks import send_all
+from genesys_emulator.events import scenario_events
+from genesys_emulator.testing import EmulatorHandle, running_emulator
+from tests.integration.scale.e2e_harness import (
     WorkerFleet,
     chaos,
     expected_attachments,
@@ -28,11 +33,6 @@ from e2e_harness import (
     wait_for,
     worker_env,
 )
-from scripts.infra import MotoServer, PostgresServer
-
-from genesys_emulator.event_sinks import send_all
-from genesys_emulator.events import scenario_events
-from genesys_emulator.testing import EmulatorHandle, running_emulator
 
 pytestmark = pytest.mark.integration
 

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.postgres import PostgresLedger
-
-_spec = importlib.util.spec_from_file_location(
-    "ledger_contract_pg", Path(__file__).parents[2] / "unit" / "ledger" / "contract.py"
+from tests.unit.ledger.contract import (
+    LedgerContract,
+    check_max_attempts_parks_a_job_whose_worker_keeps_dying,
 )
-assert _spec is not None
-assert _spec.loader is not None
-contract = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(contract)
-globals().update({k: v for k, v in vars(contract).items() if k.startswith("test_")})
+
+
+class TestPostgresLedgerContract(LedgerContract):
+    """Every contract test, on this backend."""
+
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +47,6 @@ async def test_max_attempts_parks_a_job_whose_worker_keeps_dying(
     ledger = PostgresLedger(pg_url, max_attempts=1)
     await ledger.open()
     try:
-        await contract.check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger)
+        await check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger)
     finally:
         await ledger.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audio_signals import FORMATS, encode, speech_like
+
+from tests.unit.audio.audio_signals import FORMATS, encode, speech_like
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "audio"
 #: the synthetic speech-like clip: 5 s, 0.9 s phrases every 1.25 s (3.6 s of voice)

@@ -10,7 +10,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from audio_signals import FORMATS, encode, speech_like
 
 from media_bridge.audio import (
     AudioError,
@@ -27,6 +26,7 @@ from media_bridge.audio import (
     normalize,
 )
 from media_bridge.errors import BadInput
+from tests.unit.audio.audio_signals import FORMATS, encode, speech_like
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from audio_signals import FORMATS
 
 from media_bridge.audio import AudioSettings, AudioStatus, normalize
 from media_bridge.audio.pipeline import sha256_file
+from tests.unit.audio.audio_signals import FORMATS
 
 CLIP_SECONDS = 5.0
 #: the synthetic clip holds 4 phrases of 0.9 s

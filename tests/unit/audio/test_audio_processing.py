@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_signals import FORMATS, encode, speech_like
 
 from media_bridge.audio import (
     AudioProcessor,
@@ -16,6 +15,7 @@ from media_bridge.audio import (
     NotAudio,
     normalize,
 )
+from tests.unit.audio.audio_signals import FORMATS, encode, speech_like
 
 RATE = 16000
 WAV = FORMATS["wav_pcm"]

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_signals import FORMATS, encode, pink_noise, speech_like, tone, white_noise
 
 from media_bridge.audio import AudioSettings, AudioStatus, normalize
+from tests.unit.audio.audio_signals import (
+    FORMATS,
+    encode,
+    pink_noise,
+    speech_like,
+    tone,
+    white_noise,
+)
 
 RATE = 16000
 WAV = FORMATS["wav_pcm"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_signals import FORMATS, dominant_frequency, encode, speech_like, tone
 
 from media_bridge.audio import AudioSettings, NotStereo, normalize, split_stereo
+from tests.unit.audio.audio_signals import FORMATS, dominant_frequency, encode, speech_like, tone
 
 LEFT_HZ, RIGHT_HZ = 440.0, 1000.0
 

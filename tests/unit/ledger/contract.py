@@ -1,16 +1,10 @@
 """The ledger contract as a reusable test suite: every backend must pass these.
 
-A backend's test module provides two fixtures and re-exports the tests:
+A backend's test module subclasses ``LedgerContract`` and provides two fixtures:
 
     ledger          an opened, empty ledger (closed by the fixture afterwards)
     ledger_factory  a zero-argument callable returning a new, unopened ledger on the
                     same storage as ``ledger`` (for close/reopen durability)
-
-and loads this file by path (test directories are not packages):
-
-    _spec = importlib.util.spec_from_file_location("ledger_contract", CONTRACT_PATH)
-    contract = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(contract)
-    globals().update({k: v for k, v in vars(contract).items() if k.startswith("test_")})
 
 The tests use the real clock, short leases, and poll with a deadline (never a bare sleep).
 """
@@ -49,290 +43,287 @@ async def claim_eventually(
     return []
 
 
-async def test_add_jobs_is_idempotent_by_key(ledger: Ledger) -> None:
-    assert await ledger.add_jobs([job("a"), job("b"), job("a")]) == 2
-    assert await ledger.add_jobs([job("a", payload={"changed": True}), job("c")]) == 1
-    assert await ledger.add_jobs([]) == 0
-    assert await ledger.existing_keys(["a", "b", "c", "zz"]) == {"a", "b", "c"}
-    stored = await ledger.get("a")
-    assert stored is not None
-    assert stored.payload == {"key": "a", "n": 1}  # the first payload stays
-    assert stored.state is JobState.PENDING
-    assert stored.attempts == 0
-    assert stored.kind is JobKind.ATTACHMENT
-    assert await ledger.get("zz") is None
+class LedgerContract:
+    """The contract every ledger backend passes (its fixtures supply the ledger)."""
 
+    async def test_add_jobs_is_idempotent_by_key(self, ledger: Ledger) -> None:
+        assert await ledger.add_jobs([job("a"), job("b"), job("a")]) == 2
+        assert await ledger.add_jobs([job("a", payload={"changed": True}), job("c")]) == 1
+        assert await ledger.add_jobs([]) == 0
+        assert await ledger.existing_keys(["a", "b", "c", "zz"]) == {"a", "b", "c"}
+        stored = await ledger.get("a")
+        assert stored is not None
+        assert stored.payload == {"key": "a", "n": 1}  # the first payload stays
+        assert stored.state is JobState.PENDING
+        assert stored.attempts == 0
+        assert stored.kind is JobKind.ATTACHMENT
+        assert await ledger.get("zz") is None
 
-async def test_claim_takes_due_jobs_earliest_first(ledger: Ledger) -> None:
-    t = now()
-    await ledger.add_jobs(
-        [
-            job("late", not_before=t - timedelta(seconds=1)),
-            job("early", not_before=t - timedelta(seconds=5)),
-            job("future", not_before=t + timedelta(hours=1)),
-        ]
-    )
-    (first,) = await ledger.claim("w1", 1, 30)
-    assert first.key == "early"
-    assert first.state is JobState.RUNNING
-    assert first.attempts == 1
-    assert first.worker_id == "w1"
-    assert first.lease_until is not None
-    assert first.lease_until > t + timedelta(seconds=20)
-    rest = await ledger.claim("w1", 10, 30)
-    assert [j.key for j in rest] == ["late"]
-    assert await ledger.claim("w2", 10, 30) == []
-
-
-async def test_claim_filters_by_kind_and_respects_limit(ledger: Ledger) -> None:
-    await ledger.add_jobs(
-        [job(f"t{i}", JobKind.TEXT) for i in range(3)] + [job("conv", JobKind.CONVERSATION)]
-    )
-    conv = await ledger.claim("w", 10, 30, kinds=[JobKind.CONVERSATION])
-    assert [j.key for j in conv] == ["conv"]
-    two = await ledger.claim("w", 2, 30, kinds=[JobKind.TEXT, JobKind.ATTACHMENT])
-    assert len(two) == 2
-    assert len(await ledger.claim("w", 10, 30)) == 1
-    assert await ledger.claim("w", 0, 30) == []
-
-
-async def test_concurrent_claims_never_hand_out_a_job_twice(ledger: Ledger) -> None:
-    await ledger.add_jobs([job(f"k{i:03d}") for i in range(200)])
-    batches = await asyncio.gather(*(ledger.claim(f"w{i % 5}", 7, 30) for i in range(40)))
-    keys = [j.key for batch in batches for j in batch]
-    assert len(keys) == 200
-    assert len(set(keys)) == 200
-    done = await asyncio.gather(
-        *(ledger.complete(j.key, j.worker_id or "", {}) for batch in batches for j in batch)
-    )
-    assert all(done)
-    assert (await ledger.counts())[JobState.DONE] == 200
-
-
-async def test_lapsed_lease_is_taken_over_and_only_the_holder_completes(ledger: Ledger) -> None:
-    await ledger.add_jobs([job("a")])
-    assert [j.key for j in await ledger.claim("w1", 1, 0.2)] == ["a"]
-    assert await ledger.claim("w2", 1, 30) == []  # lease still held
-    assert await claim_eventually(ledger, "w2") == ["a"]
-    taken = await ledger.get("a")
-    assert taken is not None
-    assert taken.worker_id == "w2"
-    assert taken.attempts == 2
-    assert await ledger.complete("a", "w1", {"by": "w1"}) is False
-    assert await ledger.fail("a", "w1", "boom", "transient", None) is False
-    assert await ledger.release("a", "w1", now()) is False
-    assert await ledger.complete("a", "w2", {"by": "w2"}) is True
-    done = await ledger.get("a")
-    assert done is not None
-    assert done.state is JobState.DONE
-    assert done.result == {"by": "w2"}
-    assert done.worker_id is None
-
-
-async def test_done_jobs_are_never_claimed_again(ledger: Ledger) -> None:
-    await ledger.add_jobs([job("a")])
-    await ledger.claim("w1", 1, 0.05)
-    assert await ledger.complete("a", "w1", {}) is True
-    assert await ledger.complete("a", "w1", {}) is False
-    await asyncio.sleep(0.1)  # longer than the lease: a done job has no lease to lapse
-    assert await ledger.claim("w2", 10, 30) == []
-    assert await ledger.add_jobs([job("a")]) == 0
-
-
-async def test_extend_lease_only_for_the_holder(ledger: Ledger) -> None:
-    await ledger.add_jobs([job("a"), job("b")])
-    await ledger.claim("w1", 2, 1.0)
-    await ledger.extend_lease(["a"], "w1", 600)
-    await ledger.extend_lease(["b"], "intruder", 600)
-    a, b = await ledger.get("a"), await ledger.get("b")
-    assert a is not None
-    assert b is not None
-    assert a.lease_until is not None
-    assert b.lease_until is not None
-    assert a.lease_until > now() + timedelta(seconds=500)
-    assert b.lease_until < now() + timedelta(seconds=5)
-    assert await claim_eventually(ledger, "w2", timeout=5) == ["b"]
-
-
-async def test_fail_retry_then_dead_then_operator_retry(ledger: Ledger) -> None:
-    await ledger.add_jobs([job("a")])
-    await ledger.claim("w", 1, 30)
-    assert await ledger.fail("a", "w", "HTTP 503", "transient", now() - timedelta(seconds=1))
-    retrying = await ledger.get("a")
-    assert retrying is not None
-    assert retrying.state is JobState.RETRY
-    assert retrying.last_error == "HTTP 503"
-    assert retrying.error_code == "transient"
-    (again,) = await ledger.claim("w", 1, 30)
-    assert again.attempts == 2
-    assert await ledger.fail("a", "w", "gone", "not_found", None) is True
-    dead = await ledger.get("a")
-    assert dead is not None
-    assert dead.state is JobState.DEAD
-    assert await ledger.claim("w", 1, 30) == []
-    assert [j.key for j in await ledger.list_jobs(JobState.DEAD)] == ["a"]
-    assert await ledger.retry("a") is True
-    assert await ledger.retry("a") is False  # already pending
-    assert await ledger.retry("missing") is False
-    revived = await ledger.get("a")
-    assert revived is not None
-    assert revived.state is JobState.PENDING
-    assert revived.attempts == 0  # a fresh budget: one blip must not park it again
-    assert revived.last_error == "gone"  # the reason stays for the operator
-    (third,) = await ledger.claim("w", 1, 30)
-    assert third.attempts == 1
-
-
-async def test_future_retry_waits_until_due(ledger: Ledger) -> None:
-    await ledger.add_jobs([job("a")])
-    await ledger.claim("w", 1, 30)
-    await ledger.fail("a", "w", "429", "rate_limited", now() + timedelta(seconds=0.3))
-    assert await ledger.claim("w", 1, 30) == []
-    assert await claim_eventually(ledger, "w", timeout=5) == ["a"]
-
-
-async def test_release_hands_back_without_spending_an_attempt(ledger: Ledger) -> None:
-    await ledger.add_jobs([job("watch", JobKind.CONVERSATION)])
-    await ledger.claim("w", 1, 30)
-    assert await ledger.release("watch", "other", now()) is False
-    assert await ledger.release("watch", "w", now() + timedelta(hours=1)) is True
-    released = await ledger.get("watch")
-    assert released is not None
-    assert released.state is JobState.PENDING
-    assert released.attempts == 0
-    assert released.worker_id is None
-    assert await ledger.claim("w", 1, 30) == []
-    await ledger.release("watch", "w", now())  # not running any more: no effect
-    assert await ledger.claim("w", 1, 30) == []
-
-
-async def test_reopen_makes_a_done_job_pending_with_the_new_payload(ledger: Ledger) -> None:
-    conv = "conversation:c1"
-    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"ended": False}, reopen=True)])
-    # reopen of a pending job: it runs anyway, with the newest payload
-    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"ended": "soon"}, reopen=True)])
-    pending = await ledger.get(conv)
-    assert pending is not None
-    assert pending.state is JobState.PENDING
-    assert pending.payload == {"ended": "soon"}
-    await ledger.claim("w", 1, 30)
-    await ledger.complete(conv, "w", {"messages": 3})
-    assert await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"x": 1})]) == 0
-    still_done = await ledger.get(conv)
-    assert still_done is not None
-    assert still_done.state is JobState.DONE
-    reopened_n = await ledger.add_jobs(
-        [job(conv, JobKind.CONVERSATION, payload={"ended": True}, reopen=True)]
-    )
-    assert reopened_n == 1
-    reopened = await ledger.get(conv)
-    assert reopened is not None
-    assert reopened.state is JobState.PENDING
-    assert reopened.payload == {"ended": True}
-    assert [j.key for j in await ledger.claim("w", 1, 30)] == [conv]
-
-
-async def test_reopen_revives_a_dead_job_and_pulls_a_pending_one_forward(
-    ledger: Ledger,
-) -> None:
-    conv = "conversation:c3"
-    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 1})])
-    await ledger.claim("w", 1, 30)
-    await ledger.fail(conv, "w", "outage", "transient", None)
-    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 2}, reopen=True)])
-    revived = await ledger.get(conv)
-    assert revived is not None
-    assert revived.state is JobState.PENDING
-    assert revived.attempts == 0
-    assert revived.payload == {"n": 2}
-
-    assert [j.key for j in await ledger.claim("w", 5, 30)] == [conv]
-
-    # a watch scheduled for later is pulled forward by a new event
-    hour = datetime.now(UTC) + timedelta(hours=1)
-    watch = "conversation:c4"
-    await ledger.add_jobs([NewJob(watch, JobKind.CONVERSATION, {}, not_before=hour)])
-    assert await ledger.claim("w", 5, 30) == []
-    await ledger.add_jobs([NewJob(watch, JobKind.CONVERSATION, {"now": 1}, reopen=True)])
-    assert [j.key for j in await ledger.claim("w", 5, 30)] == [watch]
-
-
-async def test_reopen_while_running_runs_the_job_once_more(ledger: Ledger) -> None:
-    conv = "conversation:c2"
-    await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"ended": False})])
-    await ledger.claim("w", 1, 30)
-    assert (
+    async def test_claim_takes_due_jobs_earliest_first(self, ledger: Ledger) -> None:
+        t = now()
         await ledger.add_jobs(
+            [
+                job("late", not_before=t - timedelta(seconds=1)),
+                job("early", not_before=t - timedelta(seconds=5)),
+                job("future", not_before=t + timedelta(hours=1)),
+            ]
+        )
+        (first,) = await ledger.claim("w1", 1, 30)
+        assert first.key == "early"
+        assert first.state is JobState.RUNNING
+        assert first.attempts == 1
+        assert first.worker_id == "w1"
+        assert first.lease_until is not None
+        assert first.lease_until > t + timedelta(seconds=20)
+        rest = await ledger.claim("w1", 10, 30)
+        assert [j.key for j in rest] == ["late"]
+        assert await ledger.claim("w2", 10, 30) == []
+
+    async def test_claim_filters_by_kind_and_respects_limit(self, ledger: Ledger) -> None:
+        await ledger.add_jobs(
+            [job(f"t{i}", JobKind.TEXT) for i in range(3)] + [job("conv", JobKind.CONVERSATION)]
+        )
+        conv = await ledger.claim("w", 10, 30, kinds=[JobKind.CONVERSATION])
+        assert [j.key for j in conv] == ["conv"]
+        two = await ledger.claim("w", 2, 30, kinds=[JobKind.TEXT, JobKind.ATTACHMENT])
+        assert len(two) == 2
+        assert len(await ledger.claim("w", 10, 30)) == 1
+        assert await ledger.claim("w", 0, 30) == []
+
+    async def test_concurrent_claims_never_hand_out_a_job_twice(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job(f"k{i:03d}") for i in range(200)])
+        batches = await asyncio.gather(*(ledger.claim(f"w{i % 5}", 7, 30) for i in range(40)))
+        keys = [j.key for batch in batches for j in batch]
+        assert len(keys) == 200
+        assert len(set(keys)) == 200
+        done = await asyncio.gather(
+            *(ledger.complete(j.key, j.worker_id or "", {}) for batch in batches for j in batch)
+        )
+        assert all(done)
+        assert (await ledger.counts())[JobState.DONE] == 200
+
+    async def test_lapsed_lease_is_taken_over_and_only_the_holder_completes(
+        self, ledger: Ledger
+    ) -> None:
+        await ledger.add_jobs([job("a")])
+        assert [j.key for j in await ledger.claim("w1", 1, 0.2)] == ["a"]
+        assert await ledger.claim("w2", 1, 30) == []  # lease still held
+        assert await claim_eventually(ledger, "w2") == ["a"]
+        taken = await ledger.get("a")
+        assert taken is not None
+        assert taken.worker_id == "w2"
+        assert taken.attempts == 2
+        assert await ledger.complete("a", "w1", {"by": "w1"}) is False
+        assert await ledger.fail("a", "w1", "boom", "transient", None) is False
+        assert await ledger.release("a", "w1", now()) is False
+        assert await ledger.complete("a", "w2", {"by": "w2"}) is True
+        done = await ledger.get("a")
+        assert done is not None
+        assert done.state is JobState.DONE
+        assert done.result == {"by": "w2"}
+        assert done.worker_id is None
+
+    async def test_done_jobs_are_never_claimed_again(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job("a")])
+        await ledger.claim("w1", 1, 0.05)
+        assert await ledger.complete("a", "w1", {}) is True
+        assert await ledger.complete("a", "w1", {}) is False
+        await asyncio.sleep(0.1)  # longer than the lease: a done job has no lease to lapse
+        assert await ledger.claim("w2", 10, 30) == []
+        assert await ledger.add_jobs([job("a")]) == 0
+
+    async def test_extend_lease_only_for_the_holder(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job("a"), job("b")])
+        await ledger.claim("w1", 2, 1.0)
+        await ledger.extend_lease(["a"], "w1", 600)
+        await ledger.extend_lease(["b"], "intruder", 600)
+        a, b = await ledger.get("a"), await ledger.get("b")
+        assert a is not None
+        assert b is not None
+        assert a.lease_until is not None
+        assert b.lease_until is not None
+        assert a.lease_until > now() + timedelta(seconds=500)
+        assert b.lease_until < now() + timedelta(seconds=5)
+        assert await claim_eventually(ledger, "w2", timeout=5) == ["b"]
+
+    async def test_fail_retry_then_dead_then_operator_retry(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job("a")])
+        await ledger.claim("w", 1, 30)
+        assert await ledger.fail("a", "w", "HTTP 503", "transient", now() - timedelta(seconds=1))
+        retrying = await ledger.get("a")
+        assert retrying is not None
+        assert retrying.state is JobState.RETRY
+        assert retrying.last_error == "HTTP 503"
+        assert retrying.error_code == "transient"
+        (again,) = await ledger.claim("w", 1, 30)
+        assert again.attempts == 2
+        assert await ledger.fail("a", "w", "gone", "not_found", None) is True
+        dead = await ledger.get("a")
+        assert dead is not None
+        assert dead.state is JobState.DEAD
+        assert await ledger.claim("w", 1, 30) == []
+        assert [j.key for j in await ledger.list_jobs(JobState.DEAD)] == ["a"]
+        assert await ledger.retry("a") is True
+        assert await ledger.retry("a") is False  # already pending
+        assert await ledger.retry("missing") is False
+        revived = await ledger.get("a")
+        assert revived is not None
+        assert revived.state is JobState.PENDING
+        assert revived.attempts == 0  # a fresh budget: one blip must not park it again
+        assert revived.last_error == "gone"  # the reason stays for the operator
+        (third,) = await ledger.claim("w", 1, 30)
+        assert third.attempts == 1
+
+    async def test_future_retry_waits_until_due(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job("a")])
+        await ledger.claim("w", 1, 30)
+        await ledger.fail("a", "w", "429", "rate_limited", now() + timedelta(seconds=0.3))
+        assert await ledger.claim("w", 1, 30) == []
+        assert await claim_eventually(ledger, "w", timeout=5) == ["a"]
+
+    async def test_release_hands_back_without_spending_an_attempt(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job("watch", JobKind.CONVERSATION)])
+        await ledger.claim("w", 1, 30)
+        assert await ledger.release("watch", "other", now()) is False
+        assert await ledger.release("watch", "w", now() + timedelta(hours=1)) is True
+        released = await ledger.get("watch")
+        assert released is not None
+        assert released.state is JobState.PENDING
+        assert released.attempts == 0
+        assert released.worker_id is None
+        assert await ledger.claim("w", 1, 30) == []
+        await ledger.release("watch", "w", now())  # not running any more: no effect
+        assert await ledger.claim("w", 1, 30) == []
+
+    async def test_reopen_makes_a_done_job_pending_with_the_new_payload(
+        self, ledger: Ledger
+    ) -> None:
+        conv = "conversation:c1"
+        await ledger.add_jobs(
+            [job(conv, JobKind.CONVERSATION, payload={"ended": False}, reopen=True)]
+        )
+        # reopen of a pending job: it runs anyway, with the newest payload
+        await ledger.add_jobs(
+            [job(conv, JobKind.CONVERSATION, payload={"ended": "soon"}, reopen=True)]
+        )
+        pending = await ledger.get(conv)
+        assert pending is not None
+        assert pending.state is JobState.PENDING
+        assert pending.payload == {"ended": "soon"}
+        await ledger.claim("w", 1, 30)
+        await ledger.complete(conv, "w", {"messages": 3})
+        assert await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"x": 1})]) == 0
+        still_done = await ledger.get(conv)
+        assert still_done is not None
+        assert still_done.state is JobState.DONE
+        reopened_n = await ledger.add_jobs(
             [job(conv, JobKind.CONVERSATION, payload={"ended": True}, reopen=True)]
         )
-        == 1
-    )
-    assert await ledger.complete(conv, "w", {"read": 1}) is True
-    rerun = await ledger.get(conv)
-    assert rerun is not None
-    assert rerun.state is JobState.PENDING
-    (again,) = await ledger.claim("w", 1, 30)
-    assert again.payload == {"ended": True}
-    assert await ledger.complete(conv, "w", {"read": 2}) is True
-    final = await ledger.get(conv)
-    assert final is not None
-    assert final.state is JobState.DONE
+        assert reopened_n == 1
+        reopened = await ledger.get(conv)
+        assert reopened is not None
+        assert reopened.state is JobState.PENDING
+        assert reopened.payload == {"ended": True}
+        assert [j.key for j in await ledger.claim("w", 1, 30)] == [conv]
 
+    async def test_reopen_revives_a_dead_job_and_pulls_a_pending_one_forward(
+        self,
+        ledger: Ledger,
+    ) -> None:
+        conv = "conversation:c3"
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 1})])
+        await ledger.claim("w", 1, 30)
+        await ledger.fail(conv, "w", "outage", "transient", None)
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 2}, reopen=True)])
+        revived = await ledger.get(conv)
+        assert revived is not None
+        assert revived.state is JobState.PENDING
+        assert revived.attempts == 0
+        assert revived.payload == {"n": 2}
 
-async def test_counts_and_listing(ledger: Ledger) -> None:
-    await ledger.add_jobs([job(f"k{i:02d}") for i in range(12)])
-    claimed = await ledger.claim("w", 3, 30)
-    await ledger.complete(claimed[0].key, "w", {})
-    await ledger.fail(claimed[1].key, "w", "no", "not_found", None)
-    counts = await ledger.counts()
-    assert counts == {
-        JobState.PENDING: 9,
-        JobState.RUNNING: 1,
-        JobState.DONE: 1,
-        JobState.RETRY: 0,
-        JobState.DEAD: 1,
-    }
-    pending = await ledger.list_jobs(JobState.PENDING, limit=5)
-    more = await ledger.list_jobs(JobState.PENDING, limit=5, offset=5)
-    assert len(pending) == 5
-    assert len(more) == 4
-    assert not {j.key for j in pending} & {j.key for j in more}
-    assert len(await ledger.list_jobs()) == 12
+        assert [j.key for j in await ledger.claim("w", 5, 30)] == [conv]
 
+        # a watch scheduled for later is pulled forward by a new event
+        hour = datetime.now(UTC) + timedelta(hours=1)
+        watch = "conversation:c4"
+        await ledger.add_jobs([NewJob(watch, JobKind.CONVERSATION, {}, not_before=hour)])
+        assert await ledger.claim("w", 5, 30) == []
+        await ledger.add_jobs([NewJob(watch, JobKind.CONVERSATION, {"now": 1}, reopen=True)])
+        assert [j.key for j in await ledger.claim("w", 5, 30)] == [watch]
 
-async def test_rejected_events_are_kept_newest_first(ledger: Ledger) -> None:
-    await ledger.record_rejected("http", "malformed JSON: x", b'{"broken')
-    await ledger.record_rejected("file:e.jsonl:3", "envelope: missing id", "é".encode())
-    rows = await ledger.list_rejected()
-    assert [r["reason"] for r in rows] == ["envelope: missing id", "malformed JSON: x"]
-    assert rows[0]["raw"] == "é"
-    assert rows[1]["raw"] == '{"broken'
-    assert rows[1]["source"] == "http"
-    assert isinstance(rows[0]["received_at"], datetime)
-    assert len(await ledger.list_rejected(limit=1)) == 1
+    async def test_reopen_while_running_runs_the_job_once_more(self, ledger: Ledger) -> None:
+        conv = "conversation:c2"
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"ended": False})])
+        await ledger.claim("w", 1, 30)
+        assert (
+            await ledger.add_jobs(
+                [job(conv, JobKind.CONVERSATION, payload={"ended": True}, reopen=True)]
+            )
+            == 1
+        )
+        assert await ledger.complete(conv, "w", {"read": 1}) is True
+        rerun = await ledger.get(conv)
+        assert rerun is not None
+        assert rerun.state is JobState.PENDING
+        (again,) = await ledger.claim("w", 1, 30)
+        assert again.payload == {"ended": True}
+        assert await ledger.complete(conv, "w", {"read": 2}) is True
+        final = await ledger.get(conv)
+        assert final is not None
+        assert final.state is JobState.DONE
 
+    async def test_counts_and_listing(self, ledger: Ledger) -> None:
+        await ledger.add_jobs([job(f"k{i:02d}") for i in range(12)])
+        claimed = await ledger.claim("w", 3, 30)
+        await ledger.complete(claimed[0].key, "w", {})
+        await ledger.fail(claimed[1].key, "w", "no", "not_found", None)
+        counts = await ledger.counts()
+        assert counts == {
+            JobState.PENDING: 9,
+            JobState.RUNNING: 1,
+            JobState.DONE: 1,
+            JobState.RETRY: 0,
+            JobState.DEAD: 1,
+        }
+        pending = await ledger.list_jobs(JobState.PENDING, limit=5)
+        more = await ledger.list_jobs(JobState.PENDING, limit=5, offset=5)
+        assert len(pending) == 5
+        assert len(more) == 4
+        assert not {j.key for j in pending} & {j.key for j in more}
+        assert len(await ledger.list_jobs()) == 12
 
-async def test_state_survives_close_and_reopen(
-    ledger: Ledger, ledger_factory: LedgerFactory
-) -> None:
-    await ledger.add_jobs([job("a"), job("b"), job("c", JobKind.TEXT, payload={"text": "olá"})])
-    await ledger.claim("w", 1, 30, kinds=[JobKind.ATTACHMENT])
-    await ledger.complete("a", "w", {"location": "x"})
-    await ledger.record_rejected("http", "bad", b"raw")
-    await ledger.close()
-    again = ledger_factory()
-    await again.open()
-    try:
-        a, c = await again.get("a"), await again.get("c")
-        assert a is not None
-        assert c is not None
-        assert a.state is JobState.DONE
-        assert a.result == {"location": "x"}
-        assert c.payload == {"text": "olá"}
-        assert (await again.counts())[JobState.PENDING] == 2
-        assert [r["reason"] for r in await again.list_rejected()] == ["bad"]
-    finally:
-        await again.close()
+    async def test_rejected_events_are_kept_newest_first(self, ledger: Ledger) -> None:
+        await ledger.record_rejected("http", "malformed JSON: x", b'{"broken')
+        await ledger.record_rejected("file:e.jsonl:3", "envelope: missing id", "é".encode())
+        rows = await ledger.list_rejected()
+        assert [r["reason"] for r in rows] == ["envelope: missing id", "malformed JSON: x"]
+        assert rows[0]["raw"] == "é"
+        assert rows[1]["raw"] == '{"broken'
+        assert rows[1]["source"] == "http"
+        assert isinstance(rows[0]["received_at"], datetime)
+        assert len(await ledger.list_rejected(limit=1)) == 1
+
+    async def test_state_survives_close_and_reopen(
+        self, ledger: Ledger, ledger_factory: LedgerFactory
+    ) -> None:
+        await ledger.add_jobs([job("a"), job("b"), job("c", JobKind.TEXT, payload={"text": "olá"})])
+        await ledger.claim("w", 1, 30, kinds=[JobKind.ATTACHMENT])
+        await ledger.complete("a", "w", {"location": "x"})
+        await ledger.record_rejected("http", "bad", b"raw")
+        await ledger.close()
+        again = ledger_factory()
+        await again.open()
+        try:
+            a, c = await again.get("a"), await again.get("c")
+            assert a is not None
+            assert c is not None
+            assert a.state is JobState.DONE
+            assert a.result == {"location": "x"}
+            assert c.payload == {"text": "olá"}
+            assert (await again.counts())[JobState.PENDING] == 2
+            assert [r["reason"] for r in await again.list_rejected()] == ["bad"]
+        finally:
+            await again.close()
 
 
 async def check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger: Ledger) -> None:

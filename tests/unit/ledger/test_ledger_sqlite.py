@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,15 +12,14 @@ import pytest
 from media_bridge.ledger import LedgerUrlError, SqliteLedger, ledger_from_url
 from media_bridge.ledger.schema import MIGRATIONS
 from media_bridge.types import JobKind, NewJob
-
-_spec = importlib.util.spec_from_file_location(
-    "ledger_contract", Path(__file__).with_name("contract.py")
+from tests.unit.ledger.contract import (
+    LedgerContract,
+    check_max_attempts_parks_a_job_whose_worker_keeps_dying,
 )
-assert _spec is not None
-assert _spec.loader is not None
-contract = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(contract)
-globals().update({k: v for k, v in vars(contract).items() if k.startswith("test_")})
+
+
+class TestSqliteLedgerContract(LedgerContract):
+    """Every contract test, on this backend."""
 
 
 @pytest.fixture
@@ -62,7 +60,7 @@ async def test_max_attempts_parks_a_job_whose_worker_keeps_dying(db_path: Path) 
     ledger = SqliteLedger(db_path, max_attempts=1)
     await ledger.open()
     try:
-        await contract.check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger)
+        await check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger)
     finally:
         await ledger.close()
 
