@@ -159,24 +159,20 @@ class Bridge:
         finally:
             await source.close()
 
-    async def _idle(self, counts: dict[JobState, int], horizon_s: float = 60.0) -> bool:
+    async def _idle(self, horizon_s: float = 60.0) -> bool:
         """Nothing running and nothing due soon, conversation watches aside.
 
         A watched conversation that has not ended polls every few seconds for as long
         as it lasts: ``replay`` leaves it (and retries due after ``horizon_s``) in
-        the ledger for the next run instead of waiting.
+        the ledger for the next run instead of waiting. One ledger read decides, so a
+        job claimed between two reads cannot slip through; the worker's own count
+        covers a job whose outcome is being written.
         """
-        if counts.get(JobState.RUNNING, 0):
+        assert self.worker is not None
+        if self.worker.in_flight:
             return False
-        waiting = counts.get(JobState.PENDING, 0) + counts.get(JobState.RETRY, 0)
-        if not waiting:
-            return True
         soon = datetime.now(UTC) + timedelta(seconds=horizon_s)
-        for state in (JobState.PENDING, JobState.RETRY):
-            for job in await self.ledger.list_jobs(state, limit=100_000):
-                if job.kind is not JobKind.CONVERSATION and job.next_attempt_at <= soon:
-                    return False
-        return True
+        return not await self.ledger.has_work_due(soon, ignore_kinds=(JobKind.CONVERSATION,))
 
     async def run(
         self,
@@ -216,7 +212,7 @@ class Bridge:
                         raise RuntimeError("an event source failed") from pumping.exception()
                 if not until_idle:
                     continue
-                if all(p.done() for p in pumps) and await self._idle(counts):
+                if all(p.done() for p in pumps) and await self._idle():
                     return counts
                 if time.monotonic() > deadline:
                     log.warning("idle_timeout", counts={k.value: v for k, v in counts.items()})

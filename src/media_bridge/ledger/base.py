@@ -8,7 +8,7 @@ worker; ``complete``/``fail`` only take effect for the worker holding the lease.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -74,6 +74,14 @@ class Ledger(Protocol):
         ...
 
     async def counts(self) -> dict[JobState, int]: ...
+
+    async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
+        """One consistent read: is any job running, or waiting and due before ``before``?
+
+        Waiting jobs of ``ignore_kinds`` do not count (running ones always do). A caller
+        that compared separate counts and listings could miss a job claimed in between.
+        """
+        ...
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
         """Keep an event that could not be parsed, for an operator to inspect."""

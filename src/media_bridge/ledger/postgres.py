@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -417,6 +417,16 @@ class PostgresLedger:
         rows = await self._fetch("SELECT state, count(*) AS n FROM jobs GROUP BY state")
         found = {JobState(row["state"]): int(row["n"]) for row in rows}
         return {state: found.get(state, 0) for state in JobState}
+
+    async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
+        rows = await self._fetch(
+            """SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'running')
+                   OR EXISTS (SELECT 1 FROM jobs WHERE state IN ('pending', 'retry')
+                              AND next_attempt_at <= $1 AND kind <> ALL($2::text[])) AS due""",
+            before,
+            [kind.value for kind in ignore_kinds],
+        )
+        return bool(rows[0]["due"])
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
         await self._fetch_durable(

@@ -45,23 +45,29 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to the latest version, one transaction per migration."""
-    version = schema_version(conn)
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"ledger schema version {version} is newer than this program knows "
-            f"({len(MIGRATIONS)}): upgrade media-bridge"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    """Bring the database to the latest version, one transaction per migration.
+
+    Several processes may open one new file at once: the version is read again inside
+    each write transaction, so only the first applies a migration and the others see it.
+    """
+    while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            version = schema_version(conn)
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"ledger schema version {version} is newer than this program knows "
+                    f"({len(MIGRATIONS)}): upgrade media-bridge"
+                )
+            if version == len(MIGRATIONS):
+                conn.execute("COMMIT")
+                return version
             # executescript would commit first; run statement by statement inside our transaction
-            for statement in script.split(";"):
+            for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
                     conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-    return schema_version(conn)

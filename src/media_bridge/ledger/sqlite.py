@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,22 @@ def _ts(value: datetime | None) -> float | None:
 
 def _dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
+
+
+def _switch_to_wal(conn: sqlite3.Connection, patience_s: float) -> str:
+    """``PRAGMA journal_mode = WAL``, waiting out another process doing the same.
+
+    The switch takes an exclusive lock and does not wait on the busy handler, so two
+    processes opening a new file together can see "database is locked": try again.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
@@ -106,7 +122,7 @@ class SqliteLedger:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _switch_to_wal(conn, self._busy_timeout_ms / 1000)
             if mode.lower() != "wal" and self.path != ":memory:":
                 raise RuntimeError(f"SQLite ledger {self.path}: WAL mode refused (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -358,6 +374,23 @@ class SqliteLedger:
 
         result: dict[JobState, int] = await self._read(op)
         return result
+
+    async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
+        ignored = [kind.value for kind in ignore_kinds]
+        not_ignored = f" AND kind NOT IN ({','.join('?' * len(ignored))})" if ignored else ""
+        sql = (
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'running')"  # noqa: S608
+            " OR EXISTS (SELECT 1 FROM jobs"
+            "  WHERE state IN ('pending', 'retry') AND next_attempt_at <= ?"
+            f"{not_ignored})"
+        )
+        args = (_ts(before), *ignored)
+
+        def op(db: sqlite3.Connection) -> bool:
+            return bool(db.execute(sql, args).fetchone()[0])
+
+        due: bool = await self._read(op)
+        return due
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
         now = self._clock()

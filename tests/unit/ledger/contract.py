@@ -325,6 +325,24 @@ class LedgerContract:
         finally:
             await again.close()
 
+    async def test_has_work_due_counts_running_and_due_jobs_only(self, ledger: Ledger) -> None:
+        soon = now() + timedelta(seconds=60)
+        later = now() + timedelta(minutes=10)
+        watches = (JobKind.CONVERSATION,)
+        assert not await ledger.has_work_due(soon, watches)
+        await ledger.add_jobs(
+            [job("conversation:w", JobKind.CONVERSATION), job("attachment:far", not_before=later)]
+        )
+        # a waiting watch is ignored, a far attachment is not due yet
+        assert not await ledger.has_work_due(soon, watches)
+        assert await ledger.has_work_due(later + timedelta(seconds=1), watches)
+        assert await ledger.has_work_due(soon, ())
+        # a running job always counts, whatever its kind
+        assert [j.key for j in await ledger.claim("w", 5, 30)] == ["conversation:w"]
+        assert await ledger.has_work_due(soon, watches)
+        await ledger.complete("conversation:w", "w", {})
+        assert not await ledger.has_work_due(soon, watches)
+
 
 async def check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger: Ledger) -> None:
     """For a ledger opened with ``max_attempts=1``: a lapsed lease makes the job dead."""
