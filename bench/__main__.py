@@ -5,7 +5,7 @@ Each benchmark prints its own markdown table with a baseline measured in the sam
 
 from __future__ import annotations
 
-import runpy
+import importlib
 import sys
 
 BENCHMARKS = (
@@ -28,9 +28,13 @@ def main() -> None:
         saved = sys.argv
         sys.argv = [f"bench.{name}"]
         try:
-            runpy.run_module(f"bench.{name}", run_name="__main__")
+            # imported, not run as __main__: functions a benchmark hands to a spawned
+            # process must be importable by their module name (bench.voice_notes._serve)
+            module = importlib.import_module(f"bench.{name}")
         except ModuleNotFoundError as exc:
             print(f"(skipped: {exc})")
+        else:
+            module.main()
         finally:
             sys.argv = saved
 
