@@ -152,7 +152,8 @@ class _Runner:
         self.st = ClientState(cfg.session_id, self.offered, cfg.probe)
         self.lock = asyncio.Lock()
         self.sent_samples = 0
-        self.skipped_s = 0.0
+        #: paused/discarded samples: the position is kept in whole samples, so it is exact
+        self.skipped_samples = 0
         self.opened = asyncio.Event()
         self.closed = asyncio.Event()
         self.disconnected = asyncio.Event()
@@ -163,7 +164,7 @@ class _Runner:
 
     @property
     def position(self) -> float:
-        return self.sent_samples / RATE + self.skipped_s
+        return (self.sent_samples + self.skipped_samples) / RATE
 
     async def send(self, type_: str, params: dict[str, Any]) -> int:
         async with self.lock:
@@ -243,7 +244,7 @@ class _Runner:
         actions = sorted(self.cfg.actions, key=lambda a: a.at_s)
         paused_at: float | None = None
         pause_until: float | None = None
-        discard_left = 0.0
+        discard_left = 0  # samples
         discard_start = 0.0
         t0 = time.monotonic()
         for tick, start in enumerate(range(0, n, step)):
@@ -257,7 +258,8 @@ class _Runner:
                 if act.kind == "pause":
                     pause_until = start / RATE + float(act.value or 1.0)
                 elif act.kind == "discard":
-                    discard_left, discard_start = float(act.value or 1.0), self.position
+                    discard_left = round(float(act.value or 1.0) * RATE)
+                    discard_start = self.position
                 elif act.kind == "update":
                     await self.send("update", {"language": act.value or "en-GB"})
                 elif act.kind == "error":
@@ -268,7 +270,7 @@ class _Runner:
                 else:
                     await self.inject(act.kind)
             frame = slice(start, min(start + step, n))
-            frame_s = (frame.stop - frame.start) / RATE
+            frame_samples = frame.stop - frame.start
             want_pause = self.server_pause or (pause_until is not None)
             if want_pause and paused_at is None:
                 paused_at = self.position
@@ -287,12 +289,12 @@ class _Runner:
                 paused_at = pause_until = None
                 self.server_pause = self.server_resume = False
             if paused_at is not None:
-                self.skipped_s += frame_s
+                self.skipped_samples += frame_samples
             elif discard_left > 0:
-                self.skipped_s += frame_s
-                discard_left -= frame_s
-                if discard_left <= 1e-9:
-                    discard_left = 0.0
+                self.skipped_samples += frame_samples  # whole frames, as before
+                discard_left -= frame_samples
+                if discard_left <= 0:
+                    discard_left = 0
                     await self.send(
                         "discarded",
                         {

@@ -115,16 +115,32 @@ class ClientState:
         self._expect_reply(msg, self.close_seq)
         self.state = "CLOSED"
 
+    def _crossed_our_close(self, msg: dict[str, Any]) -> bool:
+        """Sent before the server read our ``close`` (its ``clientseq`` is older).
+
+        Such a message crossed the ``close`` on the wire: the server was right to send
+        it, so it does not fit the state only from our side. A message whose
+        ``clientseq`` covers the ``close`` does not fit.
+        """
+        return (
+            self.state == "CLOSING"
+            and self.close_seq is not None
+            and int(msg["clientseq"]) < self.close_seq
+        )
+
+    def _fits_open(self, msg: dict[str, Any]) -> bool:
+        return self.state == "OPEN" or self._crossed_our_close(msg)
+
     def _on_pause(self, msg: dict[str, Any]) -> None:
-        if self.state != "OPEN":
+        if not self._fits_open(msg):
             self.violation(f"409 unexpected 'pause' in state {self.state}")
 
     def _on_resume(self, msg: dict[str, Any]) -> None:
-        if self.state != "OPEN":
+        if not self._fits_open(msg):
             self.violation(f"409 unexpected 'resume' in state {self.state}")
 
     def _on_disconnect(self, msg: dict[str, Any]) -> None:
-        if self.state in ("CLOSING", "CLOSED"):
+        if self.state == "CLOSED" or (self.state == "CLOSING" and not self._crossed_our_close(msg)):
             self.violation(f"409 unexpected 'disconnect' in state {self.state}")
         self.disconnect = msg["parameters"]
 

@@ -62,7 +62,8 @@ def parse_duration(text: str) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    text = f"{max(seconds, 0.0):.3f}".rstrip("0").rstrip(".")
+    """``PT<seconds>S`` without rounding a sample position (8 kHz needs 6 decimals)."""
+    text = f"{max(seconds, 0.0):.9f}".rstrip("0").rstrip(".")
     return f"PT{text}S"
 
 

@@ -328,9 +328,11 @@ class ServerSession:
             tail = rec.flush()
             if tail is not None:
                 await self._submit(tail)
-            metas[channel] = (
-                self.base_meta(channel)
-                | rec.summary()
-                | {"kind": "final", "closeReason": self.close_reason or "dropped"}
-            )
+            meta = self.base_meta(channel) | rec.summary()
+            if channel not in self.delivery.deliver_chunks_for:
+                meta["chunks"] = 0  # this channel is delivered whole only: no chunk files
+            metas[channel] = meta | {
+                "kind": "final",
+                "closeReason": self.close_reason or "dropped",
+            }
         await self.delivery.finish(metas)

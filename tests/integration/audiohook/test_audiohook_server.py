@@ -83,6 +83,10 @@ async def test_agent_kept_when_configured_with_l16(audiohook_server: ServerFacto
     assert abs(dominant_frequency(*by_channel["external"]) - CUSTOMER_PEAK_HZ) < 20
     assert abs(dominant_frequency(*by_channel["internal"]) - AGENT_PEAK_HZ) < 20
     assert all(c["meta"]["channel"] == "external" for c in sink.of(report.session_id, "chunk"))
+    metas = {f["meta"]["channel"]: f["meta"] for f in sink.of(report.session_id, "final")}
+    # the agent channel is delivered whole only: its final must not claim chunk files
+    assert metas["internal"]["chunks"] == 0
+    assert metas["external"]["chunks"] == len(sink.of(report.session_id, "chunk")) == 4
 
 
 async def test_customer_only_offer_is_chosen(audiohook_server: ServerFactory) -> None:
