@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from media_bridge import metrics
 from media_bridge.config import Settings
 from media_bridge.context import BridgeContext
+from media_bridge.files import private_dir
 from media_bridge.handlers.attachment import handle_attachment
 from media_bridge.handlers.conversation import handle_conversation
 from media_bridge.handlers.recording import handle_recording
@@ -104,7 +105,7 @@ class Bridge:
             audio = AudioProcessor(settings.audio)
             self._closers.append(audio.close)
         work_dir = settings.fetch.tmp_dir or settings.sinks.dir_path.parent / ".bridge-tmp"
-        work_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(work_dir)
         await asyncio.to_thread(_sweep_stale_files, work_dir)
         fetcher = MediaFetcher(genesys)
         collector = metrics.GenesysClientCollector(genesys, fetcher)

@@ -5,6 +5,7 @@ from media_bridge.audio.errors import (
     AudioError,
     AudioTooLarge,
     AudioTooLong,
+    BadSampleRate,
     CorruptAudio,
     DecodeTimeout,
     DecompressionBomb,
@@ -12,6 +13,7 @@ from media_bridge.audio.errors import (
     NoAudioStream,
     NotAudio,
     NotStereo,
+    OutputTooLarge,
     TruncatedAudio,
 )
 from media_bridge.audio.normalize import normalize, split_stereo
@@ -35,6 +37,7 @@ __all__ = [
     "AudioStatus",
     "AudioTooLarge",
     "AudioTooLong",
+    "BadSampleRate",
     "CorruptAudio",
     "DecodeTimeout",
     "DecompressionBomb",
@@ -44,6 +47,7 @@ __all__ = [
     "NotAudio",
     "NotStereo",
     "OutputInfo",
+    "OutputTooLarge",
     "SourceInfo",
     "SpeechMetrics",
     "StereoSplitReport",

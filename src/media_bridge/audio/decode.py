@@ -1,7 +1,11 @@
 """Open an input with PyAV, check it before decoding, and decode it frame by frame
 under limits (duration, samples per input byte, decode errors, wall clock).
 
-Everything that can go wrong becomes one of ``media_bridge.audio.errors``.
+Only the containers the channels carry are opened, and always with the demuxer the
+first bytes name (``DEMUXERS``): FFmpeg never probes, so a playlist (HLS), a session
+description (SDP) or an ``ffconcat`` script that would read other files or the
+network is ``not_audio``. Everything that can go wrong becomes one of
+``media_bridge.audio.errors``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import av
 from media_bridge.audio.errors import (
     AudioTooLarge,
     AudioTooLong,
+    BadSampleRate,
     CorruptAudio,
     DecodeTimeout,
     DecompressionBomb,
     EmptyAudio,
     NoAudioStream,
     NotAudio,
+    OutputTooLarge,
     TruncatedAudio,
 )
 from media_bridge.audio.settings import AudioSettings
@@ -35,6 +41,24 @@ from media_bridge.audio.sniff import (
 )
 
 _SNIFF_BYTES = 64
+#: sniffed kind -> the one FFmpeg demuxer allowed to open it. The voice notes of every
+#: channel (Ogg/Opus, AMR, MP4/M4A/3GP AAC, MP3, WebM) and the recording formats (WAV,
+#: WebM, Ogg, MP3), plus raw AAC and FLAC; nothing else reaches a demuxer.
+DEMUXERS: dict[str, str] = {
+    "ogg": "ogg",
+    "matroska/webm": "matroska",
+    "mp4": "mov",
+    "mp3": "mp3",
+    "aac": "aac",
+    "amr": "amr",
+    "amr-wb": "amr",
+    "wav": "wav",
+    "flac": "flac",
+}
+#: the same list for FFmpeg's own check (``format_whitelist``), in its demuxer names
+_FORMAT_WHITELIST = ",".join(sorted(set(DEMUXERS.values()) | {"webm", "mp4", "m4a", "3gp"}))
+#: demuxers may only read the input file itself: no network, no pipes
+_OPEN_OPTIONS = {"format_whitelist": _FORMAT_WHITELIST, "protocol_whitelist": "file"}
 #: a jump in timestamps larger than this means packets were lost in the middle
 _GAP_S = 0.1
 #: demuxers whose duration FFmpeg can only estimate from the bit rate (headerless streams)
@@ -61,16 +85,22 @@ def open_input(src: Path, settings: AudioSettings) -> tuple[Any, Any, Probe]:
         raise EmptyAudio(f"{src.name}: zero-length file")
     if size > settings.max_input_bytes:
         raise AudioTooLarge(f"{src.name}: {size} bytes > limit {settings.max_input_bytes}")
-    with src.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-    audio_kind, other_kind = sniff(head)
+    audio_kind, other_kind = _sniff_file(src)
     if other_kind is not None:
         raise NotAudio(f"{src.name}: not audio, the content is a {other_kind}")
+    demuxer = DEMUXERS.get(audio_kind) if audio_kind is not None else None
+    if demuxer is None:
+        found = f"a {audio_kind} file" if audio_kind else "no accepted container"
+        raise NotAudio(f"{src.name}: not a recognised audio format ({found})")
     try:
-        container = av.open(str(src), mode="r", metadata_errors="ignore")
+        container = av.open(
+            str(src),
+            mode="r",
+            format=demuxer,
+            options=_OPEN_OPTIONS,
+            metadata_errors="ignore",
+        )
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        if audio_kind is None:
-            raise NotAudio(f"{src.name}: not a recognised audio format ({exc})") from exc
         if audio_kind == "mp4" and mp4_box_overruns(src):
             raise TruncatedAudio(f"{src.name}: the MP4 file is cut short ({exc})") from exc
         raise CorruptAudio(f"{src.name}: {audio_kind} header does not decode ({exc})") from exc
@@ -81,6 +111,21 @@ def open_input(src: Path, settings: AudioSettings) -> tuple[Any, Any, Probe]:
         container.close()
         raise
     return container, stream, probe
+
+
+def _sniff_file(src: Path) -> tuple[str | None, str | None]:
+    """``sniff`` of the first bytes; behind an ID3 tag, of the bytes after it (ID3 also
+    precedes FLAC and raw AAC, not only MP3)."""
+    with src.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+        if head[:3] == b"ID3" and len(head) >= 10:
+            tag = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14)
+            tag += (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
+            handle.seek(tag)
+            behind, _ = sniff(handle.read(_SNIFF_BYTES))
+            if behind in {"flac", "aac"}:
+                return behind, None
+    return sniff(head)
 
 
 def _probe(src: Path, container: Any, size: int, audio_kind: str | None) -> tuple[Any, Probe]:
@@ -126,13 +171,24 @@ def _estimated(src: Path, demuxer: str) -> bool:
 
 
 def _check_header(src: Path, probe: Probe, settings: AudioSettings, audio_kind: str | None) -> None:
+    if not settings.min_input_rate <= probe.sample_rate <= settings.max_input_rate:
+        raise BadSampleRate(
+            f"{src.name}: sample rate {probe.sample_rate} Hz is outside "
+            f"{settings.min_input_rate}..{settings.max_input_rate} Hz"
+        )
     declared = probe.declared_duration_s
     if declared is not None and declared > settings.max_duration_s:
         raise AudioTooLong(
             f"{src.name}: header says {declared:.0f} s > limit {settings.max_duration_s:.0f} s"
         )
+    if declared is not None and 2 * declared * settings.sample_rate > settings.max_output_bytes:
+        raise OutputTooLarge(
+            f"{src.name}: header says {declared:.0f} s, more than "
+            f"{settings.max_output_bytes} output bytes"
+        )
     if declared is not None and declared > settings.bomb_grace_s:
-        ratio = declared * probe.sample_rate * probe.channels / probe.size
+        rate = max(probe.sample_rate * probe.channels, settings.sample_rate * probe.channels)
+        ratio = declared * rate / probe.size
         if ratio > settings.max_samples_per_byte:
             raise DecompressionBomb(
                 f"{src.name}: header promises {ratio:.0f} samples per input byte "
@@ -177,9 +233,14 @@ class LimitedDecoder:
         deadline = time.monotonic() + settings.timeout_s
         rate = self.rate
         max_samples = settings.max_duration_s * rate
-        bomb_samples = (
-            settings.max_samples_per_byte * self._probe.size / max(1, self._probe.channels)
-        )
+        # bombs are counted at the source rate (all channels) and at the output rate (one
+        # output file per input channel at most): a low source rate cannot hide a blow-up
+        channels = max(1, self._probe.channels)
+        out_rate = settings.sample_rate
+        bomb_budget = settings.max_samples_per_byte * self._probe.size / channels
+        bomb_samples = bomb_budget / max(rate, out_rate) * rate
+        max_out_samples = settings.max_output_bytes // 2
+        out_samples_limit = max_out_samples * rate / out_rate
         grace = settings.bomb_grace_s * rate
         samples = 0
         gap = 0.0
@@ -202,7 +263,11 @@ class LimitedDecoder:
                         if samples:
                             raise CorruptAudio(f"{name}: sample rate changes mid-stream")
                         rate = self.rate = frame.sample_rate
+                        if not settings.min_input_rate <= rate <= settings.max_input_rate:
+                            raise BadSampleRate(f"{name}: the decoder runs at {rate} Hz")
                         max_samples = settings.max_duration_s * rate
+                        bomb_samples = bomb_budget / max(rate, out_rate) * rate
+                        out_samples_limit = max_out_samples * rate / out_rate
                         grace = settings.bomb_grace_s * rate
                     count = frame.samples
                     pts = frame.pts
@@ -217,6 +282,10 @@ class LimitedDecoder:
                     if samples > max_samples:
                         raise AudioTooLong(
                             f"{name}: decoded past the limit of {settings.max_duration_s:.0f} s"
+                        )
+                    if samples > out_samples_limit:
+                        raise OutputTooLarge(
+                            f"{name}: the output passes {settings.max_output_bytes} bytes"
                         )
                     if samples > bomb_samples and samples > grace:
                         raise DecompressionBomb(

@@ -54,6 +54,18 @@ class AudioTooLong(AudioError):
     code = "too_long"
 
 
+class BadSampleRate(AudioError):
+    """A sample rate outside ``min_input_rate`` .. ``max_input_rate`` (1 Hz, 2^31 Hz...)."""
+
+    code = "bad_sample_rate"
+
+
+class OutputTooLarge(AudioError):
+    """The output would exceed ``max_output_bytes`` (said by the header or while writing)."""
+
+    code = "output_too_large"
+
+
 class DecompressionBomb(AudioError):
     """Far more decoded samples per input byte than any speech codec produces."""
 

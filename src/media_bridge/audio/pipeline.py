@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -26,9 +27,11 @@ from media_bridge.audio.analysis import (
     SpeechSpan,
     dbfs,
 )
+from media_bridge.audio.errors import OutputTooLarge
 from media_bridge.audio.report import LevelMetrics, OutputInfo, SpeechMetrics
 from media_bridge.audio.settings import OPUS_RATES, AudioSettings
-from media_bridge.audio.wavio import WavWriter, read_samples
+from media_bridge.audio.wavio import HEADER_BYTES, WavWriter, read_samples
+from media_bridge.files import create_temp_beside
 
 _CODECS = {"wav": "pcm_s16le", "flac": "flac", "ogg_opus": "opus"}
 
@@ -61,8 +64,9 @@ class ChannelPipeline:
         self.label = label
         self.settings = settings
         self.rate = settings.sample_rate
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part.wav")
+        dst.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, self.tmp = create_temp_beside(dst)
+        self.max_samples = (settings.max_output_bytes - HEADER_BYTES) // 2
         self.meter = LevelMeter(settings.clip_level_dbfs)
         self.analyzer = SpeechAnalyzer(
             analysis_rate(self.rate),
@@ -71,10 +75,14 @@ class ChannelPipeline:
             energy_floor_dbfs=settings.vad_energy_floor_dbfs,
             min_contrast=settings.vad_min_spectral_contrast,
         )
-        self.writer = WavWriter(self.tmp, self.rate)
+        self.writer = WavWriter(self.tmp, self.rate, fd=fd)
 
     def feed(self, samples: Int16Array) -> None:
         """Output samples: written, measured, and analysed when VAD runs at this rate."""
+        if self.writer.samples + len(samples) > self.max_samples:
+            raise OutputTooLarge(
+                f"{self.dst.name}: the output passes {self.settings.max_output_bytes} bytes"
+            )
         self.writer.write(samples)
         self.meter.feed(samples)
         if self.analyzer.rate == self.rate:
@@ -102,14 +110,18 @@ class ChannelPipeline:
             else:
                 self.writer.close()
                 blocks = _with_gain(read_samples(self.tmp, start, end), gain_db)
-                part = self.dst.with_name(f".{self.dst.name}.{os.getpid()}.part")
-                if fmt == "wav":
-                    with WavWriter(part, self.rate) as writer:
-                        for block in blocks:
-                            writer.write(block)
-                else:
-                    _encode(part, fmt, self.rate, blocks, self.settings.opus_bitrate)
-                os.replace(part, self.dst)
+                fd, part = create_temp_beside(self.dst)
+                try:
+                    if fmt == "wav":
+                        with WavWriter(part, self.rate, fd=fd) as writer:
+                            for block in blocks:
+                                writer.write(block)
+                    else:
+                        with os.fdopen(fd, "wb") as handle:
+                            _encode(handle, fmt, self.rate, blocks, self.settings.opus_bitrate)
+                    os.replace(part, self.dst)
+                finally:
+                    part.unlink(missing_ok=True)
         finally:
             self.tmp.unlink(missing_ok=True)
         output = OutputInfo(
@@ -160,10 +172,13 @@ def _with_gain(blocks: Iterable[Int16Array], gain_db: float) -> Iterator[Int16Ar
         yield np.clip(scaled, -32768, 32767).astype(np.int16)
 
 
-def _encode(path: Path, fmt: str, rate: int, blocks: Iterable[Int16Array], bitrate: int) -> None:
-    """Encode mono s16 blocks to FLAC or OGG-Opus with PyAV."""
+def _encode(
+    handle: BinaryIO, fmt: str, rate: int, blocks: Iterable[Int16Array], bitrate: int
+) -> None:
+    """Encode mono s16 blocks to FLAC or OGG-Opus with PyAV, into a file the caller made
+    (FFmpeg would create it ``0644`` and follow a symlink at its name)."""
     codec_rate = rate if fmt == "flac" or rate in OPUS_RATES else 48000
-    with av.open(str(path), mode="w", format="flac" if fmt == "flac" else "ogg") as container:
+    with av.open(handle, mode="w", format="flac" if fmt == "flac" else "ogg") as container:
         stream = container.add_stream("flac" if fmt == "flac" else "libopus", rate=codec_rate)
         stream.codec_context.layout = "mono"
         stream.codec_context.format = "s16"

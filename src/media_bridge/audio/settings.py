@@ -60,9 +60,17 @@ class AudioSettings(BaseModel):
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     #: longest accepted recording, checked from the header and again while decoding
     max_duration_s: float = Field(default=4 * 3600.0, gt=0.0)
-    #: decoded samples (all channels, source rate) per input byte above which the input
-    #: is treated as a decompression bomb; legit low-bitrate speech stays under ~400
+    #: decoded samples per input byte above which the input is treated as a decompression
+    #: bomb; counted both at the source rate (all channels) and at the output rate (every
+    #: output file). Legit low-bitrate speech stays under ~400
     max_samples_per_byte: float = Field(default=2000.0, gt=0.0)
+    #: input sample rates outside this range are refused (``bad_sample_rate``): below it
+    #: a few bytes resample into hours of output, above it the resampler's buffers blow up
+    min_input_rate: int = Field(default=4000, ge=1)
+    max_input_rate: int = Field(default=384000, ge=1)
+    #: largest output file (bytes of PCM per channel written), checked from the header and
+    #: again while writing; the default holds 4 h of 16 kHz 16-bit mono
+    max_output_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     #: the ratio is only enforced once this much audio is decoded (tiny files have
     #: header overhead that makes any ratio meaningless)
     bomb_grace_s: float = Field(default=30.0, ge=0.0)

@@ -6,6 +6,7 @@ disk as they are decoded; trailing silence can be cut by truncating the file.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 from media_bridge.audio.analysis import Int16Array
+from media_bridge.files import create_private
 
 HEADER_BYTES = 44
 
@@ -43,11 +45,13 @@ class WavWriter:
     """Append int16 samples; ``close(keep=(start, end))`` keeps only that sample range
     when ``start`` is 0 (cheap truncation); other ranges need a copy (see finalize)."""
 
-    def __init__(self, path: Path, rate: int) -> None:
+    def __init__(self, path: Path, rate: int, *, fd: int | None = None) -> None:
+        """Write to ``fd`` when given (a file already created), else create ``path``
+        (``0600``, refused when it exists or is a symlink)."""
         self.path = path
         self.rate = rate
         self.samples = 0
-        self._file: BinaryIO = path.open("wb")
+        self._file: BinaryIO = os.fdopen(create_private(path) if fd is None else fd, "wb")
         self._file.write(wav_header(rate, 0))
 
     def write(self, samples: Int16Array) -> None:

@@ -10,64 +10,79 @@ presence means the delivery is complete. The delivered files are **copied**, nev
 moved or hard-linked: the worker owns its temporary files and may reuse their paths.
 The copy is hashed on the way and must match ``DeliveredFile.sha256``. The customer's
 original filename appears only inside the sidecar.
+
+Below the root nothing is followed: the conversation folder is opened with
+``O_NOFOLLOW`` (a planted symlink is refused), files are created ``0600`` under random
+``O_EXCL`` names relative to that folder's descriptor, and folders are made ``0700``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import hashlib
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from media_bridge.errors import DeliveryRejected, Transient
+from media_bridge.files import SymlinkRefused, create_private, open_tree, temp_name
 from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import Delivery
 
 _CHUNK = 1024 * 1024
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _create_temp(folder_fd: int, final: str) -> tuple[int, str]:
+    """A new private file under a random name in the folder: ``(fd, name)``."""
+    for _ in range(16):
+        name = temp_name(final)
+        try:
+            return create_private(name, dir_fd=folder_fd), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", final)
 
 
-def _temp_beside(final: Path) -> Path:
-    return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+def _commit(folder_fd: int, temp: str, final: str) -> None:
+    """Rename into place; a symlink planted at ``final`` is replaced, never followed."""
+    os.replace(temp, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
 
 
-def _copy_atomically(source: Path, final: Path) -> str:
-    """Copy ``source`` to ``final`` atomically; returns the copy's sha256."""
-    temp = _temp_beside(final)
+def _unlink_quietly(folder_fd: int, name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name, dir_fd=folder_fd)
+
+
+def _copy_atomically(source: Path, folder_fd: int, final: str) -> str:
+    """Copy ``source`` to ``final`` in the folder atomically; returns the copy's sha256."""
+    fd, temp = _create_temp(folder_fd, final)
     digest = hashlib.sha256()
     try:
-        with source.open("rb") as src, temp.open("xb") as dst:
+        with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
                 dst.write(chunk)
             dst.flush()
             os.fsync(dst.fileno())
-        os.replace(temp, final)
+        _commit(folder_fd, temp, final)
     finally:
-        temp.unlink(missing_ok=True)
+        _unlink_quietly(folder_fd, temp)
     return digest.hexdigest()
 
 
-def _write_atomically(data: bytes, final: Path) -> None:
-    temp = _temp_beside(final)
+def _write_atomically(data: bytes, folder_fd: int, final: str) -> None:
+    fd, temp = _create_temp(folder_fd, final)
     try:
-        with temp.open("xb") as dst:
+        with os.fdopen(fd, "wb") as dst:
             dst.write(data)
             dst.flush()
             os.fsync(dst.fileno())
-        os.replace(temp, final)
+        _commit(folder_fd, temp, final)
     finally:
-        temp.unlink(missing_ok=True)
+        _unlink_quietly(folder_fd, temp)
 
 
 def sidecar_document(delivery: Delivery, names: list[str]) -> dict[str, Any]:
@@ -97,28 +112,37 @@ class DirSink:
         names = [file_name(stem, f) for f in delivery.files]
         if len(set(names)) != len(names):
             raise DeliveryRejected(f"{delivery.key}: two files share a role and type: {names}")
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder_fd = open_tree(self.root, [folder.name])
+        except SymlinkRefused as exc:
+            raise DeliveryRejected(f"refusing to write through {folder}: {exc}") from exc
+        try:
+            self._write_files(delivery, folder_fd, stem, names)
+            os.fsync(folder_fd)
+        finally:
+            os.close(folder_fd)
+        sidecar = f"{stem}.json"
+        return {"sink": self.name, "folder": str(folder), "files": names, "sidecar": sidecar}
+
+    def _write_files(self, delivery: Delivery, folder_fd: int, stem: str, names: list[str]) -> None:
         # a process killed mid-copy leaves its temporary files; the re-run of the same
         # key (the lease makes it the only writer) clears them
-        for leftover in folder.glob(f".{stem}.*.tmp"):
-            leftover.unlink(missing_ok=True)
+        for leftover in os.listdir(folder_fd):
+            if leftover.startswith(f".{stem}.") and leftover.endswith(".tmp"):
+                _unlink_quietly(folder_fd, leftover)
         for file, name in zip(delivery.files, names, strict=True):
-            target = folder / name
-            if target.resolve().parent != folder.resolve():  # defence in depth
-                raise DeliveryRejected(f"refusing to write outside {folder}")
+            if "/" in name or name in {"", ".", ".."}:  # defence in depth
+                raise DeliveryRejected(f"refusing the file name {name!r}")
             try:
-                copied = _copy_atomically(file.path, target)
+                copied = _copy_atomically(file.path, folder_fd, name)
             except FileNotFoundError as exc:
                 raise Transient(f"delivered file vanished before the copy: {exc}") from exc
             if copied != file.sha256.lower():
-                target.unlink(missing_ok=True)
+                _unlink_quietly(folder_fd, name)
                 raise Transient(f"{name}: the copy's sha256 differs from the delivered file's")
-        sidecar = f"{stem}.json"
         document = sidecar_document(delivery, names)
         data = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-        _write_atomically(data.encode() + b"\n", folder / sidecar)
-        _fsync_dir(folder)
-        return {"sink": self.name, "folder": str(folder), "files": names, "sidecar": sidecar}
+        _write_atomically(data.encode() + b"\n", folder_fd, f"{stem}.json")
 
     async def deliver(self, delivery: Delivery) -> dict[str, Any]:
         return await asyncio.to_thread(self._deliver, delivery)
