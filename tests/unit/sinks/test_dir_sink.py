@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from media_bridge.errors import BadInput, Transient
+from media_bridge.errors import BadInput, DeliveryRejected, Transient
 from media_bridge.sinks.dir import DirSink
 from media_bridge.sinks.naming import delivery_stem
 from media_bridge.types import DeliveredFile, Delivery, JobKind
@@ -101,3 +101,21 @@ async def test_a_file_that_does_not_match_its_hash_is_not_delivered(tmp_path: Pa
     assert not list(folder.glob("*.json"))
     assert not list(folder.glob("*.original.*"))
     assert not list(folder.glob(".*tmp"))
+
+
+async def test_a_symlinked_conversation_folder_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / CONV).symlink_to(outside, target_is_directory=True)
+    with pytest.raises(DeliveryRejected, match="refusing to write through"):
+        await DirSink(tmp_path / "out").deliver(voice_delivery(tmp_path))
+    assert list(outside.iterdir()) == []
+
+
+async def test_delivered_files_are_private_in_private_folders(tmp_path: Path) -> None:
+    result = await DirSink(tmp_path / "out").deliver(voice_delivery(tmp_path))
+    folder = tmp_path / "out" / CONV
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for name in (*result["files"], result["sidecar"]):
+        assert (folder / name).stat().st_mode & 0o777 == 0o600, name
