@@ -21,8 +21,11 @@ env: $(VENV)/.synced
 demo: env
 	$(RUN) media-bridge demo
 
+# In a fresh random order each run (pytest-randomly prints the seed; repeat an order with
+# TEST_ARGS=--randomly-seed=N, or TEST_ARGS=--reverse for reversed order), with coverage
+# and its floor (pyproject's [tool.coverage.report] fail_under).
 test: env
-	$(RUN) pytest
+	$(RUN) pytest --cov --cov-report=term $(TEST_ARGS)
 	# the 1,000-attachment fleet runs (SQS and Kafka, 10 kills each): a few minutes more
 	$(RUN) pytest -m slow tests/integration/scale
 

@@ -24,9 +24,11 @@ import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
 
 from media_bridge.audio import AudioSettings, normalize
 
@@ -65,13 +67,14 @@ def speech(seconds: float, seed: int = 0) -> np.ndarray:
         pieces += [gap, voice * rng.uniform(0.5, 1.0)]
         length += len(gap) + len(voice)
     signal = np.concatenate(pieces)[:total] + rng.normal(0, 30, total).astype(np.float32)
-    return np.clip(signal, -32768, 32767).astype(np.int16)
+    pcm: np.ndarray = np.clip(signal, -32768, 32767).astype(np.int16)
+    return pcm
 
 
 def encode(path: Path, pcm: np.ndarray, name: str) -> Path:
     _, container_format, codec, rate, bit_rate = FORMATS[name]
     with av.open(str(path), mode="w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=rate)
+        stream = cast(AudioStream, container.add_stream(codec, rate=rate))
         stream.codec_context.layout = "mono"
         if bit_rate:
             stream.codec_context.bit_rate = bit_rate
@@ -103,11 +106,12 @@ def repeat_ogg(src: Path, dst: Path, times: int) -> Path:
         in_stream = source.streams.audio[0]
         out_stream = out.add_stream_from_template(in_stream)
         packets = [p for p in source.demux(in_stream) if p.size]
-        span = packets[-1].pts + packets[-1].duration - packets[0].pts
+        pts = [int(p.pts or 0) for p in packets]
+        span = pts[-1] + int(packets[-1].duration or 0) - pts[0]
         for round_ in range(times):
-            for packet in packets:
+            for packet, start in zip(packets, pts, strict=True):
                 copy = av.Packet(bytes(packet))
-                copy.pts = copy.dts = packet.pts + round_ * span
+                copy.pts = copy.dts = start + round_ * span
                 copy.duration = packet.duration
                 copy.time_base = packet.time_base
                 copy.stream = out_stream

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import secrets
 import tempfile
 import time
@@ -84,7 +85,7 @@ async def main_async(args: argparse.Namespace) -> list[Row]:
                 rows.append(
                     await run_one(
                         "sqlite (baseline)",
-                        lambda db=db: SqliteLedger(db),
+                        functools.partial(SqliteLedger, db),
                         args.jobs,
                         workers,
                         args.batch,

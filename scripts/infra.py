@@ -158,7 +158,7 @@ class TansuBroker:
         _stop(self.proc, sig)
 
     def create_topic(self, name: str, partitions: int = 3) -> None:
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
@@ -172,7 +172,7 @@ class TansuBroker:
 
 
 def _ensure_bucket(endpoint_url: str, bucket: str) -> None:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     s3 = boto3.client("s3", endpoint_url=endpoint_url, **_boto_kwargs())
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from media_bridge import cli
 from media_bridge.ledger import ledger_from_url
 from media_bridge.types import JobKind, NewJob
 
@@ -29,11 +32,32 @@ def test_http_intake_without_authentication_is_refused() -> None:
     assert "MEDIA_BRIDGE_INTAKE__API_KEY" in done.stderr
 
 
-def test_every_command_has_help() -> None:
-    for command in ("run", "replay", "demo", "jobs", "doctor", "backfill", "emulator"):
-        done = _cli(command, "--help")
-        assert done.returncode == 0, done.stderr
-        assert "usage: media-bridge" in done.stdout
+COMMANDS = (
+    "run",
+    "replay",
+    "demo",
+    "jobs",
+    "doctor",
+    "backfill",
+    "emulator",
+    "audiohook",
+    "audiohook-client",
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main([command, "--help"])
+    assert done.value.code == 0
+    assert f"usage: media-bridge {command}" in capsys.readouterr().out
+
+
+def test_the_command_list_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    listing = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in listing
 
 
 def test_jobs_commands_show_and_retry_dead_jobs(tmp_path: Path) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from typing import cast
 
 import aiohttp
 import av
 import numpy as np
 import pytest
+from av.container import InputContainer
 
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from tests.integration.emulator.emulator_helpers import get_token, small_config
@@ -22,7 +24,7 @@ def _voice(emu: EmulatorHandle) -> str:
 
 
 def _decode(data: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(data)) as container:
+    with cast(InputContainer, av.open(io.BytesIO(data))) as container:
         frames = [f.to_ndarray() for f in container.decode(audio=0)]
     stacked = np.concatenate(frames, axis=1) if frames else np.zeros((1, 0))
     return stacked.astype(np.float64)
@@ -76,7 +78,7 @@ async def test_customer_left_agent_right_have_different_speech(
         recording = (await response.json())[0]
     async with session.get(recording["mediaUris"]["S"]["mediaUri"]) as response:
         data = await response.read()
-    with av.open(io.BytesIO(data)) as container:
+    with cast(InputContainer, av.open(io.BytesIO(data))) as container:
         stream = container.streams.audio[0]
         assert stream.channels == 2
         pcm = np.concatenate([f.to_ndarray().reshape(-1, 2) for f in container.decode(stream)])

@@ -24,7 +24,7 @@ async def fake() -> AsyncIterator[FakeGenesys]:
     hosts = [FakeHost() for _ in range(4)]
     for host in hosts:
         await host.start()
-    g = FakeGenesys(*hosts)
+    g = FakeGenesys(hosts[0], hosts[1], hosts[2], hosts[3])
 
     async def token(request: web.Request) -> web.Response:
         expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()

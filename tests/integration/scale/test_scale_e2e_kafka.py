@@ -17,10 +17,10 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
-import aioboto3
+import aioboto3  # type: ignore[import-untyped]
 import asyncpg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -82,7 +82,7 @@ def read_topic(
             now = time.monotonic()
             if message is not None and not message.error():
                 records.append(message)
-                keys.add(dict(message.headers() or []).get("job-key", b""))
+                keys.add(cast(bytes, dict(message.headers() or []).get("job-key", b"")))
                 last = now
                 if until is not None and len(keys) >= until:
                     return records

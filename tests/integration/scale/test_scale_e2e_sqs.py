@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import aioboto3
+import aioboto3  # type: ignore[import-untyped]
 import asyncpg
 import pytest
 from scripts.infra import MotoServer, PostgresServer
@@ -185,7 +185,8 @@ async def run_sqs_pipeline(
     assert await queue_depth(moto, dlq) == 0
     conn = await asyncpg.connect(pg_url)
     try:
-        states = dict(await conn.fetch("SELECT state, count(*) FROM jobs GROUP BY state"))
+        rows = await conn.fetch("SELECT state, count(*) FROM jobs GROUP BY state")
+        states: dict[str, int] = {row[0]: row[1] for row in rows}
     finally:
         await conn.close()
     assert states.get("dead", 0) == 0

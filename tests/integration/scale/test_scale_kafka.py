@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-import aioboto3
+import aioboto3  # type: ignore[import-untyped]
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from scripts.infra import MotoServer, TansuBroker

@@ -7,7 +7,7 @@ import json
 import secrets
 from pathlib import Path
 
-import aioboto3
+import aioboto3  # type: ignore[import-untyped]
 import pytest
 from scripts.infra import MotoServer
 

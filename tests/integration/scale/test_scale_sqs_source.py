@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aioboto3
+import aioboto3  # type: ignore[import-untyped]
 import pytest
 from scripts.infra import MotoServer
 

@@ -27,7 +27,8 @@ def envelope(samples: FloatArray, rate: int, frame_s: float = 0.05) -> FloatArra
     size = int(rate * frame_s)
     whole = len(samples) // size
     blocks = samples[: whole * size].reshape(whole, size)
-    return np.sqrt(np.mean(blocks**2, axis=1))
+    rms: FloatArray = np.sqrt(np.mean(blocks**2, axis=1))
+    return rms
 
 
 def speaker_correlations(path: Path, recording: Recording) -> dict[str, float]:

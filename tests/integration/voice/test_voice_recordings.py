@@ -44,7 +44,7 @@ def recording_sidecars(root: Path) -> dict[str, dict[str, Any]]:
 
 def delivered_file(root: Path, sidecar: dict[str, Any], role: str) -> Path:
     (name,) = [f["name"] for f in sidecar["files"] if f["role"] == role]
-    return root / "out" / sidecar["conversation_id"] / name
+    return root / "out" / str(sidecar["conversation_id"]) / str(name)
 
 
 def assert_customer_alone(root: Path, sidecar: dict[str, Any], call: Conversation) -> None:

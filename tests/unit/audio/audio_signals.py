@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
 import numpy.typing as npt
+from av.audio.stream import AudioStream
 
 Float = npt.NDArray[np.float64]
 
@@ -34,7 +36,8 @@ def speech_like(seconds: float, rate: int, *, f0: float = 140.0, seed: int = 0) 
     syllables = (0.55 + 0.45 * np.sin(2 * np.pi * 4.0 * t)) ** 2
     phrases = (np.mod(t, 1.25) < 0.9).astype(np.float64)
     signal = voice * syllables * phrases
-    return 0.32 * signal / np.max(np.abs(signal))
+    scaled: Float = 0.32 * signal / np.max(np.abs(signal))
+    return scaled
 
 
 def tone(seconds: float, rate: int, freq: float, level: float = 0.3) -> Float:
@@ -94,7 +97,7 @@ def encode(path: Path, signal: Float, fmt: Format, *, channels: int = 1) -> Path
     layout = "mono" if channels == 1 else "stereo"
     pcm = np.clip(np.rint(data * 32767), -32768, 32767).astype(np.int16)
     with av.open(str(path), mode="w", format=fmt.container) as container:
-        stream = container.add_stream(fmt.codec, rate=fmt.rate)
+        stream = cast(AudioStream, container.add_stream(fmt.codec, rate=fmt.rate))
         stream.codec_context.layout = layout
         stream.codec_context.format = fmt.sample_format
         if fmt.bit_rate:

@@ -36,7 +36,7 @@ def fails(src: Path, tmp_path: Path, error: type[AudioError], code: str, **setti
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
     with pytest.raises(error) as caught:
-        normalize(src, out / "voice.wav", AudioSettings(**settings))  # type: ignore[arg-type]
+        normalize(src, out / "voice.wav", AudioSettings(**settings))
     assert type(caught.value) is error
     assert caught.value.code == code
     assert isinstance(caught.value, BadInput)

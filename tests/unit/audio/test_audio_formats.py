@@ -88,7 +88,7 @@ def test_flac_and_opus_outputs(
     fmt: str, codec: str, encoded: dict[str, Path], tmp_path: Path
 ) -> None:
     dst = tmp_path / f"out.{fmt}"
-    settings = AudioSettings(output_format=fmt)  # type: ignore[arg-type]
+    settings = AudioSettings(output_format=fmt)
     report = normalize(encoded["m4a_aac"], dst, settings)
     assert report.output.codec == codec
     with av.open(str(dst)) as container:

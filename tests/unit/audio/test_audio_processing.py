@@ -36,7 +36,7 @@ def padded_speech(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("fmt", ["wav", "flac"])
 def test_trim_leading_and_trailing_silence(padded_speech: Path, tmp_path: Path, fmt: str) -> None:
     plain = normalize(padded_speech, tmp_path / "plain.wav", AudioSettings())
-    settings = AudioSettings(trim_silence=True, trim_pad_ms=100, output_format=fmt)  # type: ignore[arg-type]
+    settings = AudioSettings(trim_silence=True, trim_pad_ms=100, output_format=fmt)
     trimmed = normalize(padded_speech, tmp_path / f"trim.{fmt}", settings)
     assert plain.output.duration_s == pytest.approx(8.5, abs=0.02)
     assert trimmed.output.trimmed_start_s == pytest.approx(1.9, abs=0.1)

@@ -24,7 +24,7 @@ WAV = FORMATS["wav_pcm"]
 def measure(tmp_path: Path, signal: np.ndarray, fmt=WAV, **settings: object):  # type: ignore[no-untyped-def]
     tmp_path.mkdir(parents=True, exist_ok=True)
     src = encode(tmp_path / f"in{fmt.suffix}", signal, fmt)
-    return normalize(src, tmp_path / "out.wav", AudioSettings(**settings))  # type: ignore[arg-type]
+    return normalize(src, tmp_path / "out.wav", AudioSettings(**settings))
 
 
 def test_speech_is_counted(tmp_path: Path) -> None:

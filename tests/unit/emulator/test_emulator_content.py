@@ -7,9 +7,11 @@ import io
 import json
 import time
 from pathlib import Path
+from typing import cast
 
 import av
 import pytest
+from av.container import InputContainer
 
 from genesys_emulator import media
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
@@ -26,7 +28,7 @@ def test_each_audio_kind_decodes_and_copies_differ(kind: str) -> None:
     first, second = factory.unique(audio_kind, 0, "a"), factory.unique(audio_kind, 0, "b")
     assert hashlib.sha256(first).digest() != hashlib.sha256(second).digest()
     for data in (first, second):
-        with av.open(io.BytesIO(data)) as container:
+        with cast(InputContainer, av.open(io.BytesIO(data))) as container:
             samples = sum(f.samples for f in container.decode(audio=0))
         assert samples >= 1.9 * audio_kind.sample_rate
 

@@ -132,7 +132,7 @@ def test_postgres_urls_reach_the_postgres_backend(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(
         ledger_pkg, "_BACKENDS", {k: v for k, v in ledger_pkg._BACKENDS.items() if k not in lazy}
     )
-    monkeypatch.setattr(ledger_pkg.importlib, "import_module", lambda name: FakeModule)
+    monkeypatch.setattr("media_bridge.ledger.importlib.import_module", lambda name: FakeModule)
     ledger_from_url("postgresql://u@db/bridge")
     assert made == ["postgresql://u@db/bridge"]
 
@@ -148,7 +148,7 @@ def test_missing_postgres_backend_is_explained(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(
         ledger_pkg, "_BACKENDS", {k: v for k, v in ledger_pkg._BACKENDS.items() if k not in lazy}
     )
-    monkeypatch.setattr(ledger_pkg.importlib, "import_module", missing)
+    monkeypatch.setattr("media_bridge.ledger.importlib.import_module", missing)
     with pytest.raises(LedgerUrlError, match="not available yet"):
         ledger_from_url("postgres://u@db/bridge")
 
