@@ -1,4 +1,6 @@
-"""Run every benchmark in turn (`make bench`), or one: `python -m bench voice_notes`.
+"""Run every benchmark in turn (`make bench`), or some: `python -m bench voice_notes`.
+
+Words after a benchmark's name are its own arguments: `make bench BENCH="voice_notes 60 20"`.
 
 Each benchmark prints its own markdown table with a baseline measured in the same run.
 """
@@ -21,12 +23,21 @@ BENCHMARKS = (
 )
 
 
+def _chosen(words: list[str]) -> list[tuple[str, list[str]]]:
+    chosen: list[tuple[str, list[str]]] = []
+    for word in words:
+        if word in BENCHMARKS or not chosen:
+            chosen.append((word, []))
+        else:
+            chosen[-1][1].append(word)
+    return chosen or [(name, []) for name in BENCHMARKS]
+
+
 def main() -> None:
-    chosen = sys.argv[1:] or list(BENCHMARKS)
-    for name in chosen:
+    for name, args in _chosen(sys.argv[1:]):
         print(f"\n## bench.{name}\n", flush=True)
         saved = sys.argv
-        sys.argv = [f"bench.{name}"]
+        sys.argv = [f"bench.{name}", *args]
         try:
             # imported, not run as __main__: functions a benchmark hands to a spawned
             # process must be importable by their module name (bench.voice_notes._serve)

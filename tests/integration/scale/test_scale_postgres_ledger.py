@@ -67,9 +67,9 @@ async def test_lapsed_lease_is_taken_over_and_old_worker_loses(pg_ledger: Postgr
 
 async def test_extend_lease_keeps_the_job(pg_ledger: PostgresLedger) -> None:
     await pg_ledger.add_jobs(_jobs(1))
-    [job] = await pg_ledger.claim("w1", 1, lease_seconds=0.3)
+    # a zero lease has lapsed at once: without the extension w2 would take the job now
+    [job] = await pg_ledger.claim("w1", 1, lease_seconds=0)
     await pg_ledger.extend_lease([job.key], "w1", 60)
-    await asyncio.sleep(0.5)
     assert await pg_ledger.claim("w2", 1, lease_seconds=30) == []
     refreshed = await pg_ledger.get(job.key)
     assert refreshed is not None
