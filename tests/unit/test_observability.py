@@ -6,6 +6,7 @@ import io
 import sys
 
 import pytest
+from structlog.testing import capture_logs
 
 from media_bridge.observability import configure_logging, get_logger
 
@@ -40,3 +41,14 @@ def test_logging_survives_the_stream_it_was_configured_under_being_closed(
     temporary.close()
     get_logger("test").warning("after the swap", n=1)
     assert "after the swap" in capsys.readouterr().err
+
+
+def test_a_logger_used_before_reconfiguration_follows_the_new_configuration() -> None:
+    """Loggers are module globals used long before a test or a reload changes the processors."""
+    configure_logging("WARNING")
+    log = get_logger("test")
+    log.warning("warm-up")
+    configure_logging("WARNING")  # a second configuration: a new processor list
+    with capture_logs() as logs:
+        log.warning("after", n=2)
+    assert [entry["event"] for entry in logs] == ["after"]
