@@ -97,6 +97,9 @@ class ScenarioConfig:
     topic_media: bool = True
     #: fileState of the voice conversations' recordings, in order (the rest AVAILABLE)
     recording_file_states: tuple[str, ...] = ()
+    #: the first call comes from the first WhatsApp customer (same number, same external
+    #: contact): one person on two channels, as speaker-key tests need
+    returning_caller: bool = True
 
 
 @dataclass

@@ -91,6 +91,8 @@ def message_topic_body(state: OrgState, conversation: Conversation, upto: int) -
         }
         if purpose == "customer":
             participant["externalContact"] = {"id": conversation.external_contact_id}
+            participant["address"] = conversation.customer_address
+            participant["name"] = conversation.customer_name
         if purpose == "acd":
             participant["queue"] = {"id": conversation.queue_id}
         if purpose == "agent":

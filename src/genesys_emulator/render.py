@@ -84,6 +84,7 @@ def _participants_base(conversation: Conversation) -> list[dict[str, Any]]:
         "type": conversation.channel,
         "recipientType": "external",
         "externalContact": {"id": conversation.external_contact_id},
+        "name": conversation.customer_name,
         "fromAddress": {"addressNormalized": conversation.customer_address},
         "toAddress": {"addressNormalized": _agent_address(conversation)},
     }
@@ -164,9 +165,14 @@ def attachment_content(state: OrgState, attachment: Attachment) -> dict[str, Any
 def message_data(state: OrgState, conversation: Conversation, message: Message) -> dict[str, Any]:
     """`MessageData` with normalizedMessage.content[]; every call issues fresh links."""
     inbound = message.direction == "inbound"
-    customer = {"id": conversation.customer_address, "idType": "Phone"}
-    if conversation.channel != "whatsapp":
-        customer = {"id": conversation.external_contact_id, "idType": "Opaque"}
+    # WhatsApp senders are phone numbers in E.164; other messengers give an opaque
+    # platform id (a PSID, a guest id); both name the external contact Genesys matched
+    customer = {
+        "id": conversation.customer_address,
+        "idType": "Phone" if conversation.channel == "whatsapp" else "Opaque",
+        "nickname": conversation.customer_name,
+        "externalContactId": conversation.external_contact_id,
+    }
     integration = {"id": _agent_address(conversation)}
     channel: dict[str, Any] = {
         "id": _agent_address(conversation),
@@ -227,8 +233,11 @@ def conversation_resource(conversation: Conversation) -> dict[str, Any]:
             participant["userId"] = conversation.user_id
         if purpose == "customer":
             participant["externalContactId"] = conversation.external_contact_id
+            participant["name"] = conversation.customer_name
+            participant["address"] = conversation.customer_address
             if conversation.kind == "voice":
                 participant["ani"] = conversation.customer_address
+                participant["aniName"] = conversation.customer_name
                 participant["dnis"] = "tel:+18005550100"
         if session_id is not None:
             leg = {"id": session_id, "state": state, "direction": "inbound", "held": False}

@@ -35,6 +35,8 @@ TEXTS = (
     "I sent the document you asked for.",
     "Is anyone there?",
 )
+#: customers' display names, picked by external contact id
+NAMES = ("Alex Morgan", "Sam Patel", "Jo Okafor", "Kim Larsen", "Ana Silva", "Lee Chen")
 WORDS = ("hello", "thanks", "account", "verify", "please", "number", "yes", "help", "today", "card")
 
 
@@ -56,6 +58,9 @@ class ScenarioBuilder:
         self.anchor = anchor or datetime.now(UTC).replace(microsecond=0)
         self.audio = media.AudioFactory(variants=8, seconds=config.voice_note_seconds)
         self.queue_id = new_uuid(self.rng)
+        #: (number, external contact id) of the first WhatsApp customer, for a returning caller
+        self._whatsapp_customer: tuple[str, str] | None = None
+        self._calls = 0
         self.user_id = new_uuid(self.rng)
         self.division_id = new_uuid(self.rng)
         self._count = 0
@@ -68,10 +73,18 @@ class ScenarioBuilder:
             if channel in ("whatsapp", "voice")
             else (new_uuid(rng))
         )
+        ids = [new_uuid(rng) for _ in range(7)]  # drawn in the order of earlier releases
+        external_contact_id = ids[6]
+        if channel == "whatsapp" and self._whatsapp_customer is None:
+            self._whatsapp_customer = (address, external_contact_id)
         if channel == "voice":
+            self._calls += 1
+            if self._calls == 1 and self.config.returning_caller and self._whatsapp_customer:
+                # the same person calls: same number, same external contact
+                address, external_contact_id = self._whatsapp_customer
             address = f"tel:{address}"
         return Conversation(
-            id=new_uuid(rng),
+            id=ids[0],
             kind="voice" if kind == "voice" else "message",
             channel=channel,
             start=start,
@@ -79,13 +92,14 @@ class ScenarioBuilder:
             queue_id=self.queue_id,
             user_id=self.user_id,
             division_id=self.division_id,
-            customer_participant_id=new_uuid(rng),
-            acd_participant_id=new_uuid(rng),
-            agent_participant_id=new_uuid(rng),
-            customer_session_id=new_uuid(rng),
-            agent_session_id=new_uuid(rng),
+            customer_participant_id=ids[1],
+            acd_participant_id=ids[2],
+            agent_participant_id=ids[3],
+            customer_session_id=ids[4],
+            agent_session_id=ids[5],
             customer_address=address,
-            external_contact_id=new_uuid(rng),
+            external_contact_id=external_contact_id,
+            customer_name=NAMES[uuid.UUID(external_contact_id).int % len(NAMES)],
         )
 
     def _attachment(self, conversation: Conversation, kind: str, index: int) -> Attachment:

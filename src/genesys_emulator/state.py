@@ -131,6 +131,8 @@ class Conversation:
     agent_session_id: str
     customer_address: str
     external_contact_id: str
+    #: the customer's display name (the contact's name, a messenger nickname)
+    customer_name: str = ""
     messages: list[Message] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
     transcript_key: str | None = None

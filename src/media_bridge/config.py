@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from media_bridge.audio.settings import AudioSettings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.identity.settings import IdentitySettings
 from media_bridge.voice.settings import VoiceSettings
 
 ENV_PREFIX = "MEDIA_BRIDGE_"
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
     sinks: SinkSettings = Field(default_factory=SinkSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -9,6 +9,7 @@ from media_bridge.audio import AudioProcessor
 from media_bridge.config import Settings
 from media_bridge.fetch import MediaFetcher
 from media_bridge.genesys import GenesysClient
+from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.base import Ledger
 from media_bridge.sinks.base import MediaSink, TextSink
 
@@ -26,4 +27,6 @@ class BridgeContext:
     #: None when normalisation is off
     audio: AudioProcessor | None
     work_dir: Path
+    #: ``metadata.speaker`` and ``speaker_key`` (pseudonymised when configured)
+    speakers: SpeakerDescriber
     org_id: str | None = None

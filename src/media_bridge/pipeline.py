@@ -26,6 +26,7 @@ from media_bridge.handlers.conversation import handle_conversation
 from media_bridge.handlers.recording import handle_recording
 from media_bridge.handlers.text import handle_text
 from media_bridge.handlers.transcript import handle_transcript
+from media_bridge.identity import SpeakerDescriber
 from media_bridge.intake import Intake, IntakeResult, pump
 from media_bridge.jobs import JobHandler
 from media_bridge.ledger import ledger_from_url
@@ -121,6 +122,7 @@ class Bridge:
             keep_sink=keep_sink,
             audio=audio,
             work_dir=work_dir,
+            speakers=SpeakerDescriber(settings.identity),
         )
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,

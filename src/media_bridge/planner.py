@@ -15,7 +15,8 @@ CONVERSATION job for each conversation a message topic names, for orgs that only
 stream message topics.
 
 Payloads are JSON-ready (datetimes as ISO 8601) and carry ``event``: where the job
-came from (org, event id, correlation id, topic, event and receive times).
+came from (org, event id, correlation id, topic, event and receive times), and
+``speaker_facts``: who spoke, as far as the event says (``identity.SpeakerFacts``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge.events.values import parse_time
+from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
 
 PAYLOAD_VERSION = 1
@@ -57,6 +59,18 @@ def event_metadata(event: ParsedEvent, received_at: datetime) -> dict[str, Any]:
     }
 
 
+#: the payload field of ``SpeakerFacts`` (``speaker`` is a transcript line's role string)
+SPEAKER_FACTS = "speaker_facts"
+
+
+def speaker_facts(payload: dict[str, Any], field: str = SPEAKER_FACTS) -> SpeakerFacts | None:
+    return SpeakerFacts.from_payload(payload.get(field))
+
+
+def _facts(speaker: SpeakerFacts | None) -> dict[str, Any] | None:
+    return speaker.to_payload() if speaker is not None else None
+
+
 def attachment_payload(ref: AttachmentRef, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "v": PAYLOAD_VERSION,
@@ -73,6 +87,7 @@ def attachment_payload(ref: AttachmentRef, meta: dict[str, Any]) -> dict[str, An
         "participant_purpose": ref.participant_purpose,
         "channel": ref.channel,
         "message_time": _iso(ref.message_time),
+        SPEAKER_FACTS: _facts(ref.speaker),
         "event": meta,
     }
 
@@ -94,6 +109,7 @@ def payload_to_attachment(payload: dict[str, Any]) -> AttachmentRef:
         participant_purpose=payload.get("participant_purpose"),
         channel=payload.get("channel"),
         message_time=parse_time(payload.get("message_time")),
+        speaker=speaker_facts(payload),
     )
 
 
@@ -116,6 +132,9 @@ def _message_text_jobs(event: ParsedEvent, meta: dict[str, Any]) -> list[NewJob]
                 "channel": ref.channel if ref else None,
                 "direction": "inbound",
                 "message_time": _iso(ref.message_time) if ref else None,
+                SPEAKER_FACTS: _facts(
+                    ref.speaker if ref else event.message_speakers.get(message_id)
+                ),
                 "event": meta,
             }
             key = f"text:{conversation_id}:{message_id}"
@@ -134,6 +153,7 @@ def text_payload(text: TextMessage, meta: dict[str, Any]) -> dict[str, Any]:
         "channel": text.channel,
         "direction": text.direction,
         "message_time": _iso(text.message_time),
+        SPEAKER_FACTS: _facts(text.speaker),
         "event": meta,
     }
 
@@ -254,6 +274,7 @@ def plan_jobs(
                         "activity": activity.activity,
                         "participant_id": activity.participant_id,
                         "session_id": activity.session_id,
+                        SPEAKER_FACTS: _facts(activity.speaker),
                         "event": meta,
                     },
                     not_before=now + timedelta(seconds=recording_delay_s),

@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from media_bridge.identity.facts import SpeakerFacts
+
 
 class JobKind(StrEnum):
     ATTACHMENT = "attachment"  # one media attachment of one message
@@ -48,6 +50,8 @@ class AttachmentRef:
     participant_purpose: str | None = None
     channel: str | None = None
     message_time: datetime | None = None
+    #: who sent it, as far as the event (or the message read) says
+    speaker: SpeakerFacts | None = None
 
     @property
     def key(self) -> str:
@@ -66,6 +70,7 @@ class TextMessage:
     channel: str | None = None
     message_time: datetime | None = None
     direction: str | None = None
+    speaker: SpeakerFacts | None = None
 
     @property
     def key(self) -> str:
@@ -86,6 +91,8 @@ class ConversationActivity:
     participant_id: str | None = None
     session_id: str | None = None
     event_time: datetime | None = None
+    #: the customer's ANI / external contact, when the detail event carries them
+    speaker: SpeakerFacts | None = None
 
     @property
     def ends_conversation(self) -> bool:
@@ -107,6 +114,8 @@ class ParsedEvent:
     #: message ids seen in a message topic (``participants[].messages[].message.id``),
     #: per conversation: messages whose ``media[]`` is empty may still need a look.
     message_ids: dict[str, list[str]] = field(default_factory=dict)
+    #: who sent each of those messages (by message id), from the topic's participant
+    message_speakers: dict[str, SpeakerFacts] = field(default_factory=dict)
     #: raw real-time transcription bodies (``v2.conversations.{id}.transcription``)
     transcriptions: list[dict[str, Any]] = field(default_factory=list)
 

@@ -20,6 +20,9 @@ from media_bridge.audiohook.delivery import SessionDelivery
 from media_bridge.audiohook.recorder import INPUT_RATE, ChannelRecorder, FinishedChunk
 from media_bridge.audiohook.settings import AudioHookSettings
 from media_bridge.audiohook.sinks import AudioChunkSink
+from media_bridge.delivery_metadata import SCHEMA_VERSION
+from media_bridge.identity import SpeakerDescriber, SpeakerFacts
+from media_bridge.identity.facts import from_audiohook
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -44,6 +47,7 @@ class ServerSession:
     ) -> None:
         self.id = session_id
         self.settings = settings
+        self.speakers = SpeakerDescriber(settings.identity)
         self.sink = sink
         self.spool_root = spool_root
         self._send = send
@@ -274,14 +278,43 @@ class ServerSession:
 
     # ---- delivery ------------------------------------------------------------------
 
+    def _speakers(self) -> dict[str, dict[str, Any]]:
+        """The customer (``external``: keyed by the normalised ANI) and the agent
+        (``internal``: AudioHook names no user, so its key has conversation scope)."""
+        conv = str(self.open_params.get("conversationId") or self.id)
+        return {
+            "external": self.speakers.describe(
+                from_audiohook(self.open_params.get("participant")), conv
+            ),
+            "internal": self.speakers.describe(SpeakerFacts(role="agent"), conv),
+        }
+
+    def _participant(self) -> Any:
+        """The ``open`` message's participant, without a raw ANI when pseudonymising."""
+        participant = self.open_params.get("participant")
+        if not self.speakers.pseudonymizing or not isinstance(participant, dict):
+            return participant
+        facts = from_audiohook(participant)
+        return {
+            "id": participant.get("id"),
+            "ani": self.speakers.address(facts.address, facts),
+            "dnis": participant.get("dnis"),
+        }
+
     def base_meta(self, channel: str) -> dict[str, Any]:
         params = self.open_params
+        speakers = self._speakers()
         return {
+            "schema_version": SCHEMA_VERSION,
+            "key": f"audiohook:{self.id}:{channel}",
+            "conversation_id": params.get("conversationId"),
+            "speaker": speakers.get(channel, speakers["external"]),
+            "speakers": speakers,
             "sessionId": self.id,
             "correlationId": self.correlation_id,
             "organizationId": params.get("organizationId"),
             "conversationId": params.get("conversationId"),
-            "participant": params.get("participant"),
+            "participant": self._participant(),
             "language": self.language,
             "channel": channel,
             "sourceFormat": (self.selected or {}).get("format"),
@@ -292,7 +325,9 @@ class ServerSession:
     async def _submit(self, chunk: FinishedChunk) -> None:
         if self.delivery is None:
             return
-        meta = self.base_meta(chunk.channel) | {
+        base = self.base_meta(chunk.channel)
+        meta = base | {
+            "key": f"{base['key']}:{chunk.index}",
             "kind": "chunk",
             "index": chunk.index,
             "start": round(chunk.start, 6),
@@ -332,6 +367,7 @@ class ServerSession:
             if channel not in self.delivery.deliver_chunks_for:
                 meta["chunks"] = 0  # this channel is delivered whole only: no chunk files
             metas[channel] = meta | {
+                "key": f"{meta['key']}:full",
                 "kind": "final",
                 "closeReason": self.close_reason or "dropped",
             }

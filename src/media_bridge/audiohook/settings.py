@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from media_bridge.identity.settings import IdentitySettings
+
 AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK_"
 
 
@@ -66,4 +68,7 @@ class AudioHookSettings(BaseSettings):
     #: a session with no message for this long is dropped (and flushed)
     idle_timeout_s: float = Field(default=60.0, gt=0)
     sink: ChunkSinkSettings = Field(default_factory=ChunkSinkSettings)
+    #: the speaker key of deliveries (the customer: the normalised ANI); set the same
+    #: pseudonymisation secret as the bridge's ``identity`` so that keys match
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     log_level: str = "INFO"

@@ -14,6 +14,7 @@ from typing import Any
 
 from media_bridge.errors import BadInput
 from media_bridge.events.values import parse_time, text_or_none
+from media_bridge.identity.facts import from_detail_event
 from media_bridge.types import ConversationActivity
 
 _DETAIL_TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.([^.]+)\.(.+)$")
@@ -53,4 +54,5 @@ def parse_detail_body(topic: str, body: dict[str, Any]) -> ConversationActivity:
         participant_id=text_or_none(body.get("participantId")),
         session_id=text_or_none(body.get("sessionId")),
         event_time=parse_time(body.get("eventTime")),
+        speaker=from_detail_event(body) if activity.lower().startswith("customer") else None,
     )

@@ -25,6 +25,7 @@ from media_bridge.events.values import (
     parse_time,
     text_or_none,
 )
+from media_bridge.identity.facts import SpeakerFacts, from_topic_participant
 from media_bridge.types import AttachmentRef, TextMessage
 
 _MESSAGE_TOPIC = re.compile(
@@ -57,11 +58,13 @@ def parse_message_body(
     body: dict[str, Any],
     *,
     purposes: Collection[str] = CUSTOMER_PURPOSES,
+    speakers: dict[str, SpeakerFacts] | None = None,
 ) -> tuple[list[AttachmentRef], list[TextMessage], dict[str, list[str]]]:
     """Every message of a participant with a wanted purpose (customer by default).
 
     Raises BadInput naming the first missing id: an attachment without a conversation,
-    message or media id cannot get an idempotency key.
+    message or media id cannot get an idempotency key. ``speakers``, when given, receives
+    the sender of each message id (for the text jobs of messages without media).
     """
     conversation_id = text_or_none(body.get("id"))
     if conversation_id is None:
@@ -83,6 +86,7 @@ def parse_message_body(
         participant_id = text_or_none(participant.get("id"))
         channel = channel_name(participant.get("type"))
         direction = text_or_none(participant.get("direction"))
+        speaker = from_topic_participant(participant)
         messages = participant.get("messages") or []
         if not isinstance(messages, list):
             raise BadInput(f"message topic: participants[{p_index}].messages is not a list")
@@ -99,6 +103,8 @@ def parse_message_body(
                 continue
             if message_id not in message_ids:
                 message_ids.append(message_id)
+            if speakers is not None:
+                speakers.setdefault(message_id, speaker)
             message_time = parse_time(details.get("messageTime"))
             sub_types = _attachment_subtypes(details.get("messageMetadata"))
             if not isinstance(media, list):
@@ -126,6 +132,7 @@ def parse_message_body(
                         participant_purpose=purpose,
                         channel=channel,
                         message_time=message_time,
+                        speaker=speaker,
                     )
                 )
             text = text_or_none(details.get("text"))
@@ -140,6 +147,7 @@ def parse_message_body(
                         channel=channel,
                         message_time=message_time,
                         direction=direction,
+                        speaker=speaker,
                     )
                 )
     return attachments, texts, ({conversation_id: message_ids} if message_ids else {})

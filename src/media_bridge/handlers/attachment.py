@@ -17,9 +17,12 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.context import BridgeContext
+from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BadInput, NotFound, UrlExpired
 from media_bridge.fetch import DownloadedFile
 from media_bridge.genesys import attachment_from_message
+from media_bridge.identity import SpeakerFacts, merge
+from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.planner import payload_to_attachment
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
@@ -34,6 +37,8 @@ class _Target:
     size: int | None
     mime: str | None
     filename: str | None
+    #: the sender as the message read says (None when the event's link was used)
+    sender: SpeakerFacts | None = None
 
 
 def _on_genesys_host(ctx: BridgeContext, url: str) -> bool:
@@ -54,6 +59,7 @@ async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
         size=found.get("contentSizeBytes"),
         mime=found.get("mime"),
         filename=found.get("filename"),
+        sender=from_message(message),
     )
 
 
@@ -89,10 +95,12 @@ async def _download(
 
 
 def _metadata(
-    job: Job, ref: AttachmentRef, target: _Target, downloaded: DownloadedFile
+    ctx: BridgeContext, job: Job, ref: AttachmentRef, target: _Target, downloaded: DownloadedFile
 ) -> dict[str, Any]:
     event = job.payload.get("event", {})
+    speaker = merge(ref.speaker, target.sender)
     return {
+        "schema_version": SCHEMA_VERSION,
         "key": job.key,
         "kind": "attachment",
         "organization_id": event.get("org_id"),
@@ -103,6 +111,7 @@ def _metadata(
         "channel": ref.channel,
         "participant_id": ref.participant_id,
         "participant_purpose": ref.participant_purpose,
+        "speaker": ctx.speakers.describe(_with_participant(speaker, ref), ref.conversation_id),
         "message_time": ref.message_time.isoformat() if ref.message_time else None,
         "original_filename": target.filename or ref.name,
         "declared_mime": target.mime or ref.mime,
@@ -126,7 +135,7 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         downloaded, target, refreshes = await _download(ctx, ref, ctx.work_dir)
         temporary.append(downloaded.path)
         metrics.BYTES.inc(downloaded.size)
-        meta = _metadata(job, ref, target, downloaded)
+        meta = _metadata(ctx, job, ref, target, downloaded)
         meta["url_refreshes"] = refreshes
         mime = downloaded.sniffed_mime or downloaded.declared_mime or "application/octet-stream"
         files = [
@@ -158,6 +167,12 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
     finally:
         for path in temporary:
             path.unlink(missing_ok=True)
+
+
+def _with_participant(speaker: SpeakerFacts | None, ref: AttachmentRef) -> SpeakerFacts:
+    """The facts, with the attachment's participant id as the conversation-scope fallback."""
+    own = SpeakerFacts(participant_id=ref.participant_id, platform=ref.channel)
+    return merge(speaker, own) or own
 
 
 def _observe_latency(job: Job) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from media_bridge.events.values import parse_time
 from media_bridge.genesys.attachments import attachments_in_message
+from media_bridge.identity.facts import from_conversation_participant, from_message, merge
 from media_bridge.messaging import message_channel, message_text
 from media_bridge.planner import plan_jobs
 from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
@@ -36,11 +37,15 @@ def event_for_messages(
         participant = participants.get(message_id, {})
         channel = message_channel(message) or fallback_channel
         when = parse_time(message.get("timestamp"))
+        # the message names its sender; the conversation's participant adds the
+        # external contact and organisation (both reads were made anyway)
+        speaker = merge(from_message(message), from_conversation_participant(participant))
         common: dict[str, Any] = {
             "participant_id": participant.get("id"),
             "participant_purpose": participant.get("purpose"),
             "channel": channel,
             "message_time": when,
+            "speaker": speaker,
         }
         event.texts.append(
             TextMessage(

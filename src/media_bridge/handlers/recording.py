@@ -23,7 +23,7 @@ from media_bridge import metrics
 from media_bridge.context import BridgeContext
 from media_bridge.errors import NotFound, PermissionMissing
 from media_bridge.jobs import JobOutcome
-from media_bridge.planner import PAYLOAD_VERSION, attachment_payload
+from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
 from media_bridge.voice.errors import (
     RecordingArchived,
@@ -32,7 +32,7 @@ from media_bridge.voice.errors import (
     RecordingNotReady,
 )
 from media_bridge.voice.messaging import attachments_from_recording
-from media_bridge.voice.participants import call_info
+from media_bridge.voice.participants import call_info, call_speakers
 from media_bridge.voice.recording_delivery import deliver_recording
 from media_bridge.voice.recordings import (
     Readiness,
@@ -111,6 +111,8 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
         info = call_info(conversation)
         if not info.get("communication_id"):
             info["communication_id"] = audio[0].get("sessionId") or job.payload.get("session_id")
+        # who is on the call: from the read just made, and the detail event's ANI
+        info["speakers"] = call_speakers(conversation, speaker_facts(job.payload))
     for recording in audio:
         rid = str(recording["id"])
         new_jobs.append(
@@ -136,6 +138,7 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
                     "v": PAYLOAD_VERSION,
                     "conversation_id": conv,
                     "communication_id": communication,
+                    "speakers": info.get("speakers") or {},
                     "event": event,
                 },
             )

@@ -12,21 +12,30 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.context import BridgeContext
+from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.handlers.message_jobs import jobs_for_messages
+from media_bridge.identity import merge
+from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import message_channel, message_text
-from media_bridge.planner import media_types_from_settings
+from media_bridge.planner import SPEAKER_FACTS, media_types_from_settings, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
 
 
 async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     payload = job.payload
+    # speaker facts stay out of the record: it carries their key (raw addresses are not
+    # for the NLP side, and with pseudonymisation on they must not appear at all)
     record: dict[str, Any] = {
-        k: v for k, v in payload.items() if k != "event" and not k.startswith("_")
+        k: v
+        for k, v in payload.items()
+        if k not in ("event", SPEAKER_FACTS) and not k.startswith("_")
     }
+    facts = speaker_facts(payload)
     new_jobs: list[NewJob] = []
     if record.get("text") is None and payload.get("message_id"):
         message = await ctx.genesys.get_message(payload["conversation_id"], payload["message_id"])
+        facts = merge(facts, from_message(message))
         record["text"] = message_text(message)
         record["channel"] = record.get("channel") or message_channel(message)
         record["direction"] = record.get("direction") or message.get("direction")
@@ -48,6 +57,13 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
         return JobOutcome(result={"skipped": "no text"}, new_jobs=new_jobs)
     event = payload.get("event") or {}
     record.update(
+        schema_version=SCHEMA_VERSION,
+        speaker_key=ctx.speakers.key(
+            facts,
+            str(payload["conversation_id"]),
+            role=_role(payload),
+            participant_id=payload.get("participant_id"),
+        ),
         key=job.key,
         organization_id=event.get("org_id"),
         event_id=event.get("event_id"),
@@ -56,6 +72,14 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     result = await ctx.text_sink.deliver_text(job.key, record)
     metrics.DELIVERED.labels(kind="text", media_type="text").inc()
     return JobOutcome(result={"sink": ctx.text_sink.name, **result}, new_jobs=new_jobs)
+
+
+def _role(payload: dict[str, Any]) -> str:
+    """A transcript line's ``speaker`` (customer/agent), else the participant's purpose."""
+    speaker = payload.get("speaker")
+    if isinstance(speaker, str):
+        return speaker
+    return "agent" if payload.get("participant_purpose") == "agent" else "customer"
 
 
 def _participant(payload: dict[str, Any]) -> dict[str, Any]:

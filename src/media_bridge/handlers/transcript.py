@@ -15,7 +15,9 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.context import BridgeContext
+from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import NotFound, Transient, UrlExpired
+from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.types import Job
 from media_bridge.voice.errors import TranscriptNotFound
@@ -58,9 +60,15 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
     event = job.payload.get("event") or {}
     records = utterances(document, conv, comm)
     delivered_at = datetime.now(UTC).isoformat()
+    speakers = job.payload.get("speakers") or {}
     for record in records:
         key = f"{job.key}:{record['index']}"
+        role = str(record.get("speaker"))
         record.update(
+            schema_version=SCHEMA_VERSION,
+            speaker_key=ctx.speakers.key(
+                SpeakerFacts.from_payload(speakers.get(role)), conv, role=role
+            ),
             key=key,
             organization_id=record.get("organization_id") or event.get("org_id"),
             event_id=event.get("event_id"),
@@ -68,7 +76,7 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
         )
         await ctx.text_sink.deliver_text(key, record)
     metrics.DELIVERED.labels(kind="transcript", media_type="text").inc(len(records))
-    speakers = sorted({r["speaker"] for r in records})
+    roles = sorted({r["speaker"] for r in records})
     return JobOutcome(
-        result={"sink": ctx.text_sink.name, "utterances": len(records), "speakers": speakers}
+        result={"sink": ctx.text_sink.name, "utterances": len(records), "speakers": roles}
     )

@@ -4,13 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from media_bridge.identity.facts import SpeakerFacts, from_conversation_participant, merge
 
-def customer_participant(conversation: dict[str, Any]) -> dict[str, Any] | None:
+
+def _participant(conversation: dict[str, Any], purpose: str) -> dict[str, Any] | None:
     participants = conversation.get("participants")
     for participant in participants if isinstance(participants, list) else []:
-        if isinstance(participant, dict) and participant.get("purpose") == "customer":
+        if isinstance(participant, dict) and participant.get("purpose") == purpose:
             return participant
     return None
+
+
+def customer_participant(conversation: dict[str, Any]) -> dict[str, Any] | None:
+    return _participant(conversation, "customer")
+
+
+def call_speakers(
+    conversation: dict[str, Any], customer_hint: SpeakerFacts | None = None
+) -> dict[str, dict[str, Any]]:
+    """Role -> speaker facts (payload JSON) of the call's customer and agent.
+
+    ``customer_hint`` (the detail event's ANI and external contact) fills what the
+    conversation read lacks, or stands in when the read was refused.
+    """
+    speakers: dict[str, dict[str, Any]] = {}
+    customer = customer_participant(conversation)
+    facts = merge(
+        from_conversation_participant(customer) if customer is not None else None, customer_hint
+    )
+    if facts is not None:
+        speakers["customer"] = facts.to_payload()
+    agent = _participant(conversation, "agent")
+    if agent is not None:
+        speakers["agent"] = from_conversation_participant(agent).to_payload()
+    return speakers
 
 
 def customer_communication_id(conversation: dict[str, Any]) -> str | None:

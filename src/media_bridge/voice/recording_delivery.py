@@ -17,8 +17,10 @@ from media_bridge import metrics
 from media_bridge.audio.errors import NotStereo
 from media_bridge.audio.report import AudioReport
 from media_bridge.context import BridgeContext
+from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BridgeError, Transient, UrlExpired
 from media_bridge.fetch import DownloadedFile
+from media_bridge.identity import SpeakerFacts
 from media_bridge.observability import get_logger
 from media_bridge.types import DeliveredFile, Delivery, Job, JobKind
 from media_bridge.voice.channels import (
@@ -170,6 +172,7 @@ async def deliver_recording(
                 mime = done.sniffed_mime or done.declared_mime or "application/octet-stream"
                 files.append(_file(role, done.path, mime, done.sha256, done.size))
         meta = _metadata(job, recording, downloads, refreshes)
+        meta.update(_speakers(ctx, job))
         meta["format_id"] = voice.format_id
         sink = ctx.media_sink
         if ctx.audio is None:
@@ -219,6 +222,29 @@ async def deliver_recording(
                 path.unlink(missing_ok=True)
 
 
+def _speakers(ctx: BridgeContext, job: Job) -> dict[str, Any]:
+    """``speaker`` (the customer), ``speakers`` (by role: the customer and agent files),
+    and the older ``ani`` field as pseudonymisation allows."""
+    conv = str(job.payload["conversation_id"])
+    call = job.payload.get("call") or {}
+    known = call.get("speakers") or {}
+    customer = SpeakerFacts.from_payload(known.get("customer")) or SpeakerFacts(
+        participant_id=call.get("customer_participant_id"), platform="voice"
+    )
+    agent = SpeakerFacts.from_payload(known.get("agent")) or SpeakerFacts(
+        role="agent", platform="voice"
+    )
+    speakers = {
+        "customer": ctx.speakers.describe(customer, conv),
+        "agent": ctx.speakers.describe(agent, conv),
+    }
+    return {
+        "speaker": speakers["customer"],
+        "speakers": speakers,
+        "ani": ctx.speakers.address(call.get("ani"), customer),
+    }
+
+
 def _metadata(
     job: Job,
     recording: dict[str, Any],
@@ -229,6 +255,7 @@ def _metadata(
     call = job.payload.get("call") or {}
     summary = recording_summary(recording)
     return {
+        "schema_version": SCHEMA_VERSION,
         "key": job.key,
         "kind": "recording",
         "organization_id": event.get("org_id"),

@@ -1,0 +1,44 @@
+"""The contract of delivery metadata (sidecars, HTTP deliveries, Kafka headers' JSON).
+
+``SCHEMA_VERSION`` is raised when a field changes meaning or goes away; new fields may
+appear without a raise. ``DeliveryMetadata`` describes the fields every audio delivery
+shares; ``docs/delivery-metadata.schema.json`` is generated from it (``make schema``) and
+a golden test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from media_bridge.identity.describe import SpeakerMetadata
+
+#: 1: the first release (no version field); 2: ``speaker`` / ``speakers`` added
+SCHEMA_VERSION = 2
+
+
+class DeliveryMetadata(BaseModel):
+    """Fields shared by attachment, recording and AudioHook deliveries (others may follow)."""
+
+    model_config = ConfigDict(extra="allow", title="genesys-media-bridge delivery metadata")
+
+    schema_version: Literal[2]
+    #: the idempotency key: one delivery per key, repeated deliveries carry the same key
+    key: str
+    #: attachment | recording | chunk | final (AudioHook)
+    kind: str
+    conversation_id: str | None
+    #: who spoke in the delivered audio (a recording: the customer; see ``speakers``)
+    speaker: SpeakerMetadata
+    #: recordings and AudioHook: file role (customer, agent, mixed) -> its speaker
+    speakers: dict[str, SpeakerMetadata] | None = Field(default=None)
+
+
+def json_schema() -> dict[str, Any]:
+    return DeliveryMetadata.model_json_schema()
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
