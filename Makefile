@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: env demo test lint typecheck fmt bench clean
+.PHONY: env demo test lint typecheck fmt bench schema clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -42,6 +42,10 @@ fmt: env
 
 bench: env
 	$(RUN) python -m bench $(BENCH)
+
+# the published JSON Schema of delivery metadata (a test keeps it current)
+schema: env
+	$(RUN) python -m scripts.delivery_schema
 
 clean:
 	rm -rf .uv $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -22,18 +22,25 @@ SCHEMA_VERSION = 2
 class DeliveryMetadata(BaseModel):
     """Fields shared by attachment, recording and AudioHook deliveries (others may follow)."""
 
-    model_config = ConfigDict(extra="allow", title="genesys-media-bridge delivery metadata")
+    model_config = ConfigDict(
+        extra="allow",
+        title="genesys-media-bridge delivery metadata",
+        use_attribute_docstrings=True,
+    )
 
     schema_version: Literal[2]
-    #: the idempotency key: one delivery per key, repeated deliveries carry the same key
+    """Raised when a field changes meaning or goes away."""
     key: str
-    #: attachment | recording | chunk | final (AudioHook)
+    """The idempotency key: a repeated delivery carries the same key."""
     kind: str
+    """attachment, recording, chunk or final (AudioHook)."""
     conversation_id: str | None
-    #: who spoke in the delivered audio (a recording: the customer; see ``speakers``)
     speaker: SpeakerMetadata
-    #: recordings and AudioHook: file role (customer, agent, mixed) -> its speaker
+    """Who spoke in the delivered audio; a recording or an AudioHook session: the customer
+    (see speakers)."""
     speakers: dict[str, SpeakerMetadata] | None = Field(default=None)
+    """Recordings: customer and agent (the files of those roles); AudioHook: external and
+    internal (the channels)."""
 
 
 def json_schema() -> dict[str, Any]:

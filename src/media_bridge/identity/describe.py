@@ -15,35 +15,49 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from media_bridge.identity.facts import SpeakerFacts, merge
-from media_bridge.identity.keys import Scope, e164, speaker_key
+from media_bridge.identity.keys import e164, speaker_key
 from media_bridge.identity.settings import IdentitySettings
 
 
 class SpeakerMetadata(BaseModel):
     """The shape of ``metadata.speaker`` (and of each value of ``metadata.speakers``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     role: Literal["customer", "agent"]
-    #: the same string for the same person across conversations (scope ``person``)
+    """Which side of the conversation spoke."""
     key: str
-    key_scope: Scope
-    #: external_contact | phone | platform_address | user | participant
+    """The same string for the same person across conversations (when key_scope is person):
+    ext:<external contact id>, tel:+<E.164>, <platform>:<address>, user:<user id>; or
+    participant:<id> / conversation:<id>:<role> (scope conversation). A keyed hash when
+    pseudonymized."""
+    key_scope: Literal["person", "conversation"]
+    """person: an engine may enrol and verify on the key; conversation: it must not."""
     key_source: str
-    #: every person-scope key the bridge could derive, preferred first: lets an engine
-    #: link a caller's ``tel:`` key to the ``ext:`` key of the same person
+    """Which identity gave the key: external_contact, phone, platform_address, user,
+    participant."""
     aliases: list[str]
+    """Every person-scope key the bridge could derive, preferred first: links a caller's
+    tel: key to the ext: key of the same person."""
     address: str | None = None
+    """As Genesys gives it (E.164 for phone numbers): a WhatsApp number, a Messenger PSID,
+    a guest id, an ANI. A keyed hash when pseudonymized."""
     id_type: str | None = None
+    """The messaging sender's idType (Phone, Opaque, Email, ...)."""
     display_name: str | None = None
+    """A name or nickname where Genesys gives one; dropped when pseudonymized."""
     external_contact_id: str | None = None
+    """The Genesys external contact; a keyed hash (of ext:<id>) when pseudonymized."""
     external_organization_id: str | None = None
     platform: str | None = None
+    """whatsapp, facebook, webmessaging, open, sms, instagram, voice, ..."""
     participant_id: str | None = None
+    """The Genesys participant: one conversation only."""
     user_id: str | None = None
+    """Agents: the Genesys user id."""
     pseudonymized: bool = False
-    #: the secret's name when pseudonymised, else None
     key_version: str | None = None
+    """The name of the pseudonymisation secret in use (identity.key_version), else null."""
 
 
 class SpeakerDescriber:

@@ -201,3 +201,34 @@ async def test_server_pauses_after_enough_speech_and_resumes_on_request(
     final = sink.of(cfg.session_id, "final")[0]["meta"]
     assert final["end"] == pytest.approx(3.0, abs=0.11)
     assert 1.0 <= final["audioSeconds"] < 3.0
+
+
+async def test_deliveries_carry_the_callers_ani_key(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server() as (_, uri, sink):
+        report = await run_session(client(uri))
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+    for delivered in sink.of(report.session_id):
+        meta = delivered["meta"]
+        assert meta["schema_version"] == 2
+        assert meta["speaker"]["key"] == "tel:+14155550100"
+        assert meta["speaker"]["key_scope"] == "person"
+        assert meta["speaker"]["address"] == "+14155550100"
+        assert meta["speakers"]["internal"]["key_scope"] == "conversation"
+    keys = [d["meta"]["key"] for d in sink.of(report.session_id)]
+    assert len(keys) == len(set(keys))
+
+
+async def test_pseudonymised_deliveries_carry_no_ani(audiohook_server: ServerFactory) -> None:
+    identity = {"pseudonymize_secret": "s", "key_version": "v9"}
+    async with audiohook_server(identity=identity) as (_, uri, sink):
+        report = await run_session(client(uri))
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+    delivered = sink.of(report.session_id)
+    assert delivered
+    for item in delivered:
+        text = repr(item["meta"])
+        assert "14155550100" not in text
+        assert item["meta"]["speaker"]["key_version"] == "v9"
+    assert len({d["meta"]["speaker"]["key"] for d in delivered}) == 1

@@ -88,6 +88,11 @@ async def test_duplicate_events_deliver_once(
     # and replaying the same file again later delivers nothing new
     counts, _ = await run_bridge(settings, events)
     assert max(engine.received.deliveries.values()) == 1
+    # each HTTP delivery says whose voice it is
+    for key in expected_audio(emu):
+        speaker = engine.received.metadata[key]["metadata"]["speaker"]
+        assert speaker["key_scope"] == "person"
+        assert speaker["key"].startswith("ext:")
 
 
 def _message_events(emu: EmulatorHandle) -> list[dict[str, Any]]:
