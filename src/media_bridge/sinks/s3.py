@@ -36,6 +36,11 @@ def object_key(prefix: str, delivery: Delivery, file: DeliveredFile) -> str:
     return f"{prefix}{object_stem(delivery)}.{file_name('', file).lstrip('.')}"
 
 
+def _speaker_key(delivery: Delivery) -> str:
+    speaker = delivery.metadata.get("speaker")
+    return str(speaker.get("key") or "") if isinstance(speaker, dict) else ""
+
+
 def _ascii(value: Any) -> str:
     return str(value).encode("ascii", "replace").decode("ascii")[:256]
 
@@ -91,6 +96,8 @@ class S3MediaSink:
                     "role": _ascii(file.role),
                     "sha256": file.sha256,
                     "kind": str(delivery.kind),
+                    # lets a lifecycle rule or an erasure find a person's objects
+                    "speaker-key": _ascii(_speaker_key(delivery)),
                 },
             }
             await self._call(s3.upload_file(str(file.path), self.bucket, key, ExtraArgs=extra))

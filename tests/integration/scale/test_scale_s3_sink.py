@@ -45,7 +45,12 @@ async def test_delivers_files_and_sidecar_under_deterministic_keys(
         key="attachment:conv-1:msg-2:media-3",
         kind=JobKind.ATTACHMENT,
         conversation_id="conv-1",
-        metadata={"channel": "whatsapp", "participantPurpose": "customer", "name": "nöte"},
+        metadata={
+            "channel": "whatsapp",
+            "participantPurpose": "customer",
+            "name": "nöte",
+            "speaker": {"key": "tel:+447700900123"},
+        },
         files=[original, normalized],
     )
     sink = S3MediaSink(bucket, prefix="in", endpoint_url=moto_server.endpoint_url)
@@ -70,6 +75,7 @@ async def test_delivers_files_and_sidecar_under_deterministic_keys(
         assert head["ContentType"] == "audio/ogg"
         assert head["Metadata"]["sha256"] == original.sha256
         assert head["Metadata"]["job-key"] == delivery.key
+        assert head["Metadata"]["speaker-key"] == "tel:+447700900123"
         side = await s3.get_object(Bucket=bucket, Key="in/conv-1/msg-2_media-3.json")
         record = json.loads(await side["Body"].read())
     assert record["metadata"]["name"] == "nöte"
