@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,8 @@ from aiohttp import web
 class Received:
     deliveries: Counter[str] = field(default_factory=Counter)
     file_hashes: dict[str, list[str]] = field(default_factory=dict)
+    #: the ``metadata`` part of each delivery, parsed, by Idempotency-Key
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -36,10 +39,15 @@ class Receiver:
         reader = await request.multipart()
         async for part in reader:
             digest = hashlib.sha256()
+            body = bytearray()
             while chunk := await part.read_chunk():  # type: ignore[union-attr]
                 digest.update(chunk)
+                if part.name == "metadata":  # type: ignore[union-attr]
+                    body += chunk
             if part.name == "file":  # type: ignore[union-attr]
                 hashes.append(digest.hexdigest())
+            elif part.name == "metadata":  # type: ignore[union-attr]
+                self.received.metadata[key] = json.loads(bytes(body))
         self.received.deliveries[key] += 1
         self.received.file_hashes[key] = hashes
         return web.json_response({"ok": True})
