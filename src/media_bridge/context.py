@@ -22,7 +22,8 @@ class BridgeContext:
     fetcher: MediaFetcher
     media_sink: MediaSink
     text_sink: TextSink
-    #: where clips that fail the speech gate are kept when the media sink is remote
+    #: where clips below the quality gate go with ``audio.below_gate = hold_local`` when
+    #: the media sink is remote (None otherwise)
     keep_sink: MediaSink | None
     #: None when normalisation is off
     audio: AudioProcessor | None

@@ -29,6 +29,13 @@ JOBS_IN_FLIGHT = Gauge("bridge_jobs_in_flight", "Jobs running in this process", 
 DELIVERED = Counter(
     "bridge_delivered_total", "Deliveries to sinks", ["kind", "media_type"], registry=REGISTRY
 )
+CLIP_VERDICTS = Counter(
+    "bridge_clip_verdicts_total",
+    "Normalised clips by job kind, quality verdict and action "
+    "(delivered, or diverted by audio.below_gate: hold_local, drop)",
+    ["kind", "quality", "action"],
+    registry=REGISTRY,
+)
 URL_REFRESHES = Counter(
     "bridge_url_refreshes_total", "Stale media URLs re-resolved through the API", registry=REGISTRY
 )

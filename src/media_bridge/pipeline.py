@@ -99,8 +99,10 @@ class Bridge:
         self._closers.append(sink_session.close)
         sinks = sinks_from_settings(settings.sinks, sink_session)
         self._closers.append(sinks.close)
-        # clips that fail the speech gate are kept locally instead of sent to a remote engine
-        keep_sink = DirSink(settings.sinks.dir_path) if settings.sinks.media != "dir" else None
+        # audio.below_gate = hold_local: clips below the gate are kept locally instead of
+        # sent to a remote engine (with the dir sink they are where they would be anyway)
+        hold = settings.audio.below_gate == "hold_local" and settings.sinks.media != "dir"
+        keep_sink = DirSink(settings.sinks.dir_path) if hold else None
         audio = None
         if settings.audio.enabled:
             audio = AudioProcessor(settings.audio)

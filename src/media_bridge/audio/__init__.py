@@ -19,10 +19,12 @@ from media_bridge.audio.errors import (
 from media_bridge.audio.normalize import normalize, split_stereo
 from media_bridge.audio.processor import AudioProcessor
 from media_bridge.audio.report import (
+    AudioQuality,
     AudioReport,
     AudioStatus,
     LevelMetrics,
     OutputInfo,
+    QualityFigures,
     SourceInfo,
     SpeechMetrics,
     StereoSplitReport,
@@ -32,6 +34,7 @@ from media_bridge.audio.settings import AudioSettings
 __all__ = [
     "AudioError",
     "AudioProcessor",
+    "AudioQuality",
     "AudioReport",
     "AudioSettings",
     "AudioStatus",
@@ -48,6 +51,7 @@ __all__ = [
     "NotStereo",
     "OutputInfo",
     "OutputTooLarge",
+    "QualityFigures",
     "SourceInfo",
     "SpeechMetrics",
     "StereoSplitReport",

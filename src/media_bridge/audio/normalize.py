@@ -18,6 +18,7 @@ from media_bridge.audio.analysis import Int16Array
 from media_bridge.audio.decode import LimitedDecoder, Probe, open_input
 from media_bridge.audio.errors import CorruptAudio, NotStereo
 from media_bridge.audio.pipeline import ChannelPipeline, ChannelResult, analysis_rate, sha256_file
+from media_bridge.audio.quality import quality_figures, verdict
 from media_bridge.audio.report import AudioReport, AudioStatus, SourceInfo, StereoSplitReport
 from media_bridge.audio.settings import AudioSettings, ChannelChoice
 
@@ -189,8 +190,13 @@ def _report(
     source: SourceInfo, result: ChannelResult, settings: AudioSettings, started: float
 ) -> AudioReport:
     enough = result.speech.net_speech_s >= settings.min_net_speech_s
+    figures = quality_figures(result.speech, result.level, settings)
+    quality, reasons = verdict(figures)
     return AudioReport(
         status=AudioStatus.OK if enough else AudioStatus.INSUFFICIENT_SPEECH,
+        quality=quality,
+        quality_reasons=reasons,
+        quality_figures=figures,
         source=source,
         output=result.output,
         speech=result.speech,

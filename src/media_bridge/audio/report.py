@@ -14,6 +14,18 @@ class AudioStatus(StrEnum):
     INSUFFICIENT_SPEECH = "insufficient_speech"
 
 
+class AudioQuality(StrEnum):
+    """The clip's verdict (see ``media_bridge.audio.quality`` for the precedence)."""
+
+    OK = "ok"
+    #: less net speech than ``min_net_speech_s``
+    SHORT = "short"
+    #: speech-to-noise ratio under ``min_snr_db``
+    NOISY = "noisy"
+    #: more samples at ``clip_level_dbfs`` than ``max_clipping_ratio``
+    CLIPPED = "clipped"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
     """The original file as it arrived (kept beside the normalised one)."""
@@ -82,8 +94,27 @@ class OutputInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class QualityFigures:
+    """The measures behind the verdict, each beside its threshold."""
+
+    net_speech_s: float
+    min_net_speech_s: float
+    #: None: no estimate (the clip lacks speech or non-speech frames); never ``noisy``
+    snr_db: float | None
+    min_snr_db: float
+    clipping_ratio: float
+    max_clipping_ratio: float
+    clip_level_dbfs: float
+
+
+@dataclass(frozen=True, slots=True)
 class AudioReport:
+    #: the net-speech gate alone (kept for compatibility; ``quality`` is the verdict)
     status: AudioStatus
+    quality: AudioQuality
+    #: every verdict that applies, most important first, with its figures in words
+    quality_reasons: tuple[str, ...]
+    quality_figures: QualityFigures
     source: SourceInfo
     output: OutputInfo
     speech: SpeechMetrics
@@ -93,6 +124,7 @@ class AudioReport:
 
     @property
     def ok(self) -> bool:
+        """Enough net speech (the old gate; ``quality`` also weighs noise and clipping)."""
         return self.status is AudioStatus.OK
 
     def to_dict(self) -> dict[str, Any]:

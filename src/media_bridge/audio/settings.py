@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 OutputFormat = Literal["wav", "flac", "ogg_opus"]
+BelowGate = Literal["deliver", "hold_local", "drop"]
 ChannelChoice = Literal["left", "right", "mix"]
 
 #: sample rates libopus accepts; other rates are resampled to 48 kHz for OGG-Opus output
@@ -51,10 +52,21 @@ class AudioSettings(BaseModel):
     #: samples at or above this level count as clipped
     clip_level_dbfs: float = Field(default=-0.1, le=0.0)
 
-    # -- gate -------------------------------------------------------------------------
-    #: below this net speech a clip is ``insufficient_speech`` (kept, not sent to biometrics).
+    # -- gate: the quality verdict (``ok`` | ``short`` | ``noisy`` | ``clipped``) ----------
+    #: below this net speech a clip is ``short`` (status ``insufficient_speech``).
     #: Published needs: about 4 s to verify, 20 s to enrol.
     min_net_speech_s: float = Field(default=4.0, ge=0.0)
+    #: speech frames less than this many dB above the non-speech frames: ``noisy``
+    #: (a clip without both kinds of frames has no estimate and is never ``noisy``).
+    #: The estimate is coarse (word edges count as non-speech): clean speech measures
+    #: 12-25 dB, speech as loud as white noise behind it about 5 dB
+    min_snr_db: float = 8.0
+    #: more than this fraction of samples at or above ``clip_level_dbfs``: ``clipped``
+    max_clipping_ratio: float = Field(default=0.001, ge=0.0, le=1.0)
+    #: what happens to a clip whose verdict is not ``ok``: ``deliver`` (to the configured
+    #: sink, with its verdict), ``hold_local`` (to the dir sink instead of a remote one) or
+    #: ``drop`` (not delivered; the job is ``done`` with the verdict in its result)
+    below_gate: BelowGate = "deliver"
 
     # -- limits (hostile or broken input) ---------------------------------------------
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)

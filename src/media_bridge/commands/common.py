@@ -63,3 +63,23 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
 
         return kafka_source_from_spec(rest)
     raise SystemExit(f"unknown source {spec!r}: use file:PATH, stdin, http, sqs:URL or kafka:TOPIC")
+
+
+QUALITIES = ("ok", "short", "noisy", "clipped")
+DIVERSIONS = ("hold_local", "drop")
+
+
+def verdict_rows() -> list[tuple[str, str]]:
+    """Summary rows from ``bridge_clip_verdicts_total``: clips delivered by quality verdict,
+    and clips diverted by ``audio.below_gate``, in this process."""
+    from media_bridge import metrics
+
+    def count(**labels: str) -> int:
+        return int(metrics.counter_value(metrics.CLIP_VERDICTS, **labels))
+
+    delivered = " / ".join(f"{q} {count(action='delivered', quality=q)}" for q in QUALITIES)
+    diverted = " / ".join(f"{a} {count(action=a)}" for a in DIVERSIONS)
+    return [
+        ("clips delivered by quality", delivered),
+        ("clips diverted (audio.below_gate)", diverted),
+    ]

@@ -32,6 +32,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--media-types", default="Audio", help="comma-separated media types, or 'all'"
     )
+    parser.add_argument(
+        "--below-gate",
+        choices=("deliver", "hold_local", "drop"),
+        default="deliver",
+        help="audio.below_gate: what happens to clips whose quality verdict is not ok "
+        "(the demo's sink is the dir sink, so hold_local keeps them where they are)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -39,10 +46,10 @@ def _summary_rows(
     out: Path, elapsed: float, bridge: Any, counts: dict[Any, int]
 ) -> list[tuple[str, str]]:
     from media_bridge import metrics
+    from media_bridge.commands.common import verdict_rows
     from media_bridge.types import JobState
 
     by_type: Counter[str] = Counter()
-    speech: Counter[str] = Counter()
     recordings = 0
     for sidecar in out.glob("media/*/*.json"):
         document = json.loads(sidecar.read_text())
@@ -51,7 +58,6 @@ def _summary_rows(
             recordings += 1
             continue
         by_type[f"{meta.get('media_type')} ({meta.get('mime')})"] += 1
-        speech[(meta.get("audio") or {}).get("status", "n/a")] += 1
     texts = transcripts = 0
     if (out / "nlp.jsonl").exists():
         for line in (out / "nlp.jsonl").read_text().splitlines():
@@ -67,7 +73,7 @@ def _summary_rows(
         ("attachments delivered", str(attachments)),
     ]
     rows += [(f"  {kind}", str(n)) for kind, n in sorted(by_type.items())]
-    rows += [(f"  speech gate: {status}", str(n)) for status, n in sorted(speech.items())]
+    rows += verdict_rows()
     rows += [
         ("call recordings (customer channel split out)", str(recordings)),
         ("message texts / transcript lines to NLP", f"{texts} / {transcripts}"),
@@ -152,6 +158,7 @@ async def _run(args: argparse.Namespace) -> int:
             ledger={"url": f"sqlite:///{out}/ledger.db"},
             sinks={"dir_path": out / "media", "text_path": out / "nlp.jsonl"},
             fetch={"media_types": [t.strip() for t in args.media_types.split(",")]},
+            audio={"below_gate": args.below_gate},
             # the emulator's recordings are ready at once: no need to wait as in production
             voice={"recording_delay_s": 0, "poll_initial_s": 0.5},
         )

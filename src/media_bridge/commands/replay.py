@@ -1,4 +1,5 @@
-"""`media-bridge replay FILE`: push a JSON-lines file of events through the bridge, then exit."""
+"""`media-bridge replay FILE`: push a JSON-lines file of events through the bridge, print a
+summary (jobs, clips delivered by quality verdict, clips diverted), then exit."""
 
 from __future__ import annotations
 
@@ -24,4 +25,5 @@ def main(args: argparse.Namespace) -> int:
 
     args.source = [f"file:{args.file}" if args.file != "-" else "-"]
     args.until_idle = True
+    args.summary = True  # printed on stdout once the events are bridged
     return run_main(args)

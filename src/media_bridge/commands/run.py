@@ -11,6 +11,7 @@ from media_bridge.commands.common import (
     add_settings_arguments,
     settings_from_args,
     source_from_spec,
+    verdict_rows,
 )
 
 
@@ -73,7 +74,23 @@ async def run_bridge(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             return 0
         dead = counts.get(_dead(), 0)
+        if getattr(args, "summary", False):
+            print_summary(counts)
         return 1 if dead else 0
+
+
+def print_summary(counts: dict[Any, int]) -> None:
+    """The replay summary on stdout: jobs, then the clips' verdicts and diversions."""
+    from media_bridge.types import JobState
+
+    rows = [
+        ("jobs done / dead", f"{counts.get(JobState.DONE, 0)} / {counts.get(JobState.DEAD, 0)}"),
+        *verdict_rows(),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print("summary")
+    for name, value in rows:
+        print(f"  {name.ljust(width)}  {value}")
 
 
 def _dead() -> Any:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge import metrics
+from media_bridge import metrics, speech_gate
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BadInput, NotFound, UrlExpired
@@ -141,7 +141,7 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         files = [
             DeliveredFile("original", downloaded.path, mime, downloaded.sha256, downloaded.size)
         ]
-        sink = ctx.media_sink
+        report = None
         if ctx.audio is not None and mime.startswith("audio/"):
             normalized = downloaded.path.with_name(f"{downloaded.path.name}.normalized")
             temporary.append(normalized)
@@ -157,13 +157,18 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
                     out.bytes,
                 )
             )
-            if not report.ok and ctx.keep_sink is not None:
-                sink = ctx.keep_sink
+        gate = speech_gate.decide(ctx, "attachment", report)
+        if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
+            verdict = gate.settle(job, ref.conversation_id)
+            return JobOutcome(result={"sink": None, **verdict, "sha256": downloaded.sha256})
         delivery = Delivery(job.key, JobKind.ATTACHMENT, ref.conversation_id, meta, files)
-        result = await sink.deliver(delivery)
+        result = await gate.sink.deliver(delivery)
         metrics.DELIVERED.labels(kind="attachment", media_type=ref.media_type).inc()
         _observe_latency(job)
-        return JobOutcome(result={"sink": sink.name, **result, "sha256": downloaded.sha256})
+        verdict = gate.settle(job, ref.conversation_id)
+        return JobOutcome(
+            result={"sink": gate.sink.name, **result, **verdict, "sha256": downloaded.sha256}
+        )
     finally:
         for path in temporary:
             path.unlink(missing_ok=True)

@@ -207,5 +207,6 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
             voice.transcode_max_wait_s,
         )
     result = await deliver_recording(job, ctx, recording)
-    metrics.DELIVERED.labels(kind="recording", media_type="Audio").inc()
+    if result.get("sink") is not None:  # None: dropped by audio.below_gate
+        metrics.DELIVERED.labels(kind="recording", media_type="Audio").inc()
     return JobOutcome(result=result)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge import metrics
+from media_bridge import metrics, speech_gate
 from media_bridge.audio.errors import NotStereo
 from media_bridge.audio.report import AudioReport
 from media_bridge.context import BridgeContext
@@ -174,7 +174,7 @@ async def deliver_recording(
         meta = _metadata(job, recording, downloads, refreshes)
         meta.update(_speakers(ctx, job))
         meta["format_id"] = voice.format_id
-        sink = ctx.media_sink
+        gated: AudioReport | None = None  # the customer's (or the mono mix's) report
         if ctx.audio is None:
             meta["channels"] = {"decision": None, "reason": "audio processing is off"}
         else:
@@ -187,8 +187,7 @@ async def deliver_recording(
                 }
                 meta["audio"] = {"mixed": _audio_meta(mono)}
                 files.append(_output_file("mixed", mono))
-                if not mono.ok and ctx.keep_sink is not None:
-                    sink = ctx.keep_sink
+                gated = mono
             else:
                 decision = await _decide(
                     ctx, job, reports["left"].output.path, reports["right"].output.path
@@ -201,16 +200,19 @@ async def deliver_recording(
                 files.append(_output_file("customer", customer))
                 if voice.deliver_agent:
                     files.append(_output_file("agent", agent))
-                if not customer.ok and ctx.keep_sink is not None:
-                    sink = ctx.keep_sink
-        meta["delivered_at"] = datetime.now(UTC).isoformat()
-        delivery = Delivery(job.key, JobKind.RECORDING, conv, meta, files)
-        result = await sink.deliver(delivery)
+                gated = customer
+        gate = speech_gate.decide(ctx, "recording", gated)
+        result: dict[str, Any] = {}
+        if gate.sink is not None:
+            meta["delivered_at"] = datetime.now(UTC).isoformat()
+            delivery = Delivery(job.key, JobKind.RECORDING, conv, meta, files)
+            result = await gate.sink.deliver(delivery)
         channels = meta.get("channels") or {}
         decision_meta = channels.get("decision") or {}
         return {
-            "sink": sink.name,
+            "sink": None if gate.sink is None else gate.sink.name,
             **result,
+            **gate.settle(job, conv),
             "recording_id": rid,
             "customer_channel": decision_meta.get("customer"),
             "channel_method": decision_meta.get("method"),

@@ -15,8 +15,8 @@ from aiohttp import web
 class Received:
     deliveries: Counter[str] = field(default_factory=Counter)
     file_hashes: dict[str, list[str]] = field(default_factory=dict)
-    #: the ``metadata`` part of the last delivery of each key
-    metadata: dict[str, Any] = field(default_factory=dict)
+    #: the ``metadata`` part of each delivery, parsed, by Idempotency-Key
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -43,11 +43,11 @@ class Receiver:
             while chunk := await part.read_chunk():  # type: ignore[union-attr]
                 digest.update(chunk)
                 if part.name == "metadata":  # type: ignore[union-attr]
-                    body.extend(chunk)
-            if part.name == "metadata":  # type: ignore[union-attr]
-                self.received.metadata[key] = json.loads(body)
+                    body += chunk
             if part.name == "file":  # type: ignore[union-attr]
                 hashes.append(digest.hexdigest())
+            elif part.name == "metadata":  # type: ignore[union-attr]
+                self.received.metadata[key] = json.loads(bytes(body))
         self.received.deliveries[key] += 1
         self.received.file_hashes[key] = hashes
         return web.json_response({"ok": True})

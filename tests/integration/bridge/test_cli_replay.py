@@ -51,3 +51,47 @@ def test_replay_from_stdin(tmp_path: Path) -> None:
     assert attachments == set(expected)
     assert recordings == set(calls)
     assert (tmp_path / "nlp.jsonl").read_text().strip()
+    summary = " ".join(done.stdout.split())
+    assert "jobs done / dead" in summary
+    assert "clips delivered by quality ok " in summary
+    assert "clips diverted (audio.below_gate) hold_local 0 / drop 0" in summary
+
+
+def test_replay_summary_and_log_show_dropped_clips(tmp_path: Path) -> None:
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(seed=22, messaging_conversations=2, voice_conversations=0)
+    )
+    with running_emulator(config) as emu:
+        events = "".join(json.dumps(e) + "\n" for e in scenario_events(emu.state))
+        env = {
+            **os.environ,
+            **emu.env(),
+            "MEDIA_BRIDGE_LEDGER__URL": f"sqlite:///{tmp_path}/ledger.db",
+            "MEDIA_BRIDGE_SINKS__DIR_PATH": str(tmp_path / "out"),
+            "MEDIA_BRIDGE_SINKS__TEXT_PATH": str(tmp_path / "nlp.jsonl"),
+            "MEDIA_BRIDGE_AUDIO__BELOW_GATE": "drop",
+            "MEDIA_BRIDGE_LOG_JSON": "true",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "media_bridge", "replay", "-"],
+            input=events,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        expected = expected_audio(emu)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expected
+    assert [s for s in delivered_sidecars(tmp_path) if s["kind"] == "attachment"] == []
+    # the default 4 s gate: every emulator voice note (2.2-2.7 s of speech) is short
+    summary = " ".join(done.stdout.split())
+    assert "clips delivered by quality ok 0 / short 0 / noisy 0 / clipped 0" in summary
+    assert f"clips diverted (audio.below_gate) hold_local 0 / drop {len(expected)}" in summary
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    dropped = [line for line in lines if line["event"] == "clip diverted by audio.below_gate"]
+    assert {line["key"] for line in dropped} == set(expected)
+    assert {(line["level"], line["action"], line["quality"]) for line in dropped} == {
+        ("info", "drop", "short")
+    }

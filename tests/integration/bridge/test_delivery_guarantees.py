@@ -150,9 +150,11 @@ async def test_hostile_filenames_never_become_paths(emu: EmulatorHandle, tmp_pat
     assert not Path("/tmp/pwned.ogg").exists()
 
 
-async def test_clips_without_enough_speech_are_kept_not_sent_to_the_engine(
+async def test_clips_without_enough_speech_reach_the_engine_with_their_verdict(
     emu: EmulatorHandle, engine: Receiver, tmp_path: Path
 ) -> None:
+    # audio.below_gate defaults to deliver: the engine decides (hold_local and drop are
+    # opt-ins, tested in test_below_gate.py)
     events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state))
     settings = bridge_settings(
         emu, tmp_path, sinks=_http_sink(engine), audio={"min_net_speech_s": 600.0}
@@ -160,7 +162,9 @@ async def test_clips_without_enough_speech_are_kept_not_sent_to_the_engine(
     counts, _ = await run_bridge(settings, events)
 
     assert counts[JobState.DEAD] == 0
-    assert engine.received.deliveries == {}
-    kept = delivered_sidecars(tmp_path)
-    assert {s["key"] for s in kept} == set(expected_audio(emu))
-    assert {s["metadata"]["audio"]["status"] for s in kept} == {"insufficient_speech"}
+    expected = expected_audio(emu)
+    assert dict(engine.received.deliveries) == dict.fromkeys(expected, 1)
+    audio = [engine.received.metadata[key]["metadata"]["audio"] for key in expected]
+    assert {a["status"] for a in audio} == {"insufficient_speech"}
+    assert {a["quality"] for a in audio} == {"short"}
+    assert delivered_sidecars(tmp_path) == []  # nothing kept back locally

@@ -1,0 +1,65 @@
+"""The demo and replay summaries show clips delivered by quality and clips diverted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter
+
+from media_bridge import metrics
+from media_bridge.commands.common import verdict_rows
+from media_bridge.commands.demo import _summary_rows
+from media_bridge.commands.run import print_summary
+from media_bridge.types import JobState
+
+
+@pytest.fixture
+def verdicts(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    fresh = Counter(
+        "bridge_clip_verdicts_total",
+        "test",
+        ["kind", "quality", "action"],
+        registry=CollectorRegistry(),
+    )
+    monkeypatch.setattr(metrics, "CLIP_VERDICTS", fresh)
+    fresh.labels(kind="attachment", quality="short", action="delivered").inc(3)
+    fresh.labels(kind="attachment", quality="ok", action="delivered").inc()
+    fresh.labels(kind="recording", quality="noisy", action="delivered").inc()
+    fresh.labels(kind="attachment", quality="short", action="hold_local").inc(2)
+    fresh.labels(kind="recording", quality="clipped", action="drop").inc()
+    return fresh
+
+
+def test_verdict_rows_count_every_quality_and_diversion(verdicts: Counter) -> None:
+    assert verdict_rows() == [
+        ("clips delivered by quality", "ok 1 / short 3 / noisy 1 / clipped 0"),
+        ("clips diverted (audio.below_gate)", "hold_local 2 / drop 1"),
+    ]
+
+
+def test_the_demo_summary_has_the_verdict_rows(verdicts: Counter, tmp_path: Path) -> None:
+    stats = SimpleNamespace(by_status={200: 5, 503: 1}, requests=6, rate_limited=0, retries=1)
+    bridge = SimpleNamespace(
+        intake_result=SimpleNamespace(events=4, rejected=[], unknown_topics=0),
+        context=SimpleNamespace(
+            genesys=SimpleNamespace(stats=stats), fetcher=SimpleNamespace(retries=0)
+        ),
+    )
+    rows = dict(_summary_rows(tmp_path, 1.0, bridge, {JobState.DONE: 4}))
+    assert rows["clips delivered by quality"] == "ok 1 / short 3 / noisy 1 / clipped 0"
+    assert rows["clips diverted (audio.below_gate)"] == "hold_local 2 / drop 1"
+
+
+def test_the_replay_summary_is_printed(
+    verdicts: Counter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_summary({JobState.DONE: 7, JobState.DEAD: 1})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "summary"
+    assert [" ".join(line.split()) for line in out[1:]] == [
+        "jobs done / dead 7 / 1",
+        "clips delivered by quality ok 1 / short 3 / noisy 1 / clipped 0",
+        "clips diverted (audio.below_gate) hold_local 2 / drop 1",
+    ]
