@@ -9,10 +9,19 @@ worker; ``complete``/``fail`` only take effect for the worker holding the lease.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from media_bridge.types import Job, JobKind, JobState, NewJob
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechTotals:
+    """One speaker key's enrolment progress: clips counted and their net speech, summed."""
+
+    clips: int
+    net_speech_s: float
 
 
 class Ledger(Protocol):
@@ -88,3 +97,18 @@ class Ledger(Protocol):
         ...
 
     async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    async def record_speech(
+        self, speaker_key: str, job_key: str, net_speech_s: float
+    ) -> SpeechTotals:
+        """Count one clip's net speech for ``speaker_key``, once per ``job_key``.
+
+        Only the key is kept (it may be a pseudonym), never the audio. A job run again
+        (after a crash, or for a duplicate event) adds nothing: the first figure stays.
+        Returns the speaker's totals including this clip.
+        """
+        ...
+
+    async def speech_totals(self, speaker_key: str) -> SpeechTotals:
+        """The speaker's totals so far (zero clips when the key is unknown)."""
+        ...

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from media_bridge.ledger.base import SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.redact import redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
@@ -38,6 +39,8 @@ T = TypeVar("T")
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
     updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
+_SPEECH_TOTALS = """SELECT count(*) AS clips, coalesce(sum(net_speech_s), 0) AS total
+    FROM speech_clips WHERE speaker_key = $1"""
 #: a running job whose lease lapsed on every one of ``max_attempts`` attempts likely
 #: crashes its worker: park it for an operator instead of handing it out again
 _PARK_CRASHING_JOBS = """
@@ -453,3 +456,29 @@ class PostgresLedger:
             }
             for row in rows
         ]
+
+    # -- enrolment progress --------------------------------------------------------------
+
+    async def record_speech(
+        self, speaker_key: str, job_key: str, net_speech_s: float
+    ) -> SpeechTotals:
+        async def run() -> asyncpg.Record:
+            async with self._require_pool().acquire() as conn, conn.transaction():
+                await conn.execute(
+                    """INSERT INTO speech_clips (speaker_key, job_key, net_speech_s)
+                       VALUES ($1, $2, $3) ON CONFLICT (speaker_key, job_key) DO NOTHING""",
+                    speaker_key,
+                    job_key,
+                    float(net_speech_s),
+                )
+                # a statement of its own: it sees a clip another worker committed meanwhile
+                row = await conn.fetchrow(_SPEECH_TOTALS, speaker_key)
+                assert row is not None  # an aggregate always has a row
+                return row
+
+        row = await self._with_reconnect(run)
+        return SpeechTotals(clips=int(row["clips"]), net_speech_s=round(float(row["total"]), 3))
+
+    async def speech_totals(self, speaker_key: str) -> SpeechTotals:
+        (row,) = await self._fetch(_SPEECH_TOTALS, speaker_key)
+        return SpeechTotals(clips=int(row["clips"]), net_speech_s=round(float(row["total"]), 3))

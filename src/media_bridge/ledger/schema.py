@@ -37,6 +37,16 @@ MIGRATIONS: tuple[str, ...] = (
         received_at REAL NOT NULL
     );
     """,
+    # 2: enrolment progress: one row per (speaker key, job key), so a re-run adds nothing
+    """
+    CREATE TABLE speech_clips (
+        speaker_key  TEXT NOT NULL,
+        job_key      TEXT NOT NULL,
+        net_speech_s REAL NOT NULL,
+        recorded_at  REAL NOT NULL,             -- epoch seconds UTC
+        PRIMARY KEY (speaker_key, job_key)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

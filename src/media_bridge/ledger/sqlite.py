@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from media_bridge.ledger.base import SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
 from media_bridge.types import Job, JobKind, JobState, NewJob
@@ -426,3 +427,34 @@ class SqliteLedger:
 
         result: list[dict[str, Any]] = await self._read(op)
         return result
+
+    # -- enrolment progress --------------------------------------------------------
+
+    @staticmethod
+    def _totals(db: sqlite3.Connection, speaker_key: str) -> SpeechTotals:
+        clips, total = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(net_speech_s), 0) FROM speech_clips"
+            " WHERE speaker_key = ?",
+            (speaker_key,),
+        ).fetchone()
+        return SpeechTotals(clips=int(clips), net_speech_s=round(float(total), 3))
+
+    async def record_speech(
+        self, speaker_key: str, job_key: str, net_speech_s: float
+    ) -> SpeechTotals:
+        now = self._clock()
+
+        def op(db: sqlite3.Connection) -> SpeechTotals:
+            db.execute(
+                "INSERT INTO speech_clips (speaker_key, job_key, net_speech_s, recorded_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (speaker_key, job_key) DO NOTHING",
+                (speaker_key, job_key, float(net_speech_s), now),
+            )
+            return self._totals(db, speaker_key)
+
+        totals: SpeechTotals = await self._write(op)
+        return totals
+
+    async def speech_totals(self, speaker_key: str) -> SpeechTotals:
+        totals: SpeechTotals = await self._read(lambda db: self._totals(db, speaker_key))
+        return totals

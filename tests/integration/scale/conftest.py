@@ -53,7 +53,7 @@ async def pg_ledger(pg_url: str) -> AsyncIterator[PostgresLedger]:
     ledger = PostgresLedger(pg_url, reconnect_window_s=5)
     await ledger.open()
     pool = ledger._require_pool()
-    await pool.execute("TRUNCATE jobs, rejected_events")
+    await pool.execute("TRUNCATE jobs, rejected_events, speech_clips")
     yield ledger
     await ledger.close()
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from media_bridge.ledger.base import Ledger
+from media_bridge.ledger.base import Ledger, SpeechTotals
 from media_bridge.types import JobKind, JobState, NewJob
 
 LedgerFactory = Callable[[], Ledger]
@@ -343,6 +343,45 @@ class LedgerContract:
         assert await ledger.has_work_due(soon, watches)
         await ledger.complete("conversation:w", "w", {})
         assert not await ledger.has_work_due(soon, watches)
+
+    async def test_speech_is_counted_once_per_job_key(self, ledger: Ledger) -> None:
+        assert await ledger.speech_totals("tel:+351910000001") == SpeechTotals(0, 0.0)
+        first = await ledger.record_speech("tel:+351910000001", "attachment:c1:m1:a1", 2.4)
+        assert first == SpeechTotals(clips=1, net_speech_s=2.4)
+        # the same job again (a re-run after a crash, a duplicate event): nothing added,
+        # even when the figure differs (the first one stays)
+        again = await ledger.record_speech("tel:+351910000001", "attachment:c1:m1:a1", 9.9)
+        assert again == first
+        assert await ledger.speech_totals("tel:+351910000001") == first
+
+    async def test_speech_of_two_job_keys_adds_up_per_speaker(self, ledger: Ledger) -> None:
+        await ledger.record_speech("ext:alice", "attachment:c1:m1:a1", 2.25)
+        total = await ledger.record_speech("ext:alice", "recording:c2:r1", 13.5)
+        assert total == SpeechTotals(clips=2, net_speech_s=15.75)
+        # another speaker is counted apart, even for the same job key
+        other = await ledger.record_speech("ext:bob", "recording:c2:r1", 4.0)
+        assert other == SpeechTotals(clips=1, net_speech_s=4.0)
+        assert await ledger.speech_totals("ext:alice") == total
+        concurrent = await asyncio.gather(
+            *(ledger.record_speech("ext:carol", f"attachment:c3:m{i}:a", 1.0) for i in range(8))
+        )
+        assert max(t.clips for t in concurrent) == 8
+        assert await ledger.speech_totals("ext:carol") == SpeechTotals(8, 8.0)
+
+    async def test_speech_totals_survive_close_and_reopen(
+        self, ledger: Ledger, ledger_factory: LedgerFactory
+    ) -> None:
+        await ledger.record_speech("ext:alice", "attachment:c1:m1:a1", 3.0)
+        await ledger.close()
+        again = ledger_factory()
+        await again.open()
+        try:
+            assert await again.speech_totals("ext:alice") == SpeechTotals(1, 3.0)
+            assert await again.record_speech(
+                "ext:alice", "attachment:c1:m1:a1", 3.0
+            ) == SpeechTotals(1, 3.0)
+        finally:
+            await again.close()
 
 
 async def check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger: Ledger) -> None:
