@@ -39,6 +39,8 @@ T = TypeVar("T")
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
     updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
+#: the advisory lock class of "one speaker's speech clips" (the key's hash is the object)
+_SPEECH_LOCK_CLASS = 0x6D62  # "mb"
 _SPEECH_TOTALS = """SELECT count(*) AS clips, coalesce(sum(net_speech_s), 0) AS total
     FROM speech_clips WHERE speaker_key = $1"""
 #: a running job whose lease lapsed on every one of ``max_attempts`` attempts likely
@@ -464,6 +466,13 @@ class PostgresLedger:
     ) -> SpeechTotals:
         async def run() -> asyncpg.Record:
             async with self._require_pool().acquire() as conn, conn.transaction():
+                # one speaker's clips are counted one at a time: of two deliveries recorded
+                # together, the later one's totals include the earlier clip
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    _SPEECH_LOCK_CLASS,
+                    speaker_key,
+                )
                 await conn.execute(
                     """INSERT INTO speech_clips (speaker_key, job_key, net_speech_s)
                        VALUES ($1, $2, $3) ON CONFLICT (speaker_key, job_key) DO NOTHING""",
@@ -471,7 +480,6 @@ class PostgresLedger:
                     job_key,
                     float(net_speech_s),
                 )
-                # a statement of its own: it sees a clip another worker committed meanwhile
                 row = await conn.fetchrow(_SPEECH_TOTALS, speaker_key)
                 assert row is not None  # an aggregate always has a row
                 return row
