@@ -68,6 +68,11 @@ class AudioSettings(BaseModel):
     #: ``drop`` (not delivered; the job is ``done`` with the verdict in its result)
     below_gate: BelowGate = "deliver"
 
+    # -- enrolment progress and segmenting ------------------------------------------------
+    #: a person-scope speaker whose delivered clips add up to this much net speech is
+    #: ``enrolment_ready`` (about 20 s of speech make a voiceprint for most engines)
+    enrolment_min_speech_s: float = Field(default=20.0, ge=0.0)
+
     # -- limits (hostile or broken input) ---------------------------------------------
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     #: longest accepted recording, checked from the header and again while decoding

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge import metrics, speech_gate
+from media_bridge import enrolment, metrics, speech_gate
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BadInput, NotFound, UrlExpired
@@ -161,6 +161,7 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)
             return JobOutcome(result={"sink": None, **verdict, "sha256": downloaded.sha256})
+        await enrolment.annotate(ctx, meta["speaker"], job.key, report, gate)
         delivery = Delivery(job.key, JobKind.ATTACHMENT, ref.conversation_id, meta, files)
         result = await gate.sink.deliver(delivery)
         metrics.DELIVERED.labels(kind="attachment", media_type=ref.media_type).inc()

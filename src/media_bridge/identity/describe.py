@@ -58,6 +58,16 @@ class SpeakerMetadata(BaseModel):
     pseudonymized: bool = False
     key_version: str | None = None
     """The name of the pseudonymisation secret in use (identity.key_version), else null."""
+    net_speech_total_s: float | None = None
+    """Net speech of every clip of this key delivered so far, this one included, each
+    counted once (a job run again adds nothing); null without an audio report (or for a
+    mono call recording, whose mix holds both sides). Conversation-scope keys count within
+    their conversation only."""
+    clips: int | None = None
+    """How many clips make up net_speech_total_s."""
+    enrolment_ready: bool | None = None
+    """net_speech_total_s reached audio.enrolment_min_speech_s (20 s by default) and the key
+    is person-scope: a voiceprint can be created. Always false for conversation scope."""
 
 
 class SpeakerDescriber:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge import metrics, speech_gate
+from media_bridge import enrolment, metrics, speech_gate
 from media_bridge.audio.errors import NotStereo
 from media_bridge.audio.report import AudioReport
 from media_bridge.context import BridgeContext
@@ -204,6 +204,12 @@ async def deliver_recording(
         gate = speech_gate.decide(ctx, "recording", gated)
         result: dict[str, Any] = {}
         if gate.sink is not None:
+            # the customer's progress (meta["speakers"]["customer"] is the same dict); a
+            # mono mix holds both sides and is not the customer's speech
+            separated = "customer" in (meta.get("audio") or {})
+            await enrolment.annotate(
+                ctx, meta["speaker"], job.key, gated if separated else None, gate
+            )
             meta["delivered_at"] = datetime.now(UTC).isoformat()
             delivery = Delivery(job.key, JobKind.RECORDING, conv, meta, files)
             result = await gate.sink.deliver(delivery)
