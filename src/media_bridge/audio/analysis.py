@@ -162,6 +162,10 @@ class SpeechAnalyzer:
             return np.empty(0, dtype=np.float32), np.empty(0, dtype=np.bool_)
         return np.concatenate(self._energies), np.concatenate(self._flags)
 
+    def speech_flags(self) -> npt.NDArray[np.bool_]:
+        """One flag per frame of ``frame_ms`` (frame i starts at ``i * frame_ms``): speech?"""
+        return self._arrays()[1]
+
     def metrics(self) -> tuple[SpeechMetrics, SpeechSpan, float | None]:
         """(speech metrics, where speech is, mean square of speech frames or None)."""
         energies, flags = self._arrays()

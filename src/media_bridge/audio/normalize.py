@@ -203,4 +203,5 @@ def _report(
         level=result.level,
         min_net_speech_s=settings.min_net_speech_s,
         elapsed_s=round(time.perf_counter() - started, 4),
+        segments=result.segments,
     )

@@ -28,7 +28,8 @@ from media_bridge.audio.analysis import (
     dbfs,
 )
 from media_bridge.audio.errors import OutputTooLarge
-from media_bridge.audio.report import LevelMetrics, OutputInfo, SpeechMetrics
+from media_bridge.audio.report import LevelMetrics, OutputInfo, SegmentInfo, SpeechMetrics
+from media_bridge.audio.segments import plan_segments
 from media_bridge.audio.settings import OPUS_RATES, AudioSettings
 from media_bridge.audio.wavio import HEADER_BYTES, WavWriter, read_samples
 from media_bridge.files import create_temp_beside
@@ -56,6 +57,7 @@ class ChannelResult:
     output: OutputInfo
     speech: SpeechMetrics
     level: LevelMetrics
+    segments: tuple[SegmentInfo, ...] | None = None
 
 
 class ChannelPipeline:
@@ -103,25 +105,17 @@ class ChannelPipeline:
         start, end = self._trim_range(span, total)
         gain_db = self._gain_db(level)
         fmt = self.settings.output_format
+        segments: tuple[SegmentInfo, ...] | None = None
         try:
             if fmt == "wav" and start == 0 and gain_db == 0.0:
                 self.writer.close(keep_samples=end)
                 os.replace(self.tmp, self.dst)
+                source = self.dst  # the output is the measured WAV itself
             else:
                 self.writer.close()
-                blocks = _with_gain(read_samples(self.tmp, start, end), gain_db)
-                fd, part = create_temp_beside(self.dst)
-                try:
-                    if fmt == "wav":
-                        with WavWriter(part, self.rate, fd=fd) as writer:
-                            for block in blocks:
-                                writer.write(block)
-                    else:
-                        with os.fdopen(fd, "wb") as handle:
-                            _encode(handle, fmt, self.rate, blocks, self.settings.opus_bitrate)
-                    os.replace(part, self.dst)
-                finally:
-                    part.unlink(missing_ok=True)
+                self._write(self.dst, _with_gain(read_samples(self.tmp, start, end), gain_db))
+                source = self.tmp
+            segments = self._segments(source, start, end, gain_db)
         finally:
             self.tmp.unlink(missing_ok=True)
         output = OutputInfo(
@@ -139,7 +133,65 @@ class ChannelPipeline:
             trimmed_start_s=round(start / self.rate, 4),
             trimmed_end_s=round((total - end) / self.rate, 4),
         )
-        return ChannelResult(output=output, speech=speech, level=level)
+        return ChannelResult(output=output, speech=speech, level=level, segments=segments)
+
+    def _write(self, dst: Path, blocks: Iterable[Int16Array]) -> None:
+        """The target format at ``dst``, through a private temporary beside it."""
+        fmt = self.settings.output_format
+        fd, part = create_temp_beside(dst)
+        try:
+            if fmt == "wav":
+                with WavWriter(part, self.rate, fd=fd) as writer:
+                    for block in blocks:
+                        writer.write(block)
+            else:
+                with os.fdopen(fd, "wb") as handle:
+                    _encode(handle, fmt, self.rate, blocks, self.settings.opus_bitrate)
+            os.replace(part, dst)
+        finally:
+            part.unlink(missing_ok=True)
+
+    def _segments(
+        self, source: Path, start: int, end: int, gain_db: float
+    ) -> tuple[SegmentInfo, ...] | None:
+        """With ``max_segment_s``: the output cut at pauses, one file per piece beside it
+        (``<dst>.segment-N``); None when off or the clip already fits. ``source`` holds the
+        untrimmed samples at the output rate (the output itself when it is that WAV)."""
+        max_s = self.settings.max_segment_s
+        if max_s is None or (end - start) / self.rate <= max_s:
+            return None
+        plans = plan_segments(
+            self.analyzer.speech_flags(),
+            self.analyzer.frame_ms / 1000.0,
+            start / self.rate,
+            end / self.rate,
+            max_s,
+        )
+        found: list[SegmentInfo] = []
+        try:
+            for number, plan in enumerate(plans, start=1):
+                first = max(start, min(end, round(plan.start_s * self.rate)))
+                last = end if number == len(plans) else max(first, round(plan.end_s * self.rate))
+                role = f"segment-{number}"
+                path = self.dst.with_name(f"{self.dst.name}.{role}")
+                self._write(path, _with_gain(read_samples(source, first, last), gain_db))
+                found.append(
+                    SegmentInfo(
+                        role=role,
+                        path=path,
+                        start_s=round(first / self.rate, 4),
+                        end_s=round(last / self.rate, 4),
+                        duration_s=round((last - first) / self.rate, 4),
+                        net_speech_s=plan.net_speech_s,
+                        bytes=path.stat().st_size,
+                        sha256=sha256_file(path),
+                    )
+                )
+        except BaseException:
+            for segment in found:
+                segment.path.unlink(missing_ok=True)
+            raise
+        return tuple(found)
 
     def _trim_range(self, span: SpeechSpan, total: int) -> tuple[int, int]:
         if not self.settings.trim_silence or span.first_s is None or span.last_end_s is None:

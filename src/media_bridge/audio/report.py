@@ -94,6 +94,24 @@ class OutputInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentInfo:
+    """One normalised piece of a long clip (``audio.max_segment_s``), cut at a pause."""
+
+    #: ``segment-1``, ``segment-2``, ...: the delivered file's role (a call recording
+    #: prefixes its side: ``customer-segment-1``)
+    role: str
+    path: Path
+    #: where the piece starts and ends, in seconds of the clip as decoded (the normalised
+    #: file's own time plus ``output.trimmed_start_s``)
+    start_s: float
+    end_s: float
+    duration_s: float
+    net_speech_s: float
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class QualityFigures:
     """The measures behind the verdict, each beside its threshold."""
 
@@ -121,6 +139,9 @@ class AudioReport:
     level: LevelMetrics
     min_net_speech_s: float
     elapsed_s: float
+    #: the clip cut at pauses into pieces of at most ``audio.max_segment_s``; None when
+    #: segmenting is off or the clip already fits
+    segments: tuple[SegmentInfo, ...] | None = None
 
     @property
     def ok(self) -> bool:

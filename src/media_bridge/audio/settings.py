@@ -72,6 +72,11 @@ class AudioSettings(BaseModel):
     #: a person-scope speaker whose delivered clips add up to this much net speech is
     #: ``enrolment_ready`` (about 20 s of speech make a voiceprint for most engines)
     enrolment_min_speech_s: float = Field(default=20.0, ge=0.0)
+    #: cut clips longer than this at pauses into several normalised files of the same
+    #: delivery (roles ``segment-1``, ``segment-2``, ... beside the whole ``normalized``
+    #: file; offsets in ``metadata.audio.segments``), for engines with a per-request
+    #: limit. None: off
+    max_segment_s: float | None = Field(default=None, gt=0.0)
 
     # -- limits (hostile or broken input) ---------------------------------------------
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)

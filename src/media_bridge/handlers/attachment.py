@@ -157,6 +157,14 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
                     out.bytes,
                 )
             )
+            for segment in report.segments or ():  # audio.max_segment_s: cut at pauses
+                temporary.append(segment.path)
+                segment_mime = _OUTPUT_MIME.get(out.format, "audio/wav")
+                files.append(
+                    DeliveredFile(
+                        segment.role, segment.path, segment_mime, segment.sha256, segment.bytes
+                    )
+                )
         gate = speech_gate.decide(ctx, "attachment", report)
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)

@@ -77,6 +77,19 @@ def _output_file(role: str, report: AudioReport) -> DeliveredFile:
     return _file(role, out.path, _OUTPUT_MIME.get(out.format, "audio/wav"), out.sha256, out.bytes)
 
 
+def _output_files(role: str, report: AudioReport, temporary: list[Path]) -> list[DeliveredFile]:
+    """The normalised file, then its pieces when ``audio.max_segment_s`` cut it
+    (``<role>-segment-N``; ``metadata.audio.<role>.segments`` has their offsets)."""
+    mime = _OUTPUT_MIME.get(report.output.format, "audio/wav")
+    found = [_output_file(role, report)]
+    for segment in report.segments or ():
+        temporary.append(segment.path)
+        found.append(
+            _file(f"{role}-{segment.role}", segment.path, mime, segment.sha256, segment.bytes)
+        )
+    return found
+
+
 def _audio_meta(report: AudioReport) -> dict[str, Any]:
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
@@ -186,7 +199,7 @@ async def deliver_recording(
                     "reason": "mono recording: customer and agent cannot be separated",
                 }
                 meta["audio"] = {"mixed": _audio_meta(mono)}
-                files.append(_output_file("mixed", mono))
+                files.extend(_output_files("mixed", mono, temporary))
                 gated = mono
             else:
                 decision = await _decide(
@@ -197,9 +210,9 @@ async def deliver_recording(
                 customer, agent = reports[decision.customer], reports[decision.agent]
                 meta["channels"] = {"decision": decision.to_dict()}
                 meta["audio"] = {"customer": _audio_meta(customer), "agent": _audio_meta(agent)}
-                files.append(_output_file("customer", customer))
+                files.extend(_output_files("customer", customer, temporary))
                 if voice.deliver_agent:
-                    files.append(_output_file("agent", agent))
+                    files.extend(_output_files("agent", agent, temporary))
                 gated = customer
         gate = speech_gate.decide(ctx, "recording", gated)
         result: dict[str, Any] = {}
