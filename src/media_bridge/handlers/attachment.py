@@ -201,4 +201,6 @@ def _without_paths(value: Any) -> Any:
     """Audio metadata minus the worker's temporary file paths."""
     if isinstance(value, dict):
         return {k: _without_paths(v) for k, v in value.items() if k != "path"}
+    if isinstance(value, list):  # the segments
+        return [_without_paths(v) for v in value]
     return value

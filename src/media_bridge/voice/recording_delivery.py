@@ -94,6 +94,8 @@ def _audio_meta(report: AudioReport) -> dict[str, Any]:
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if k != "path"}
+        if isinstance(value, list):  # the segments
+            return [strip(v) for v in value]
         return value
 
     return dict(strip(report.to_dict()))
