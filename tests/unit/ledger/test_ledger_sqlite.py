@@ -161,3 +161,28 @@ async def test_memory_ledger_works() -> None:
         assert [j.key for j in await ledger.claim("w", 5, 10)] == ["a"]
     finally:
         await ledger.close()
+
+
+async def test_a_version_1_file_gains_the_speech_table_and_keeps_its_jobs(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path, isolation_level=None) as raw:
+        for statement in MIGRATIONS[0].split(";"):
+            if statement.strip():
+                raw.execute(statement)
+        raw.execute(
+            "INSERT INTO jobs (key, kind, state, next_attempt_at, payload, created_at,"
+            " updated_at) VALUES ('old', 'attachment', 'done', 0, '{}', 0, 0)"
+        )
+        raw.execute("PRAGMA user_version = 1")
+    ledger = SqliteLedger(db_path)
+    await ledger.open()
+    try:
+        old = await ledger.get("old")
+        assert old is not None
+        assert old.state.value == "done"
+        totals = await ledger.record_speech("ext:a", "old", 2.5)
+        assert (totals.clips, totals.net_speech_s) == (1, 2.5)
+    finally:
+        await ledger.close()
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
