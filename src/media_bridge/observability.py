@@ -55,7 +55,8 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         # Not cached: a cached logger keeps the processors of its first use, so a later
-        # ``structlog.configure`` (a reload of the log level) or ``capture_logs`` would not reach it.
+        # ``structlog.configure`` (a reload of the log level) or ``capture_logs`` would not
+        # reach it.
         cache_logger_on_first_use=False,
     )
 
