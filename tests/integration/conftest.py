@@ -1,0 +1,42 @@
+"""PostgreSQL for any integration test: the machine's server (a fresh database per
+session, dropped after) or a throwaway cluster from the local binaries."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from scripts.infra import PostgresServer
+
+from media_bridge.ledger.postgres import PostgresLedger
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer.find_or_start()
+    except FileNotFoundError as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: PostgresServer) -> Iterator[str]:
+    """A fresh database for this test session."""
+    name = f"mb_test_{secrets.token_hex(4)}"
+    url = pg_server.create_database(name)
+    yield url
+    pg_server.drop_database(name)
+
+
+@pytest.fixture
+async def pg_ledger(pg_url: str) -> AsyncIterator[PostgresLedger]:
+    """An open PostgreSQL ledger with empty tables."""
+    ledger = PostgresLedger(pg_url, reconnect_window_s=5)
+    await ledger.open()
+    pool = ledger._require_pool()
+    await pool.execute("TRUNCATE jobs, rejected_events")
+    yield ledger
+    await ledger.close()
