@@ -8,7 +8,6 @@ file source and the HTTP intake over a real socket.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
 
 from media_bridge.config import IntakeSettings
 from media_bridge.events import envelope, parse_event
@@ -26,6 +24,7 @@ from media_bridge.ledger.postgres import PostgresLedger
 from media_bridge.planner import plan_jobs
 from media_bridge.sources.file import FileSource
 from media_bridge.sources.http import build_intake_app
+from tests.integration.bridge.harness import serving
 
 pytestmark = pytest.mark.integration
 
@@ -127,14 +126,8 @@ class _Server:
 @pytest.fixture
 async def server(ledger: Ledger) -> AsyncIterator[_Server]:
     app = build_intake_app(Intake(ledger, media_types=None), IntakeSettings(api_key=API_KEY))
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    serving = asyncio.create_task(uv.serve())
-    while not uv.started:
-        await asyncio.sleep(0.01)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    yield _Server(f"http://127.0.0.1:{port}")
-    uv.should_exit = True
-    await serving
+    async with serving(app) as url:
+        yield _Server(url)
 
 
 async def test_http_intake_records_good_events_beside_poisoned_ones(
