@@ -21,7 +21,7 @@ POISONS: dict[str, str] = {
 }
 
 
-def event(conversation_id: str) -> dict[str, Any]:
+def voice_note_event(conversation_id: str) -> dict[str, Any]:
     """The voice-note fixture for its own conversation (so its job keys are its own)."""
     doc: dict[str, Any] = json.loads(FIXTURE.read_bytes())
     doc["id"] = f"event-{conversation_id}"
@@ -31,7 +31,7 @@ def event(conversation_id: str) -> dict[str, Any]:
 
 def poisoned_line(poison: str) -> str:
     """One JSON line carrying ``poison`` where the planner would copy it into jobs."""
-    doc = event(f"bad-{poison}")
+    doc = voice_note_event(f"bad-{poison}")
     media = doc["detail"]["eventBody"]["participants"][0]["messages"][0]["media"][0]
     if poison == "nul":
         media["name"] = "voice\x00note.ogg"
@@ -46,7 +46,7 @@ def poisoned_line(poison: str) -> str:
 
 
 def good_keys(ids: list[str]) -> set[str]:
-    return {job.key for c in ids for job in plan_jobs(parse_event(event(c)), None)}
+    return {job.key for c in ids for job in plan_jobs(parse_event(voice_note_event(c)), None)}
 
 
 async def job_keys(ledger: Ledger) -> set[str]:

@@ -23,7 +23,7 @@ from media_bridge.ledger import Ledger
 from media_bridge.sources.file import FileSource
 from media_bridge.sources.http import build_intake_app
 from tests.integration.bridge.harness import serving
-from tests.integration.poisoned import POISONS, event, good_keys, job_keys, poisoned_line
+from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +39,9 @@ async def test_file_source_records_good_events_beside_poisoned_ones(
     ledger: Ledger, tmp_path: Path
 ) -> None:
     good = ["good-1", "good-2", "good-3"]
-    lines = [json.dumps(event(good[0]))]
+    lines = [json.dumps(voice_note_event(good[0]))]
     lines += [poisoned_line(poison) for poison in POISONS]
-    lines += [json.dumps(event(c)) for c in good[1:]]
+    lines += [json.dumps(voice_note_event(c)) for c in good[1:]]
     events_file = tmp_path / "events.jsonl"
     events_file.write_text("\n".join(lines) + "\n")
 
@@ -81,9 +81,9 @@ async def test_http_intake_records_good_events_beside_poisoned_ones(
 ) -> None:
     good = ["good-a", "good-b"]
     items = [
-        json.dumps(event(good[0])),
+        json.dumps(voice_note_event(good[0])),
         *map(poisoned_line, POISONS),
-        json.dumps(event(good[1])),
+        json.dumps(voice_note_event(good[1])),
     ]
     status, answer = await server.post(f"[{','.join(items)}]".encode("utf-8", "surrogatepass"))
 
@@ -117,9 +117,9 @@ async def test_a_batch_the_ledger_refuses_is_written_event_by_event(
     monkeypatch.setattr(envelope, "check_storable", lambda doc: None, raising=False)
     good = ["good-x", "good-y"]
     lines = [
-        json.dumps(event(good[0])),
-        json.dumps(event("bad\ud800id")),
-        json.dumps(event(good[1])),
+        json.dumps(voice_note_event(good[0])),
+        json.dumps(voice_note_event("bad\ud800id")),
+        json.dumps(voice_note_event(good[1])),
     ]
     events_file = tmp_path / "events.jsonl"
     events_file.write_text("\n".join(lines) + "\n")

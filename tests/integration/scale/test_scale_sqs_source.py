@@ -16,7 +16,7 @@ from media_bridge.intake import Intake
 from media_bridge.ledger import Ledger
 from media_bridge.sources.base import RawEvent
 from media_bridge.sources.sqs import SqsSource
-from tests.integration.poisoned import POISONS, event, good_keys, job_keys, poisoned_line
+from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 
 pytestmark = pytest.mark.integration
 
@@ -188,7 +188,11 @@ async def test_poisoned_messages_are_rejected_and_deleted_beside_good_ones(
     every message of it came back until the redrive policy sent the good ones to the DLQ."""
     url, dlq = await make_queue(sqs)
     good = ["sqs-good-1", "sqs-good-2"]
-    bodies = [json.dumps(event(good[0])), *map(poisoned_line, POISONS), json.dumps(event(good[1]))]
+    bodies = [
+        json.dumps(voice_note_event(good[0])),
+        *map(poisoned_line, POISONS),
+        json.dumps(voice_note_event(good[1])),
+    ]
     for body in bodies:
         await sqs.send_message(QueueUrl=url, MessageBody=body)
     source = SqsSource(url, endpoint_url=moto_server.endpoint_url, wait_seconds=1)
