@@ -32,7 +32,7 @@ import asyncpg
 
 from media_bridge.ledger.base import LedgerDataError
 from media_bridge.ledger.pg_migrate import migrate
-from media_bridge.redact import redact_url
+from media_bridge.redact import redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 T = TypeVar("T")
@@ -264,7 +264,9 @@ class PostgresLedger:
         try:
             rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
         except asyncpg.DataError as exc:
-            raise LedgerDataError(f"PostgreSQL refused a value: {str(exc)[:300]}") from exc
+            raise LedgerDataError(
+                f"PostgreSQL refused a value: {redact_text(str(exc))[:300]}"
+            ) from exc
         return int(rows[0]["n"])
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:
