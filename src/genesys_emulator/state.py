@@ -150,6 +150,9 @@ class DownloadLink:
     id: str
     object_key: str
     expires_at: float
+    #: answer this redirect status even when asked ``issueRedirect=false`` (a misbehaving
+    #: link, for clients that must not follow it); None: behave
+    redirect_status: int | None = None
 
 
 class OrgState:
@@ -253,6 +256,12 @@ class OrgState:
         ttl = max(self.config.signed_url_ttl_s, self.signed_min_expires - now)
         signed = signing.sign_path(self.signing_key, prefix + object_key, ttl, now)
         return f"{self.public_urls.get(host, '')}{signed}"
+
+    def redirect_links(self, status: int) -> None:
+        """Make every download link issued so far answer ``status`` (a redirect), however asked."""
+        with self.lock:
+            for link in self.downloads.values():
+                link.redirect_status = status
 
     def expire_links(self) -> None:
         """Make every download link and signed URL issued so far stale, now."""

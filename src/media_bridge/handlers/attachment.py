@@ -1,10 +1,13 @@
 """Run an attachment job: resolve a fresh URL when needed, download, normalise, deliver.
 
-Token safety: a URL taken from an event is used only when it is a Genesys host of
-the configured region (a Downloads API link); any other URL is never fetched: the
-attachment is looked up through the message endpoint, whose URL is trusted.
-A stale URL (401/403/404/410 from media) is re-resolved through the message
-endpoint, a bounded number of times, before the job goes back to the ledger.
+Token safety: a URL taken from an event is used only when it is a Downloads API link
+on the region's downloads host (``fetch.urls.event_download_link``); any other URL,
+an API path or a signed URL alike, is never fetched: the attachment is looked up
+through the message endpoint, whose URL is trusted. Whatever goes wrong with an
+event's URL (refused, redirected, stale, broken) drops it for that lookup, so a bad
+URL in the payload cannot park the job. A stale URL (401/403/404/410 from media) is
+re-resolved through the message endpoint, a bounded number of times, before the job
+goes back to the ledger.
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ from typing import Any
 from media_bridge import metrics, speech_gate
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.errors import BadInput, NotFound, UrlExpired
+from media_bridge.errors import NotFound, UrlExpired
 from media_bridge.fetch import DownloadedFile
+from media_bridge.fetch.urls import event_download_link
 from media_bridge.genesys import attachment_from_message
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
+from media_bridge.observability import get_logger
 from media_bridge.planner import payload_to_attachment
+from media_bridge.redact import redact_url
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
+
+log = get_logger(__name__)
 
 _OUTPUT_MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
 
@@ -39,13 +47,6 @@ class _Target:
     filename: str | None
     #: the sender as the message read says (None when the event's link was used)
     sender: SpeakerFacts | None = None
-
-
-def _on_genesys_host(ctx: BridgeContext, url: str) -> bool:
-    try:
-        return ctx.genesys.hosts.allows_token(url)
-    except BadInput:  # not even a valid URL: look the attachment up instead
-        return False
 
 
 async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
@@ -63,35 +64,40 @@ async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
     )
 
 
+async def _fetch(ctx: BridgeContext, target: _Target, dest: Path) -> DownloadedFile:
+    return await ctx.fetcher.fetch_media(
+        target.url,
+        dest,
+        max_bytes=ctx.settings.fetch.max_bytes,
+        expected_sha256=target.sha256,
+        expected_size=target.size,
+        declared_mime=target.mime,
+    )
+
+
 async def _download(
     ctx: BridgeContext, ref: AttachmentRef, dest: Path
 ) -> tuple[DownloadedFile, _Target, int]:
     """Download with bounded URL refreshes; returns (file, target used, refreshes)."""
-    target: _Target | None = None
-    # an event's URL is used only on the region's own hosts; anything else is looked
-    # up through the message endpoint and never fetched
-    if ref.url and _on_genesys_host(ctx, ref.url):
-        target = _Target(ref.url, ref.sha256, ref.size, ref.mime, ref.name)
+    link = event_download_link(ref.url, ctx.genesys.hosts) if ref.url else None
     refreshes = 0
-    while True:
-        if target is None:
-            target = await _fresh_target(ctx, ref)
+    if link is not None:
+        target = _Target(link, ref.sha256, ref.size, ref.mime, ref.name)
         try:
-            downloaded = await ctx.fetcher.fetch_media(
-                target.url,
-                dest,
-                max_bytes=ctx.settings.fetch.max_bytes,
-                expected_sha256=target.sha256,
-                expected_size=target.size,
-                declared_mime=target.mime,
-            )
-            return downloaded, target, refreshes
+            return await _fetch(ctx, target, dest), target, refreshes
+        except Exception as exc:  # any refusal or failure: the message endpoint knows better
+            log.info("event_url_dropped", url=redact_url(link), error=f"{type(exc).__name__}")
+            refreshes = 1  # the dropped event link counts as the first refresh
+            metrics.URL_REFRESHES.inc()
+    while True:
+        target = await _fresh_target(ctx, ref)
+        try:
+            return await _fetch(ctx, target, dest), target, refreshes
         except UrlExpired:
             if refreshes >= ctx.settings.fetch.max_url_refreshes:
                 raise
             refreshes += 1
             metrics.URL_REFRESHES.inc()
-            target = None
 
 
 def _metadata(

@@ -14,10 +14,17 @@ import importlib
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from media_bridge.ledger.base import Ledger
+from media_bridge.ledger.base import Ledger, LedgerDataError
 from media_bridge.ledger.sqlite import SqliteLedger
 
-__all__ = ["Ledger", "LedgerUrlError", "SqliteLedger", "ledger_from_url", "register_backend"]
+__all__ = [
+    "Ledger",
+    "LedgerDataError",
+    "LedgerUrlError",
+    "SqliteLedger",
+    "ledger_from_url",
+    "register_backend",
+]
 
 
 class LedgerUrlError(ValueError):
