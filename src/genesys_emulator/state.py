@@ -133,6 +133,9 @@ class Conversation:
     external_contact_id: str
     #: the customer's display name (the contact's name, a messenger nickname)
     customer_name: str = ""
+    #: the customer's biometrics consent: granted | refused | none (never recorded) |
+    #: late (recorded as granted, but visible only after a few reads)
+    consent: str = "none"
     messages: list[Message] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
     transcript_key: str | None = None
@@ -182,6 +185,8 @@ class OrgState:
         self.faults: FaultConfig = config.faults
         self.fault_rng = random.Random(config.faults.seed)
         self.fault_counts: Counter[str] = Counter()
+        #: reads of contacts and conversations (late consent appears after a few)
+        self.reads: Counter[str] = Counter()
         self.builder: ScenarioBuilder | None = None
         self.limiter = RateLimiter(config.rate_limit_requests, config.rate_limit_window_s)
 
@@ -208,6 +213,18 @@ class OrgState:
     def conversation(self, conversation_id: str) -> Conversation | None:
         with self.lock:
             return self.conversations.get(conversation_id)
+
+    def conversations_of_contact(self, contact_id: str) -> list[Conversation]:
+        """Every conversation of one external contact (one person), oldest first."""
+        with self.lock:
+            found = [c for c in self.conversations.values() if c.external_contact_id == contact_id]
+        return sorted(found, key=lambda c: c.start)
+
+    def count_read(self, what: str) -> int:
+        """Count one read of ``what`` (a contact, a conversation); returns the count so far."""
+        with self.lock:
+            self.reads[what] += 1
+            return self.reads[what]
 
     def attachments(self) -> list[tuple[Conversation, Message, Attachment]]:
         with self.lock:

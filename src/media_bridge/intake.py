@@ -59,6 +59,7 @@ class Intake:
         kinds: frozenset[JobKind] | None = None,
         watch_message_conversations: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
+        consent_attribute: str | None = None,
     ) -> None:
         self._ledger = ledger
         self._media_types = media_types
@@ -67,6 +68,7 @@ class Intake:
         self._kinds = kinds
         self._watch_message_conversations = watch_message_conversations
         self._on_new_jobs = on_new_jobs
+        self._consent_attribute = consent_attribute
 
     async def accept(self, raw: bytes, origin: str) -> IntakeResult:
         """Parse one payload (an event, an array, or JSON lines) and record its jobs."""
@@ -127,6 +129,7 @@ class Intake:
             received_at=received,
             recording_delay_s=self._recording_delay_s,
             watch_message_conversations=self._watch_message_conversations,
+            consent_attribute=self._consent_attribute,
         )
         if self._kinds is None:
             return planned

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge import metrics, speech_gate
+from media_bridge.consent import Verdict, not_checked, settle
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import NotFound, UrlExpired
@@ -29,7 +30,7 @@ from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.observability import get_logger
-from media_bridge.planner import payload_to_attachment
+from media_bridge.planner import CONSENT_HINT, payload_to_attachment
 from media_bridge.redact import redact_url
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
 
@@ -132,8 +133,24 @@ def _metadata(
     }
 
 
+async def _consent(job: Job, ctx: BridgeContext, ref: AttachmentRef) -> Verdict:
+    """Audio is biometric: its sender's consent is decided before anything is fetched."""
+    if not ctx.consent.enabled or ref.media_type.lower() != "audio":
+        return not_checked()
+    return await ctx.consent.check(
+        conversation_id=ref.conversation_id,
+        kind="message",
+        facts=ref.speaker,
+        hint=job.payload.get(CONSENT_HINT),
+    )
+
+
 async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
     ref = payload_to_attachment(job.payload)
+    consent = await _consent(job, ctx, ref)
+    held_or_refused = settle(job, consent, ctx.settings.consent)
+    if held_or_refused is not None:
+        return held_or_refused
     # temporary files live directly in the work dir under unique names: a folder per
     # job costs a mkdir and an rmdir on the event loop, which is slow on some disks
     temporary: list[Path] = []
@@ -143,6 +160,7 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         metrics.BYTES.inc(downloaded.size)
         meta = _metadata(ctx, job, ref, target, downloaded)
         meta["url_refreshes"] = refreshes
+        meta["consent"] = consent.to_dict()
         mime = downloaded.sniffed_mime or downloaded.declared_mime or "application/octet-stream"
         files = [
             DeliveredFile("original", downloaded.path, mime, downloaded.sha256, downloaded.size)
@@ -166,14 +184,27 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         gate = speech_gate.decide(ctx, "attachment", report)
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)
-            return JobOutcome(result={"sink": None, **verdict, "sha256": downloaded.sha256})
+            return JobOutcome(
+                result={
+                    "sink": None,
+                    **verdict,
+                    "consent": consent.to_dict(),
+                    "sha256": downloaded.sha256,
+                }
+            )
         delivery = Delivery(job.key, JobKind.ATTACHMENT, ref.conversation_id, meta, files)
         result = await gate.sink.deliver(delivery)
         metrics.DELIVERED.labels(kind="attachment", media_type=ref.media_type).inc()
         _observe_latency(job)
         verdict = gate.settle(job, ref.conversation_id)
         return JobOutcome(
-            result={"sink": gate.sink.name, **result, **verdict, "sha256": downloaded.sha256}
+            result={
+                "sink": gate.sink.name,
+                **result,
+                **verdict,
+                "consent": consent.to_dict(),
+                "sha256": downloaded.sha256,
+            }
         )
     finally:
         for path in temporary:
