@@ -127,7 +127,8 @@ def test_replay_summary_and_log_show_consent_verdicts(tmp_path: Path) -> None:
     assert "consent verdicts (held: checks that waited) granted 2 / refused 1 / held 0" in summary
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     start = [line for line in lines if line["event"] == "bridge.start"]
-    assert start and start[0]["consent_mode"] == "external_contact"
+    assert start
+    assert start[0]["consent_mode"] == "external_contact"
     refused = [line for line in lines if line["event"] == "consent.refused"]
     assert len(refused) == 1
     assert refused[0]["level"] == "info"
