@@ -9,6 +9,7 @@ conversation (messaging or call), which is also how a held job re-checks.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -47,6 +48,8 @@ class ConsentChecker:
         self.genesys = genesys
         self._clock = clock
         self._contacts: dict[str, tuple[float, Verdict]] = {}
+        #: one read per contact at a time: concurrent clips of one person share it
+        self._reading: dict[str, asyncio.Task[Verdict]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -91,10 +94,19 @@ class ConsentChecker:
         return from_value(value, self.settings, "conversation")
 
     async def _contact(self, contact_id: str) -> Verdict:
-        now = self._clock()
         cached = self._contacts.get(contact_id)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > self._clock():
             return cached[1]
+        reading = self._reading.get(contact_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_contact(contact_id))
+            self._reading[contact_id] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(contact_id, None))
+        # shielded: one waiting job being cancelled must not cancel the others' read
+        return await asyncio.shield(reading)
+
+    async def _read_contact(self, contact_id: str) -> Verdict:
+        now = self._clock()
         metrics.CONSENT_READS.labels(source="external_contact").inc()
         contact = await self.genesys.get_external_contact(contact_id)
         fields = contact.get("customFields")
