@@ -67,15 +67,17 @@ class ConsentChecker:
         kind: ConversationKind,
         facts: SpeakerFacts | None,
         hint: Any = None,
+        hint_source: str = "event",
     ) -> Verdict:
         """The verdict for the customer of ``conversation_id``; ``hint`` is the attribute's
-        value as the planning event showed it (None: the event did not say)."""
+        value as the planning event (or the planning job's read, ``hint_source``) showed it
+        (None: it did not say)."""
         mode = self.settings.mode
         if mode == "off":
             return not_checked()
         if mode == "participant_attribute":
             if hint is not None:
-                verdict = from_value(hint, self.settings, "event")
+                verdict = from_value(hint, self.settings, hint_source)
                 if verdict.verdict != "unknown":
                     return verdict
             return await self._conversation(conversation_id, kind)

@@ -192,6 +192,7 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
             kind="call",
             facts=SpeakerFacts.from_payload(customer),
             hint=call.get("consent_hint"),
+            hint_source="conversation",
         )
         held_or_refused = settle(job, consent, ctx.settings.consent)
         if held_or_refused is not None:

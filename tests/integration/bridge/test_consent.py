@@ -160,3 +160,38 @@ async def test_a_client_without_the_contact_permission_fails_naming_it(tmp_path:
     attachments = [j for j in dead if j.kind is JobKind.ATTACHMENT]
     assert len(attachments) == 8
     assert all("externalContacts:contact:view" in (j.last_error or "") for j in attachments)
+
+
+async def test_call_recordings_of_refusing_callers_are_never_read_or_fetched(
+    tmp_path: Path,
+) -> None:
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(
+            seed=9,
+            messaging_conversations=0,
+            voice_conversations=2,
+            call_seconds=4.0,
+            returning_caller=False,
+        )
+    )
+    with running_emulator(config) as emu:
+        granted, refused = emu.conversations()
+        granted.consent, refused.consent = "granted", "refused"
+        events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, "detail"))
+        settings = bridge_settings(
+            emu,
+            tmp_path,
+            voice={"recording_delay_s": 0.0, "poll_initial_s": 0.1, "poll_max_s": 0.3},
+            consent={"mode": "participant_attribute", **FAST_HOLD},
+        )
+        counts, _ = await run_bridge(settings, events)
+        paths = [row["path"] for row in emu.stats()["requests"]]
+    assert counts[JobState.DEAD] == 0, counts
+    recordings = [s for s in delivered_sidecars(tmp_path) if s["kind"] == "recording"]
+    assert [s["conversation_id"] for s in recordings] == [granted.id]
+    assert recordings[0]["metadata"]["consent"]["verdict"] == "granted"
+    # from the conversation read the recordings job made anyway: no read of its own
+    assert recordings[0]["metadata"]["consent"]["source"] == "conversation"
+    rid = refused.recordings[0].id
+    assert not [p for p in paths if rid in p]  # neither the recording nor its media
+    assert [p for p in paths if granted.recordings[0].id in p]
