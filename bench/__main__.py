@@ -20,6 +20,7 @@ BENCHMARKS = (
     "scale_bench",  # 1, 2, 4 workers (issue 5)
     "recording_bench",  # a 1-hour stereo recording fetched and split (issue 6)
     "audiohook_bench",  # concurrent AudioHook sessions (issue 7)
+    "api_budget",  # Platform API requests per delivered voice note, by consent mode
 )
 
 

@@ -12,6 +12,7 @@ DEFAULT_PERMISSIONS: tuple[str, ...] = (
     "recording:recording:view",
     "speechAndTextAnalytics:data:view",
     "analytics:conversationDetail:view",
+    "externalContacts:contact:view",
 )
 DEFAULT_CLIENT_ID = "emulator-client"
 DEFAULT_CLIENT_SECRET = "emulator-secret"  # noqa: S105 - documented local credential
@@ -100,6 +101,14 @@ class ScenarioConfig:
     #: the first call comes from the first WhatsApp customer (same number, same external
     #: contact): one person on two channels, as speaker-key tests need
     returning_caller: bool = True
+    #: shares of customers whose biometrics consent is granted, refused, and granted late
+    #: (visible only after ``consent_late_reads`` reads); the rest never record an answer.
+    #: The answer is set both as participant data and as an external-contact custom field.
+    consent_shares: tuple[float, float, float] = (0.5, 0.25, 0.125)
+    consent_late_reads: int = 1
+    #: the participant data key and the contact's custom field (an Architect flow's choice)
+    consent_attribute: str = "biometricsConsent"
+    consent_field: str = "biometricsConsent"
 
 
 @dataclass

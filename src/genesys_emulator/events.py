@@ -93,6 +93,7 @@ def message_topic_body(state: OrgState, conversation: Conversation, upto: int) -
             participant["externalContact"] = {"id": conversation.external_contact_id}
             participant["address"] = conversation.customer_address
             participant["name"] = conversation.customer_name
+            participant["attributes"] = render.participant_attributes(state, conversation)
         if purpose == "acd":
             participant["queue"] = {"id": conversation.queue_id}
         if purpose == "agent":

@@ -128,9 +128,64 @@ def divisions(conversation: Conversation) -> list[dict[str, Any]]:
     ]
 
 
+def consent_answer(state: OrgState, conversation: Conversation, reads: int) -> str | None:
+    """The customer's recorded biometrics consent as the ``reads``-th read shows it."""
+    if conversation.consent in ("granted", "refused"):
+        return conversation.consent
+    if conversation.consent == "late" and reads > state.config.scenario.consent_late_reads:
+        return "granted"
+    return None
+
+
+def participant_attributes(state: OrgState, conversation: Conversation) -> dict[str, str]:
+    """The customer's participant data (``attributes``) as an Architect flow set it."""
+    answer = consent_answer(state, conversation, state.reads[f"conversation:{conversation.id}"])
+    if answer is None:
+        return {}
+    return {state.config.scenario.consent_attribute: answer}
+
+
+def external_contact(
+    state: OrgState, conversations: list[Conversation], reads: int
+) -> dict[str, Any]:
+    """`ExternalContact` of one emulated person, with the consent custom field."""
+    first = conversations[0]
+    phone = next(
+        (
+            c.customer_address.removeprefix("tel:")
+            for c in conversations
+            if c.channel in ("whatsapp", "voice")
+        ),
+        None,
+    )
+    first_name, _, last_name = first.customer_name.partition(" ")
+    contact: dict[str, Any] = {
+        "id": first.external_contact_id,
+        "firstName": first_name,
+        "lastName": last_name,
+        "type": "Curated",
+        "createDate": iso(first.start),
+        "modifyDate": iso(first.start),
+        "customFields": {},
+        "selfUri": f"/api/v2/externalcontacts/contacts/{first.external_contact_id}",
+    }
+    if phone is not None:
+        contact["cellPhone"] = {"e164": phone, "display": phone, "acceptsSMS": True}
+        if any(c.channel == "whatsapp" for c in conversations):
+            contact["whatsAppId"] = {
+                "displayName": first.customer_name,
+                "phoneNumber": {"e164": phone, "display": phone},
+            }
+    answer = consent_answer(state, first, reads)
+    if answer is not None:
+        contact["customFields"][state.config.scenario.consent_field] = answer
+    return contact
+
+
 def message_conversation(state: OrgState, conversation: Conversation) -> dict[str, Any]:
     """`MessageConversation`: participants with their messages[] and media[]."""
     participants = _participants_base(conversation)
+    participants[0]["attributes"] = participant_attributes(state, conversation)
     by_id = {p["id"]: p for p in participants}
     for participant in participants:
         participant["messages"] = []
@@ -210,7 +265,9 @@ def message_data(state: OrgState, conversation: Conversation, message: Message) 
     }
 
 
-def conversation_resource(conversation: Conversation) -> dict[str, Any]:
+def conversation_resource(
+    conversation: Conversation, attributes: dict[str, str] | None = None
+) -> dict[str, Any]:
     """`Conversation` (GET /api/v2/conversations/{id}): calls[] for voice, messages[] else."""
     participants: list[dict[str, Any]] = []
     state = "disconnected" if conversation.end else "connected"
@@ -232,6 +289,7 @@ def conversation_resource(conversation: Conversation) -> dict[str, Any]:
         if purpose == "agent":
             participant["userId"] = conversation.user_id
         if purpose == "customer":
+            participant["attributes"] = dict(attributes or {})
             participant["externalContactId"] = conversation.external_contact_id
             participant["name"] = conversation.customer_name
             participant["address"] = conversation.customer_address

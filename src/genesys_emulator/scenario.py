@@ -100,7 +100,21 @@ class ScenarioBuilder:
             customer_address=address,
             external_contact_id=external_contact_id,
             customer_name=NAMES[uuid.UUID(external_contact_id).int % len(NAMES)],
+            consent=self._consent(external_contact_id),
         )
+
+    def _consent(self, external_contact_id: str) -> str:
+        """The person's answer, the same on every conversation (it follows the contact)."""
+        granted, refused, late = self.config.consent_shares
+        share = (uuid.UUID(external_contact_id).int % 1000) / 1000
+        for answer, bound in (
+            ("granted", granted),
+            ("refused", granted + refused),
+            ("late", granted + refused + late),
+        ):
+            if share < bound:
+                return answer
+        return "none"
 
     def _attachment(self, conversation: Conversation, kind: str, index: int) -> Attachment:
         rng = self.rng

@@ -39,6 +39,7 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
         analytics,
         conversations,
         downloads,
+        externalcontacts,
         messages,
         recordings,
         storage,
@@ -57,6 +58,7 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
         *transcripts.routes,
         *analytics.routes,
         *conversations.routes,
+        *externalcontacts.routes,
         *admin.routes,
     ]
 

@@ -133,6 +133,9 @@ class Conversation:
     external_contact_id: str
     #: the customer's display name (the contact's name, a messenger nickname)
     customer_name: str = ""
+    #: the customer's biometrics consent: granted | refused | none (never recorded) |
+    #: late (recorded as granted, but visible only after a few reads)
+    consent: str = "none"
     messages: list[Message] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
     transcript_key: str | None = None
@@ -150,6 +153,9 @@ class DownloadLink:
     id: str
     object_key: str
     expires_at: float
+    #: answer this redirect status even when asked ``issueRedirect=false`` (a misbehaving
+    #: link, for clients that must not follow it); None: behave
+    redirect_status: int | None = None
 
 
 class OrgState:
@@ -179,6 +185,8 @@ class OrgState:
         self.faults: FaultConfig = config.faults
         self.fault_rng = random.Random(config.faults.seed)
         self.fault_counts: Counter[str] = Counter()
+        #: reads of contacts and conversations (late consent appears after a few)
+        self.reads: Counter[str] = Counter()
         self.builder: ScenarioBuilder | None = None
         self.limiter = RateLimiter(config.rate_limit_requests, config.rate_limit_window_s)
 
@@ -205,6 +213,18 @@ class OrgState:
     def conversation(self, conversation_id: str) -> Conversation | None:
         with self.lock:
             return self.conversations.get(conversation_id)
+
+    def conversations_of_contact(self, contact_id: str) -> list[Conversation]:
+        """Every conversation of one external contact (one person), oldest first."""
+        with self.lock:
+            found = [c for c in self.conversations.values() if c.external_contact_id == contact_id]
+        return sorted(found, key=lambda c: c.start)
+
+    def count_read(self, what: str) -> int:
+        """Count one read of ``what`` (a contact, a conversation); returns the count so far."""
+        with self.lock:
+            self.reads[what] += 1
+            return self.reads[what]
 
     def attachments(self) -> list[tuple[Conversation, Message, Attachment]]:
         with self.lock:
@@ -253,6 +273,12 @@ class OrgState:
         ttl = max(self.config.signed_url_ttl_s, self.signed_min_expires - now)
         signed = signing.sign_path(self.signing_key, prefix + object_key, ttl, now)
         return f"{self.public_urls.get(host, '')}{signed}"
+
+    def redirect_links(self, status: int) -> None:
+        """Make every download link issued so far answer ``status`` (a redirect), however asked."""
+        with self.lock:
+            for link in self.downloads.values():
+                link.redirect_status = status
 
     def expire_links(self) -> None:
         """Make every download link and signed URL issued so far stale, now."""

@@ -109,6 +109,10 @@ class EmulatorHandle:
         """Make every download link and signed URL issued so far stale."""
         self.state.expire_links()
 
+    def redirect_links(self, status: int = 307) -> None:
+        """Make every download link issued so far answer a redirect, even to issueRedirect=false."""
+        self.state.redirect_links(status)
+
     def expire_tokens(self) -> None:
         self.state.expire_tokens()
 

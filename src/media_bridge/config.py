@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from media_bridge.audio.settings import AudioSettings
+from media_bridge.consent.settings import ConsentSettings
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.identity.settings import IdentitySettings
 from media_bridge.voice.settings import VoiceSettings
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from media_bridge.audio import AudioProcessor
 from media_bridge.config import Settings
+from media_bridge.consent import ConsentChecker
 from media_bridge.fetch import MediaFetcher
 from media_bridge.genesys import GenesysClient
 from media_bridge.identity import SpeakerDescriber
@@ -30,4 +31,6 @@ class BridgeContext:
     work_dir: Path
     #: ``metadata.speaker`` and ``speaker_key`` (pseudonymised when configured)
     speakers: SpeakerDescriber
+    #: the consent verdict of a job, before its download (``consent.mode``)
+    consent: ConsentChecker
     org_id: str | None = None

@@ -15,8 +15,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from media_bridge.identity.describe import SpeakerMetadata
 
-#: 1: the first release (no version field); 2: ``speaker`` / ``speakers`` added
+#: 1: the first release (no version field); 2: ``speaker``, ``speakers`` and ``consent`` added
 SCHEMA_VERSION = 2
+
+
+class ConsentMetadata(BaseModel):
+    """The shape of ``metadata.consent``."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    verdict: Literal["granted", "not_checked"]
+    """not_checked: consent.mode is off. Refused and unknown clips are not delivered."""
+    source: str
+    """event, conversation, external_contact, audiohook, operator or setting."""
+    checked_at: str
+    """When the verdict was found (ISO 8601)."""
 
 
 class DeliveryMetadata(BaseModel):
@@ -41,6 +54,8 @@ class DeliveryMetadata(BaseModel):
     speakers: dict[str, SpeakerMetadata] | None = Field(default=None)
     """Recordings: customer and agent (the files of those roles); AudioHook: external and
     internal (the channels)."""
+    consent: ConsentMetadata
+    """The biometrics consent verdict that allowed this delivery."""
 
 
 def json_schema() -> dict[str, Any]:

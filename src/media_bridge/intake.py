@@ -3,7 +3,10 @@
 This is the only step between a source and its acknowledgement, so it does no
 network work: parse, plan, one ledger write. Downloads happen in workers. An event
 that cannot be parsed is kept in the ledger's rejected table (never dropped) and
-is acknowledged too: retrying the same bytes cannot fix it.
+is acknowledged too: retrying the same bytes cannot fix it. Should the ledger still
+refuse a value of the batch (``LedgerDataError``), the batch is written event by
+event and only the events it refuses are rejected: one bad event never takes the
+good ones beside it down.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import UTC, datetime
 
 from media_bridge import metrics
 from media_bridge.events.parse import ParseStatus, Rejection, parse_payload_results
-from media_bridge.ledger.base import Ledger
+from media_bridge.ledger.base import Ledger, LedgerDataError
 from media_bridge.observability import get_logger
 from media_bridge.planner import plan_jobs
 from media_bridge.sources.base import RawEvent, Source
@@ -37,6 +40,15 @@ class IntakeResult:
         self.rejected.extend(other.rejected)
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """The jobs of one accepted event, with what it takes to reject it instead."""
+
+    origin: str
+    raw: bytes
+    jobs: list[NewJob]
+
+
 class Intake:
     def __init__(
         self,
@@ -47,6 +59,7 @@ class Intake:
         kinds: frozenset[JobKind] | None = None,
         watch_message_conversations: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
+        consent_attribute: str | None = None,
     ) -> None:
         self._ledger = ledger
         self._media_types = media_types
@@ -55,6 +68,7 @@ class Intake:
         self._kinds = kinds
         self._watch_message_conversations = watch_message_conversations
         self._on_new_jobs = on_new_jobs
+        self._consent_attribute = consent_attribute
 
     async def accept(self, raw: bytes, origin: str) -> IntakeResult:
         """Parse one payload (an event, an array, or JSON lines) and record its jobs."""
@@ -63,14 +77,11 @@ class Intake:
     async def accept_many(self, raws: list[RawEvent]) -> IntakeResult:
         result = IntakeResult()
         received = datetime.now(UTC)
-        jobs: list[NewJob] = []
+        planned: list[_Planned] = []
         for raw in raws:
             for item in parse_payload_results(raw.body):
                 if isinstance(item, Rejection):
-                    result.rejected.append(item.reason)
-                    metrics.EVENTS_IN.labels(outcome="rejected").inc()
-                    await self._ledger.record_rejected(raw.origin, item.reason, item.raw)
-                    log.warning("event_rejected", origin=raw.origin, reason=item.reason)
+                    await self._reject(result, raw.origin, item.reason, item.raw)
                     continue
                 result.events += 1
                 metrics.TOPICS.labels(family=item.family.value).inc()
@@ -79,13 +90,37 @@ class Intake:
                     metrics.EVENTS_IN.labels(outcome="unknown_topic").inc()
                     continue
                 metrics.EVENTS_IN.labels(outcome="accepted").inc()
-                jobs.extend(self._plan(item.event, received))
-        if jobs:
-            result.jobs_added = await self._ledger.add_jobs(jobs)
+                jobs = self._plan(item.event, received)
+                if jobs:
+                    planned.append(_Planned(raw.origin, item.raw or raw.body, jobs))
+        if planned:
+            result.jobs_added = await self._record(planned, result)
             metrics.JOBS_PLANNED.labels(kind="event").inc(result.jobs_added)
             if self._on_new_jobs is not None:
                 self._on_new_jobs()
         return result
+
+    async def _record(self, planned: list[_Planned], result: IntakeResult) -> int:
+        """One write for the batch; if the ledger refuses a value, one write per event."""
+        try:
+            return await self._ledger.add_jobs([job for event in planned for job in event.jobs])
+        except LedgerDataError as exc:
+            log.warning("batch_refused_by_ledger", events=len(planned), error=str(exc))
+        added = 0
+        for event in planned:
+            try:
+                added += await self._ledger.add_jobs(event.jobs)
+            except LedgerDataError as exc:
+                result.events -= 1
+                reason = f"the ledger refused the event's jobs: {exc}"
+                await self._reject(result, event.origin, reason, event.raw)
+        return added
+
+    async def _reject(self, result: IntakeResult, origin: str, reason: str, raw: bytes) -> None:
+        result.rejected.append(reason)
+        metrics.EVENTS_IN.labels(outcome="rejected").inc()
+        await self._ledger.record_rejected(origin, reason, raw)
+        log.warning("event_rejected", origin=origin, reason=reason)
 
     def _plan(self, event: ParsedEvent, received: datetime) -> list[NewJob]:
         planned = plan_jobs(
@@ -94,6 +129,7 @@ class Intake:
             received_at=received,
             recording_delay_s=self._recording_delay_s,
             watch_message_conversations=self._watch_message_conversations,
+            consent_attribute=self._consent_attribute,
         )
         if self._kinds is None:
             return planned

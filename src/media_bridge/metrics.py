@@ -36,6 +36,18 @@ CLIP_VERDICTS = Counter(
     ["kind", "quality", "action"],
     registry=REGISTRY,
 )
+CONSENT_VERDICTS = Counter(
+    "bridge_consent_verdicts_total",
+    "Consent checks by job kind and verdict (granted, not_checked, refused, held)",
+    ["kind", "verdict"],
+    registry=REGISTRY,
+)
+CONSENT_READS = Counter(
+    "bridge_consent_reads_total",
+    "Platform API reads made to find a consent verdict, by source",
+    ["source"],
+    registry=REGISTRY,
+)
 URL_REFRESHES = Counter(
     "bridge_url_refreshes_total", "Stale media URLs re-resolved through the API", registry=REGISTRY
 )

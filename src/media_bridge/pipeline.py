@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from media_bridge import metrics
 from media_bridge.config import Settings
+from media_bridge.consent import ConsentChecker
 from media_bridge.context import BridgeContext
 from media_bridge.files import private_dir
 from media_bridge.handlers.attachment import handle_attachment
@@ -125,6 +126,7 @@ class Bridge:
             audio=audio,
             work_dir=work_dir,
             speakers=SpeakerDescriber(settings.identity),
+            consent=ConsentChecker(settings.consent, genesys),
         )
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,
@@ -149,6 +151,17 @@ class Bridge:
             recording_delay_s=settings.voice.recording_delay_s,
             kinds=frozenset(handlers),
             on_new_jobs=self.worker.wake,
+            consent_attribute=_consent_attribute(settings),
+        )
+        log.info(
+            "bridge.start",
+            worker=self.worker_id,
+            ledger=settings.ledger.url.split(":", 1)[0],
+            media_sink=settings.sinks.media,
+            text_sink=settings.sinks.text,
+            consent_mode=settings.consent.mode,
+            pseudonymized=settings.identity.pseudonymize_secret is not None,
+            below_gate=settings.audio.below_gate,
         )
         return self
 
@@ -227,3 +240,10 @@ class Bridge:
                 task.cancel()
             await self.worker.stop()
             await asyncio.gather(worker_task, *pumps, *extras, return_exceptions=True)
+
+
+def _consent_attribute(settings: Settings) -> str | None:
+    """The participant attribute whose value the planner keeps as the job's consent hint."""
+    if settings.consent.mode != "participant_attribute":
+        return None
+    return settings.consent.attribute

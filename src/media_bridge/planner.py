@@ -71,7 +71,14 @@ def _facts(speaker: SpeakerFacts | None) -> dict[str, Any] | None:
     return speaker.to_payload() if speaker is not None else None
 
 
-def attachment_payload(ref: AttachmentRef, meta: dict[str, Any]) -> dict[str, Any]:
+#: the payload field with the consent attribute's value as the planning event showed it
+CONSENT_HINT = "consent_hint"
+
+
+def attachment_payload(
+    ref: AttachmentRef, meta: dict[str, Any], consent_attribute: str | None = None
+) -> dict[str, Any]:
+    hint = (ref.attributes or {}).get(consent_attribute) if consent_attribute else None
     return {
         "v": PAYLOAD_VERSION,
         "conversation_id": ref.conversation_id,
@@ -88,6 +95,7 @@ def attachment_payload(ref: AttachmentRef, meta: dict[str, Any]) -> dict[str, An
         "channel": ref.channel,
         "message_time": _iso(ref.message_time),
         SPEAKER_FACTS: _facts(ref.speaker),
+        CONSENT_HINT: hint if isinstance(hint, str | bool | int) else None,
         "event": meta,
     }
 
@@ -226,6 +234,7 @@ def plan_jobs(
     watch_message_conversations: bool = False,
     message_texts: bool = True,
     now: datetime | None = None,
+    consent_attribute: str | None = None,
 ) -> list[NewJob]:
     """Jobs for one event, each key once (the first occurrence wins)."""
     now = now or datetime.now(UTC)
@@ -238,7 +247,8 @@ def plan_jobs(
 
     for ref in event.attachments:
         if wanted is None or ref.media_type.lower() in wanted:
-            add(NewJob(ref.key, JobKind.ATTACHMENT, attachment_payload(ref, meta)))
+            payload = attachment_payload(ref, meta, consent_attribute)
+            add(NewJob(ref.key, JobKind.ATTACHMENT, payload))
     for text in event.texts:
         add(NewJob(text.key, JobKind.TEXT, text_payload(text, meta)))
     for activity in event.activities:

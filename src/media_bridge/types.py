@@ -52,6 +52,9 @@ class AttachmentRef:
     message_time: datetime | None = None
     #: who sent it, as far as the event (or the message read) says
     speaker: SpeakerFacts | None = None
+    #: the sender's participant data (``participants[].attributes``), when given; the
+    #: planner keeps only the consent attribute's value
+    attributes: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

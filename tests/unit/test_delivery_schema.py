@@ -16,7 +16,7 @@ def test_the_committed_schema_matches_the_model() -> None:
 def test_the_schema_pins_the_version_and_requires_a_speaker() -> None:
     schema = json_schema()
     assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
-    assert {"schema_version", "key", "kind", "speaker"} <= set(schema["required"])
+    assert {"schema_version", "key", "kind", "speaker", "consent"} <= set(schema["required"])
     speaker = schema["$defs"]["SpeakerMetadata"]
     assert {"role", "key", "key_scope"} <= set(speaker["required"])
     assert speaker["additionalProperties"] is False

@@ -1,4 +1,4 @@
-"""The demo and replay summaries show clips delivered by quality and clips diverted."""
+"""The demo and replay summaries show clips by quality, clips diverted, consent verdicts."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from media_bridge.commands.common import verdict_rows
 from media_bridge.commands.demo import _summary_rows
 from media_bridge.commands.run import print_summary
 from media_bridge.types import JobState
+
+CONSENT_ROW = "consent verdicts (held: checks that waited)"
 
 
 @pytest.fixture
@@ -29,6 +31,14 @@ def verdicts(monkeypatch: pytest.MonkeyPatch) -> Counter:
     fresh.labels(kind="recording", quality="noisy", action="delivered").inc()
     fresh.labels(kind="attachment", quality="short", action="hold_local").inc(2)
     fresh.labels(kind="recording", quality="clipped", action="drop").inc()
+    consent = Counter(
+        "bridge_consent_verdicts_total", "test", ["kind", "verdict"], registry=CollectorRegistry()
+    )
+    monkeypatch.setattr(metrics, "CONSENT_VERDICTS", consent)
+    consent.labels(kind="attachment", verdict="granted").inc(4)
+    consent.labels(kind="recording", verdict="granted").inc()
+    consent.labels(kind="attachment", verdict="refused").inc(2)
+    consent.labels(kind="attachment", verdict="held").inc(6)
     return fresh
 
 
@@ -36,6 +46,7 @@ def test_verdict_rows_count_every_quality_and_diversion(verdicts: Counter) -> No
     assert verdict_rows() == [
         ("clips delivered by quality", "ok 1 / short 3 / noisy 1 / clipped 0"),
         ("clips diverted (audio.below_gate)", "hold_local 2 / drop 1"),
+        (CONSENT_ROW, "granted 5 / refused 2 / held 6 / not checked 0"),
     ]
 
 
@@ -50,6 +61,7 @@ def test_the_demo_summary_has_the_verdict_rows(verdicts: Counter, tmp_path: Path
     rows = dict(_summary_rows(tmp_path, 1.0, bridge, {JobState.DONE: 4}))
     assert rows["clips delivered by quality"] == "ok 1 / short 3 / noisy 1 / clipped 0"
     assert rows["clips diverted (audio.below_gate)"] == "hold_local 2 / drop 1"
+    assert rows[CONSENT_ROW] == "granted 5 / refused 2 / held 6 / not checked 0"
 
 
 def test_the_replay_summary_is_printed(
@@ -62,4 +74,5 @@ def test_the_replay_summary_is_printed(
         "jobs done / dead 7 / 1",
         "clips delivered by quality ok 1 / short 3 / noisy 1 / clipped 0",
         "clips diverted (audio.below_gate) hold_local 2 / drop 1",
+        f"{CONSENT_ROW} granted 5 / refused 2 / held 6 / not checked 0",
     ]

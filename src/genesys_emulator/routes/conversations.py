@@ -17,7 +17,9 @@ async def get_conversation(request: Request, state: OrgState, _: OAuthClientConf
     conversation = state.conversation(conversation_id)
     if conversation is None:
         raise errors.not_found(conversation_id)
-    return json(render.conversation_resource(conversation))
+    state.count_read(f"conversation:{conversation.id}")
+    attributes = render.participant_attributes(state, conversation)
+    return json(render.conversation_resource(conversation, attributes))
 
 
 routes = [

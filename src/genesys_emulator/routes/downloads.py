@@ -21,6 +21,8 @@ async def get_download(request: Request, state: OrgState, _: OAuthClientConfig) 
     if link is None or time.time() >= link.expires_at:
         raise errors.not_found(download_id)
     url = state.signed_url(link.object_key, "storage")
+    if link.redirect_status is not None:
+        return RedirectResponse(url, status_code=link.redirect_status)
     if request.query_params.get("issueRedirect", "true").lower() == "false":
         return json({"url": url})
     return RedirectResponse(url, status_code=state.config.download_redirect_status)

@@ -25,6 +25,7 @@ def _messaging(state: OrgState, conversation_id: str) -> Conversation:
 
 async def get_conversation(request: Request, state: OrgState, _: OAuthClientConfig) -> Response:
     conversation = _messaging(state, request.path_params["conversationId"])
+    state.count_read(f"conversation:{conversation.id}")
     return json(render.message_conversation(state, conversation))
 
 

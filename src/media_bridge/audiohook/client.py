@@ -67,6 +67,8 @@ class ClientConfig:
         }
     )
     language: str | None = "en-US"
+    #: the integration's ``customConfig`` JSON (None: not sent)
+    custom_config: dict[str, Any] | None = None
     media_format: str = "PCMU"
     stereo: bool = True
     #: offer stereo plus both mono entries, as Genesys does (the server must choose)
@@ -371,6 +373,8 @@ async def _drive(cfg: ClientConfig, runner: _Runner, report: SessionReport) -> N
     }
     if cfg.language:
         params["language"] = cfg.language
+    if cfg.custom_config is not None:
+        params["customConfig"] = cfg.custom_config
     st.state = "OPENING"
     st.open_seq = await runner.send("open", params)
     waiters = [

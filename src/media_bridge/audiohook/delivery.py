@@ -58,6 +58,9 @@ class SessionDelivery:
         self.full_bytes: dict[str, int] = {}
         self.delivered: list[dict[str, Any]] = []
         self.failures = 0
+        #: consent not (yet) granted: audio is spooled for the whole-call file only, and
+        #: that file is discarded unless consent arrives before the end
+        self.held = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -82,7 +85,7 @@ class SessionDelivery:
         with open(full, "ab") as fh:
             fh.write(data)
         self.full_bytes[chunk.channel] += len(data)
-        if chunk.channel not in self.deliver_chunks_for:
+        if chunk.channel not in self.deliver_chunks_for or self.held:
             return None
         path = self.dir / f"{safe_part(chunk.channel)}-chunk-{chunk.index:05d}.wav"
         write_wav(path, chunk.samples, self.rate)
@@ -108,6 +111,10 @@ class SessionDelivery:
                         await asyncio.to_thread(path.unlink)
                 continue
             keep = False
+            if self.held:
+                log.info("audiohook.consent.discarded", spool=str(self.dir))
+                await asyncio.to_thread(shutil.rmtree, self.dir, True)
+                return
             for channel, final_meta in meta["metas"].items():
                 full = await asyncio.to_thread(self._seal, channel)
                 if full is not None:

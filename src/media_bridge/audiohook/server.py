@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from media_bridge.audiohook import protocol as p
 from media_bridge.audiohook.session import ServerSession
@@ -28,6 +28,7 @@ from media_bridge.audiohook.signature import (
     verify_request_signature,
 )
 from media_bridge.audiohook.sinks import AudioChunkSink, build_sink
+from media_bridge.consent import Verdict
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -128,6 +129,14 @@ class AudioHookServer:
     async def resume_session(self, session_id: str) -> bool:
         session = self.sessions.get(session_id)
         return await self._guarded(session.resume()) if session else False
+
+    def set_consent(self, session_id: str, verdict: Literal["granted", "refused"]) -> bool:
+        """Consent learnt while the call runs (an operator, an API read): see Session."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return False
+        session.set_consent(Verdict.of(verdict, "operator"))
+        return True
 
     async def disconnect_session(self, session_id: str, reason: str = "completed") -> bool:
         session = self.sessions.get(session_id)

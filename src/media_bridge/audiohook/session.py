@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from media_bridge import metrics
 from media_bridge.audiohook import protocol as p
 from media_bridge.audiohook.codec import decode_frame
 from media_bridge.audiohook.delivery import SessionDelivery
 from media_bridge.audiohook.recorder import INPUT_RATE, ChannelRecorder, FinishedChunk
 from media_bridge.audiohook.settings import AudioHookSettings
 from media_bridge.audiohook.sinks import AudioChunkSink
+from media_bridge.consent import Verdict, not_checked
+from media_bridge.consent.verdict import from_value
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.identity import SpeakerDescriber, SpeakerFacts
 from media_bridge.identity.facts import from_audiohook
@@ -48,6 +51,7 @@ class ServerSession:
         self.id = session_id
         self.settings = settings
         self.speakers = SpeakerDescriber(settings.identity)
+        self.consent: Verdict = not_checked()
         self.sink = sink
         self.spool_root = spool_root
         self._send = send
@@ -208,6 +212,8 @@ class ServerSession:
         )
         opened: dict[str, Any] = {"media": [], "startPaused": False}
         if not self.probe:
+            self.consent = self._consent_at_open(params)
+        if not self.probe and self.consent.verdict != "refused":
             self.selected = p.choose_media(params["media"], self.settings.keep_agent)
             if self.selected is not None:
                 opened["media"] = [self.selected]
@@ -223,6 +229,29 @@ class ServerSession:
             probe=self.probe,
             media=opened["media"],
         )
+
+    def _consent_at_open(self, params: dict[str, Any]) -> Verdict:
+        """From ``customConfig[consent.attribute]``: refused means no media is accepted."""
+        settings = self.settings.consent
+        if settings.mode == "off":
+            return not_checked()
+        custom = params.get("customConfig")
+        value = custom.get(settings.attribute) if isinstance(custom, dict) else None
+        verdict = from_value(value, settings, "audiohook")
+        label = "held" if verdict.verdict == "unknown" else verdict.verdict
+        metrics.CONSENT_VERDICTS.labels(kind="audiohook", verdict=label).inc()
+        if verdict.verdict != "granted":
+            event = "consent.refused" if verdict.verdict == "refused" else "consent.held"
+            log.info(event, session=self.id, conversation_id=params.get("conversationId"))
+        return verdict
+
+    def set_consent(self, verdict: Verdict) -> None:
+        """Consent learnt during the call: granted delivers from now on (and the whole call
+        at the end); anything else keeps holding, and the spool is discarded at the end."""
+        self.consent = verdict
+        if self.delivery is not None:
+            self.delivery.held = not verdict.allows_delivery
+        log.info("audiohook.consent", session=self.id, verdict=verdict.verdict)
 
     def _start_recording(self, channels: list[str]) -> None:
         s = self.settings
@@ -240,6 +269,7 @@ class ServerSession:
             self.delivery = SessionDelivery(
                 self.sink, self.spool_root, self.id, s.sample_rate, deliver_chunks_for={"external"}
             )
+            self.delivery.held = not self.consent.allows_delivery
             self.delivery.start()
 
     async def _on_ping(self, msg: dict[str, Any]) -> None:
@@ -310,6 +340,7 @@ class ServerSession:
             "conversation_id": params.get("conversationId"),
             "speaker": speakers.get(channel, speakers["external"]),
             "speakers": speakers,
+            "consent": self.consent.to_dict(),
             "sessionId": self.id,
             "correlationId": self.correlation_id,
             "organizationId": params.get("organizationId"),

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from media_bridge.consent.settings import ConsentSettings
 from media_bridge.identity.settings import IdentitySettings
 
 AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK_"
@@ -71,4 +72,7 @@ class AudioHookSettings(BaseSettings):
     #: the speaker key of deliveries (the customer: the normalised ANI); set the same
     #: pseudonymisation secret as the bridge's ``identity`` so that keys match
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    #: any mode but ``off`` reads the answer from the open message's ``customConfig``
+    #: (key ``consent.attribute``); while it is unknown audio is spooled, not delivered
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     log_level: str = "INFO"

@@ -67,6 +67,7 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
 
 QUALITIES = ("ok", "short", "noisy", "clipped")
 DIVERSIONS = ("hold_local", "drop")
+CONSENT_VERDICTS = ("granted", "refused", "held", "not_checked")
 
 
 def verdict_rows() -> list[tuple[str, str]]:
@@ -77,9 +78,14 @@ def verdict_rows() -> list[tuple[str, str]]:
     def count(**labels: str) -> int:
         return int(metrics.counter_value(metrics.CLIP_VERDICTS, **labels))
 
+    def consent(verdict: str) -> int:
+        return int(metrics.counter_value(metrics.CONSENT_VERDICTS, verdict=verdict))
+
     delivered = " / ".join(f"{q} {count(action='delivered', quality=q)}" for q in QUALITIES)
     diverted = " / ".join(f"{a} {count(action=a)}" for a in DIVERSIONS)
+    verdicts = " / ".join(f"{v.replace('_', ' ')} {consent(v)}" for v in CONSENT_VERDICTS)
     return [
         ("clips delivered by quality", delivered),
         ("clips diverted (audio.below_gate)", diverted),
+        ("consent verdicts (held: checks that waited)", verdicts),
     ]

@@ -33,12 +33,22 @@ class Probe:
     call: Callable[[Any], Awaitable[Any]]
 
 
-def _probes() -> list[Probe]:
+def _probes(consent_mode: str = "off") -> list[Probe]:
     missing = str(uuid.uuid4())
     message = uuid.uuid4().hex
     now = datetime.now(UTC)
     interval = f"{(now - timedelta(minutes=1)).isoformat()}/{now.isoformat()}"
+    consent = []
+    if consent_mode == "external_contact":
+        consent.append(
+            Probe(
+                "consent (consent.mode=external_contact)",
+                "externalContacts:contact:view",
+                lambda c: c.get_external_contact(missing),
+            )
+        )
     return [
+        *consent,
         Probe(
             "voice notes and texts",
             "conversation:message:view or conversation:webmessaging:view",
@@ -82,7 +92,8 @@ async def _run(args: argparse.Namespace) -> int:
         except BridgeError as exc:
             print(f"FAIL  OAuth client credentials: {redact_text(str(exc))}")
             return 1
-        for probe in _probes():
+        print(f"        consent.mode: {settings.consent.mode}")
+        for probe in _probes(settings.consent.mode):
             try:
                 await probe.call(client)
                 outcome = "ok  "

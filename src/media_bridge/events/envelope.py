@@ -3,11 +3,18 @@
 Accepted shapes for one event: the envelope as a dict, its JSON text/bytes, a JSON
 string holding that JSON (an SQS body that was encoded twice), or an SQS message
 dict whose ``Body``/``body`` is the envelope JSON.
+
+Whatever a ledger cannot store is refused here, as a rejection with a reason: NaN
+and Infinity (``json.loads`` accepts them, PostgreSQL's ``jsonb`` does not), NUL in
+a string (PostgreSQL text refuses it) and lone surrogates (not encodable as UTF-8).
+One such event must not take the good events of its batch down with it.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +25,9 @@ from media_bridge.events.values import parse_time, text_or_none
 GENESYS_SOURCE_PREFIX = "aws.partner/genesys.com"
 #: at most this many JSON-in-JSON unwrappings (SQS body -> envelope)
 _MAX_UNWRAP = 2
+#: NUL (no PostgreSQL text holds it) and UTF-16 surrogates (json.loads joins valid pairs,
+#: so any left are lone: UTF-8 cannot encode them)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +43,67 @@ class Envelope:
     correlation_id: str | None
 
 
+def _refuse_constant(name: str) -> Any:
+    raise BadInput(f"malformed JSON: {name} is not a finite number (no ledger stores it)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadInput(f"malformed JSON: {text[:40]} is out of range (not a finite number)")
+    return value
+
+
+def _loads(text: bytes | str) -> Any:
+    """``json.loads`` refusing NaN, Infinity and numbers that overflow to infinity."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _check_text(text: str, what: str) -> None:
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return
+    problem = "NUL (\\u0000)" if found.group() == "\x00" else "a lone surrogate"
+    raise BadInput(f"event: {what} contains {problem}, which no ledger can store")
+
+
+def check_storable(doc: Any) -> None:
+    """Refuse a decoded value holding what a ledger cannot store; the reason names where.
+
+    Iterative, so a deeply nested value cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            _check_text(value, f"the string at {path or 'the top level'}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise BadInput(f"event: the number at {path or 'the top level'} is {value}, not finite")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = str(key)
+                _check_text(name, f"a key under {path or 'the top level'}")
+                stack.append((item, f"{path}.{name[:40]}" if path else name[:40]))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+
+
 def decode_json(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
-    """Raw input -> the envelope dict, unwrapping JSON-in-JSON and SQS message bodies."""
+    """Raw input -> the envelope dict, unwrapping JSON-in-JSON and SQS message bodies.
+
+    Raises BadInput for anything a ledger could not store (see ``check_storable``).
+    """
     value: Any = raw
     for _ in range(_MAX_UNWRAP + 1):
         if isinstance(value, bytes | bytearray | memoryview):
             try:
-                value = json.loads(bytes(value))
+                value = _loads(bytes(value))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise BadInput(f"malformed JSON: {exc}") from None
             continue
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = _loads(value)
             except ValueError as exc:
                 raise BadInput(f"malformed JSON: {exc}") from None
             continue
@@ -55,6 +113,7 @@ def decode_json(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
                 if isinstance(body, str):
                     value = body
                     continue
+            check_storable(value)
             return value
         raise BadInput(f"envelope: expected a JSON object, got {type(value).__name__}")
     raise BadInput("envelope: JSON nested in JSON too deeply")

@@ -87,6 +87,8 @@ def parse_message_body(
         channel = channel_name(participant.get("type"))
         direction = text_or_none(participant.get("direction"))
         speaker = from_topic_participant(participant)
+        attributes = participant.get("attributes")
+        attributes = attributes if isinstance(attributes, dict) else None
         messages = participant.get("messages") or []
         if not isinstance(messages, list):
             raise BadInput(f"message topic: participants[{p_index}].messages is not a list")
@@ -133,6 +135,7 @@ def parse_message_body(
                         channel=channel,
                         message_time=message_time,
                         speaker=speaker,
+                        attributes=attributes,
                     )
                 )
             text = text_or_none(details.get("text"))

@@ -41,6 +41,8 @@ class ParseStatus(StrEnum):
 class ParseResult:
     status: ParseStatus
     event: ParsedEvent
+    #: the event's bytes, for the rejected table should the ledger refuse its jobs
+    raw: bytes = b""
 
     @property
     def family(self) -> TopicFamily:
@@ -96,11 +98,12 @@ def parse_event(raw: bytes | str | dict[str, Any]) -> ParsedEvent:
 
 def _one(raw_item: bytes | str | dict[str, Any], raw_bytes: bytes) -> ParseResult | Rejection:
     try:
-        return parse_event_result(raw_item)
+        result = parse_event_result(raw_item)
     except BadInput as exc:
         return Rejection(str(exc), raw_bytes)
     except (RecursionError, TypeError, ValueError) as exc:  # defensive: never crash intake
         return Rejection(f"unparseable event: {type(exc).__name__}", raw_bytes)
+    return ParseResult(result.status, result.event, raw_bytes)
 
 
 def _reencode(item: Any) -> bytes:

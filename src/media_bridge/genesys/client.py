@@ -193,6 +193,14 @@ class GenesysClient:
             raise Transient("get messages in bulk: expected a JSON object")
         return body
 
+    # -- external contacts (consent) --------------------------------------------------
+    async def get_external_contact(self, contact_id: str) -> dict[str, Any]:
+        """``ExternalContact`` with ``customFields``; needs ``externalContacts:contact:view``."""
+        result: dict[str, Any] = await self._get_dict(
+            f"/api/v2/externalcontacts/contacts/{_seg(contact_id)}", "get external contact"
+        )
+        return result
+
     # -- calls, recordings, transcripts --------------------------------------------
     async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._get_dict(

@@ -1,10 +1,13 @@
 """Run an attachment job: resolve a fresh URL when needed, download, normalise, deliver.
 
-Token safety: a URL taken from an event is used only when it is a Genesys host of
-the configured region (a Downloads API link); any other URL is never fetched: the
-attachment is looked up through the message endpoint, whose URL is trusted.
-A stale URL (401/403/404/410 from media) is re-resolved through the message
-endpoint, a bounded number of times, before the job goes back to the ledger.
+Token safety: a URL taken from an event is used only when it is a Downloads API link
+on the region's downloads host (``fetch.urls.event_download_link``); any other URL,
+an API path or a signed URL alike, is never fetched: the attachment is looked up
+through the message endpoint, whose URL is trusted. Whatever goes wrong with an
+event's URL (refused, redirected, stale, broken) drops it for that lookup, so a bad
+URL in the payload cannot park the job. A stale URL (401/403/404/410 from media) is
+re-resolved through the message endpoint, a bounded number of times, before the job
+goes back to the ledger.
 """
 
 from __future__ import annotations
@@ -16,16 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge import enrolment, metrics, speech_gate
+from media_bridge.consent import Verdict, not_checked, settle
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.errors import BadInput, NotFound, UrlExpired
+from media_bridge.errors import NotFound, UrlExpired
 from media_bridge.fetch import DownloadedFile
+from media_bridge.fetch.urls import event_download_link
 from media_bridge.genesys import attachment_from_message
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
-from media_bridge.planner import payload_to_attachment
+from media_bridge.observability import get_logger
+from media_bridge.planner import CONSENT_HINT, payload_to_attachment
+from media_bridge.redact import redact_url
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
+
+log = get_logger(__name__)
 
 _OUTPUT_MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
 
@@ -39,13 +48,6 @@ class _Target:
     filename: str | None
     #: the sender as the message read says (None when the event's link was used)
     sender: SpeakerFacts | None = None
-
-
-def _on_genesys_host(ctx: BridgeContext, url: str) -> bool:
-    try:
-        return ctx.genesys.hosts.allows_token(url)
-    except BadInput:  # not even a valid URL: look the attachment up instead
-        return False
 
 
 async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
@@ -63,35 +65,40 @@ async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
     )
 
 
+async def _fetch(ctx: BridgeContext, target: _Target, dest: Path) -> DownloadedFile:
+    return await ctx.fetcher.fetch_media(
+        target.url,
+        dest,
+        max_bytes=ctx.settings.fetch.max_bytes,
+        expected_sha256=target.sha256,
+        expected_size=target.size,
+        declared_mime=target.mime,
+    )
+
+
 async def _download(
     ctx: BridgeContext, ref: AttachmentRef, dest: Path
 ) -> tuple[DownloadedFile, _Target, int]:
     """Download with bounded URL refreshes; returns (file, target used, refreshes)."""
-    target: _Target | None = None
-    # an event's URL is used only on the region's own hosts; anything else is looked
-    # up through the message endpoint and never fetched
-    if ref.url and _on_genesys_host(ctx, ref.url):
-        target = _Target(ref.url, ref.sha256, ref.size, ref.mime, ref.name)
+    link = event_download_link(ref.url, ctx.genesys.hosts) if ref.url else None
     refreshes = 0
-    while True:
-        if target is None:
-            target = await _fresh_target(ctx, ref)
+    if link is not None:
+        target = _Target(link, ref.sha256, ref.size, ref.mime, ref.name)
         try:
-            downloaded = await ctx.fetcher.fetch_media(
-                target.url,
-                dest,
-                max_bytes=ctx.settings.fetch.max_bytes,
-                expected_sha256=target.sha256,
-                expected_size=target.size,
-                declared_mime=target.mime,
-            )
-            return downloaded, target, refreshes
+            return await _fetch(ctx, target, dest), target, refreshes
+        except Exception as exc:  # any refusal or failure: the message endpoint knows better
+            log.info("event_url_dropped", url=redact_url(link), error=f"{type(exc).__name__}")
+            refreshes = 1  # the dropped event link counts as the first refresh
+            metrics.URL_REFRESHES.inc()
+    while True:
+        target = await _fresh_target(ctx, ref)
+        try:
+            return await _fetch(ctx, target, dest), target, refreshes
         except UrlExpired:
             if refreshes >= ctx.settings.fetch.max_url_refreshes:
                 raise
             refreshes += 1
             metrics.URL_REFRESHES.inc()
-            target = None
 
 
 def _metadata(
@@ -126,8 +133,24 @@ def _metadata(
     }
 
 
+async def _consent(job: Job, ctx: BridgeContext, ref: AttachmentRef) -> Verdict:
+    """Audio is biometric: its sender's consent is decided before anything is fetched."""
+    if not ctx.consent.enabled or ref.media_type.lower() != "audio":
+        return not_checked()
+    return await ctx.consent.check(
+        conversation_id=ref.conversation_id,
+        kind="message",
+        facts=ref.speaker,
+        hint=job.payload.get(CONSENT_HINT),
+    )
+
+
 async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
     ref = payload_to_attachment(job.payload)
+    consent = await _consent(job, ctx, ref)
+    held_or_refused = settle(job, consent, ctx.settings.consent)
+    if held_or_refused is not None:
+        return held_or_refused
     # temporary files live directly in the work dir under unique names: a folder per
     # job costs a mkdir and an rmdir on the event loop, which is slow on some disks
     temporary: list[Path] = []
@@ -137,6 +160,7 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         metrics.BYTES.inc(downloaded.size)
         meta = _metadata(ctx, job, ref, target, downloaded)
         meta["url_refreshes"] = refreshes
+        meta["consent"] = consent.to_dict()
         mime = downloaded.sniffed_mime or downloaded.declared_mime or "application/octet-stream"
         files = [
             DeliveredFile("original", downloaded.path, mime, downloaded.sha256, downloaded.size)
@@ -168,7 +192,14 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         gate = speech_gate.decide(ctx, "attachment", report)
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)
-            return JobOutcome(result={"sink": None, **verdict, "sha256": downloaded.sha256})
+            return JobOutcome(
+                result={
+                    "sink": None,
+                    **verdict,
+                    "consent": consent.to_dict(),
+                    "sha256": downloaded.sha256,
+                }
+            )
         await enrolment.annotate(ctx, meta["speaker"], job.key, report, gate)
         delivery = Delivery(job.key, JobKind.ATTACHMENT, ref.conversation_id, meta, files)
         result = await gate.sink.deliver(delivery)
@@ -176,7 +207,13 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         _observe_latency(job)
         verdict = gate.settle(job, ref.conversation_id)
         return JobOutcome(
-            result={"sink": gate.sink.name, **result, **verdict, "sha256": downloaded.sha256}
+            result={
+                "sink": gate.sink.name,
+                **result,
+                **verdict,
+                "consent": consent.to_dict(),
+                "sha256": downloaded.sha256,
+            }
         )
     finally:
         for path in temporary:

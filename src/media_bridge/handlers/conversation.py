@@ -44,6 +44,7 @@ async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
         channel_name(payload.get("message_type")),
         payload.get("event") or {},
         media_types_from_settings(ctx.settings.fetch.media_types),
+        ctx.consent.planning_attribute,
     )
     result = {"messages_seen": len(found), "messages_new": len(messages)}
     ended = payload.get("ended") or conversation_ended(conversation)

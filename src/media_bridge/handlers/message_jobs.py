@@ -47,6 +47,7 @@ def event_for_messages(
             "message_time": when,
             "speaker": speaker,
         }
+        attributes = participant.get("attributes")
         event.texts.append(
             TextMessage(
                 conversation_id,
@@ -71,6 +72,7 @@ def event_for_messages(
                     url=attachment.get("url"),
                     size=attachment.get("contentSizeBytes"),
                     sha256=attachment.get("sha256"),
+                    attributes=attributes if isinstance(attributes, dict) else None,
                     **common,
                 )
             )
@@ -84,8 +86,9 @@ def jobs_for_messages(
     fallback_channel: str | None,
     source_event: dict[str, Any],
     media_types: set[str] | None,
+    consent_attribute: str | None = None,
 ) -> list[NewJob]:
     event = event_for_messages(
         conversation_id, messages, participants, fallback_channel, source_event
     )
-    return plan_jobs(event, media_types, message_texts=False)
+    return plan_jobs(event, media_types, message_texts=False, consent_attribute=consent_attribute)

@@ -20,8 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge import metrics
+from media_bridge.consent import not_checked, settle
+from media_bridge.consent.checker import customer_attribute
 from media_bridge.context import BridgeContext
 from media_bridge.errors import NotFound, PermissionMissing
+from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
@@ -113,6 +116,9 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
             info["communication_id"] = audio[0].get("sessionId") or job.payload.get("session_id")
         # who is on the call: from the read just made, and the detail event's ANI
         info["speakers"] = call_speakers(conversation, speaker_facts(job.payload))
+        attribute = ctx.consent.planning_attribute
+        if attribute is not None:  # the read was made anyway: the child needs no other
+            info["consent_hint"] = customer_attribute(conversation, attribute)
     for recording in audio:
         rid = str(recording["id"])
         new_jobs.append(
@@ -177,6 +183,20 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
     voice = ctx.settings.voice
     conv = str(job.payload["conversation_id"])
     rid = str(job.payload["recording_id"])
+    call = job.payload.get("call") or {}
+    consent = not_checked()
+    if ctx.consent.enabled:  # before the recording is read, let alone downloaded
+        customer = (call.get("speakers") or {}).get("customer")
+        consent = await ctx.consent.check(
+            conversation_id=conv,
+            kind="call",
+            facts=SpeakerFacts.from_payload(customer),
+            hint=call.get("consent_hint"),
+            hint_source="conversation",
+        )
+        held_or_refused = settle(job, consent, ctx.settings.consent)
+        if held_or_refused is not None:
+            return held_or_refused
     answer = await ctx.genesys.get_recording(conv, rid, voice.format_id)
     if not answer.ready or answer.recording is None:
         return run_again(
@@ -206,7 +226,7 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
             f"fileState {recording.get('fileState')} without media yet",
             voice.transcode_max_wait_s,
         )
-    result = await deliver_recording(job, ctx, recording)
+    result = await deliver_recording(job, ctx, recording, consent.to_dict())
     if result.get("sink") is not None:  # None: dropped by audio.below_gate
         metrics.DELIVERED.labels(kind="recording", media_type="Audio").inc()
-    return JobOutcome(result=result)
+    return JobOutcome(result={**result, "consent": consent.to_dict()})

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from media_bridge import metrics
+from media_bridge.consent import not_checked, settle
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.handlers.message_jobs import jobs_for_messages
@@ -32,6 +33,15 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
         if k not in ("event", SPEAKER_FACTS) and not k.startswith("_")
     }
     facts = speaker_facts(payload)
+    consent = not_checked()
+    if ctx.consent.enabled and ctx.settings.consent.hold_texts and payload.get("message_id"):
+        # texts are not biometric: held only when the operator says so
+        consent = await ctx.consent.check(
+            conversation_id=str(payload["conversation_id"]), kind="message", facts=facts
+        )
+        held_or_refused = settle(job, consent, ctx.settings.consent)
+        if held_or_refused is not None:
+            return held_or_refused
     new_jobs: list[NewJob] = []
     if record.get("text") is None and payload.get("message_id"):
         message = await ctx.genesys.get_message(payload["conversation_id"], payload["message_id"])
@@ -50,6 +60,7 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
                 record.get("channel"),
                 payload.get("event") or {},
                 media_types_from_settings(ctx.settings.fetch.media_types),
+                ctx.consent.planning_attribute,
             )
             if job.kind is JobKind.ATTACHMENT
         ]
@@ -58,6 +69,7 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     event = payload.get("event") or {}
     record.update(
         schema_version=SCHEMA_VERSION,
+        consent=consent.to_dict(),
         speaker_key=ctx.speakers.key(
             facts,
             str(payload["conversation_id"]),

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge import metrics
+from media_bridge.consent import not_checked
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import NotFound, Transient, UrlExpired
@@ -61,11 +62,14 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
     records = utterances(document, conv, comm)
     delivered_at = datetime.now(UTC).isoformat()
     speakers = job.payload.get("speakers") or {}
+    # transcripts are text, not biometric: never held (consent.hold_texts covers messages)
+    unchecked = not_checked().to_dict()
     for record in records:
         key = f"{job.key}:{record['index']}"
         role = str(record.get("speaker"))
         record.update(
             schema_version=SCHEMA_VERSION,
+            consent=unchecked,
             speaker_key=ctx.speakers.key(
                 SpeakerFacts.from_payload(speakers.get(role)), conv, role=role
             ),

@@ -14,11 +14,12 @@ import importlib
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from media_bridge.ledger.base import Ledger, SpeechTotals
+from media_bridge.ledger.base import Ledger, LedgerDataError, SpeechTotals
 from media_bridge.ledger.sqlite import SqliteLedger
 
 __all__ = [
     "Ledger",
+    "LedgerDataError",
     "LedgerUrlError",
     "SpeechTotals",
     "SqliteLedger",

@@ -30,9 +30,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from media_bridge.ledger.base import SpeechTotals
+from media_bridge.ledger.base import LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
-from media_bridge.redact import redact_url
+from media_bridge.redact import redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 T = TypeVar("T")
@@ -265,7 +265,12 @@ class PostgresLedger:
             )
             SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM reopened) AS n
         """
-        rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
+        try:
+            rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
+        except asyncpg.DataError as exc:
+            raise LedgerDataError(
+                f"PostgreSQL refused a value: {redact_text(str(exc))[:300]}"
+            ) from exc
         return int(rows[0]["n"])
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:

@@ -29,9 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge.ledger.base import SpeechTotals
+from media_bridge.ledger.base import LedgerDataError, SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
+from media_bridge.redact import redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 _JOB_COLUMNS = (
@@ -207,7 +208,10 @@ class SqliteLedger:
                 )
             return int(db.total_changes - before)
 
-        result: int = await self._write(op, durable=self._durable_adds)
+        try:
+            result: int = await self._write(op, durable=self._durable_adds)
+        except (UnicodeEncodeError, sqlite3.DataError) as exc:
+            raise LedgerDataError(f"SQLite refused a value: {redact_text(str(exc))[:300]}") from exc
         return result
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:

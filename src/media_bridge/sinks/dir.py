@@ -1,7 +1,10 @@
 """The ``dir`` media sink: one folder per conversation, safe names, a JSON sidecar.
 
-    {root}/{conversationId}/{messageId}-{mediaId}.{role}.{ext}   the file(s)
-    {root}/{conversationId}/{messageId}-{mediaId}.json           every metadata field
+    {root}/{conversationId}/{messageId}_{mediaId}.{role}.{ext}   the file(s)
+    {root}/{conversationId}/{messageId}_{mediaId}.json           every metadata field
+
+(``sinks.naming``: ids that are not plain ``[A-Za-z0-9-]`` get ``__`` and a hash of the
+key instead, so two jobs never share a file; ``legacy_delivery_stem`` finds older names.)
 
 Every file is written to a temporary name in the same folder, fsynced and renamed
 (``os.replace``), then the folder is fsynced: a reader never sees half a file, and a

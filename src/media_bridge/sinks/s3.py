@@ -4,8 +4,11 @@ Names come from the job's idempotency key, never from arrival time, so deliverin
 the same attachment twice overwrites the same objects with the same bytes (the
 Kafka Connect S3 idea of exactly-once by deterministic naming):
 
-    {prefix}{conversationId}/{messageId}-{mediaId}.{role}.{ext}
-    {prefix}{conversationId}/{messageId}-{mediaId}.json        (sidecar: metadata + files)
+    {prefix}{conversationId}/{messageId}_{mediaId}.{role}.{ext}
+    {prefix}{conversationId}/{messageId}_{mediaId}.json        (sidecar: metadata + files)
+
+Ids that are not plain ``[A-Za-z0-9-]`` get ``__`` and a hash of the key instead
+(``sinks.naming``), so two jobs never share an object.
 
 Files are streamed from disk (multipart above the transfer threshold). A few
 fields ride along as S3 user metadata (ASCII, small); the whole record is the sidecar.

@@ -164,7 +164,7 @@ async def _channel_reports(
 
 
 async def deliver_recording(
-    job: Job, ctx: BridgeContext, recording: dict[str, Any]
+    job: Job, ctx: BridgeContext, recording: dict[str, Any], consent: dict[str, Any]
 ) -> dict[str, Any]:
     voice = ctx.settings.voice
     conv = str(job.payload["conversation_id"])
@@ -188,6 +188,7 @@ async def deliver_recording(
                 files.append(_file(role, done.path, mime, done.sha256, done.size))
         meta = _metadata(job, recording, downloads, refreshes)
         meta.update(_speakers(ctx, job))
+        meta["consent"] = consent
         meta["format_id"] = voice.format_id
         gated: AudioReport | None = None  # the customer's (or the mono mix's) report
         if ctx.audio is None:

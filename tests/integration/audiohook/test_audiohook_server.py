@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import wave
@@ -232,3 +233,54 @@ async def test_pseudonymised_deliveries_carry_no_ani(audiohook_server: ServerFac
         assert "14155550100" not in text
         assert item["meta"]["speaker"]["key_version"] == "v9"
     assert len({d["meta"]["speaker"]["key"] for d in delivered}) == 1
+
+
+CONSENT = {"consent": {"mode": "participant_attribute"}}
+
+
+async def test_refused_consent_accepts_no_media(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server(**CONSENT) as (_, uri, sink):
+        report = await run_session(
+            client(uri, custom_config={"biometricsConsent": "refused"}, duration_s=1.0)
+        )
+        assert report.violations == []
+        assert report.notes == ["server chose no media"]  # Genesys then sends no audio
+        assert report.opened_media == []
+    assert sink.of(report.session_id) == []
+
+
+async def test_granted_consent_delivers_with_its_verdict(audiohook_server: ServerFactory) -> None:
+    async with audiohook_server(**CONSENT) as (_, uri, sink):
+        report = await run_session(client(uri, custom_config={"biometricsConsent": "yes"}))
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(report.session_id, "final")))
+    delivered = sink.of(report.session_id)
+    assert {d["meta"]["consent"]["verdict"] for d in delivered} == {"granted"}
+
+
+async def test_unknown_consent_delivers_nothing_until_granted(
+    audiohook_server: ServerFactory,
+) -> None:
+    async with audiohook_server(**CONSENT) as (server, uri, sink):
+        # no answer recorded: chunks are spooled for the whole-call file, none delivered
+        held = asyncio.create_task(run_session(client(uri, duration_s=3.0, realtime=True)))
+        await wait_for(lambda: bool(server.sessions))
+        (session_id,) = list(server.sessions)
+        await asyncio.sleep(1.5)
+        assert sink.of(session_id) == []
+        assert server.set_consent(session_id, "granted")
+        report = await held
+        assert report.ok, (report.violations, report.notes)
+        await wait_for(lambda: bool(sink.of(session_id, "final")))
+        chunks = sink.of(session_id, "chunk")
+        assert chunks
+        assert min(c["meta"]["index"] for c in chunks) > 1  # the held ones were not sent
+        (final,) = sink.of(session_id, "final")
+        assert final["meta"]["consent"]["verdict"] == "granted"
+        samples, rate = pcm(final["wav"])
+        assert abs(len(samples) / rate - 3.0) < 0.05  # the whole call, held part included
+
+        # never granted: nothing at all, and the spool is gone
+        silent = await run_session(client(uri, duration_s=1.0))
+        assert silent.ok
+    assert sink.of(silent.session_id) == []

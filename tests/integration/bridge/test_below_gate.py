@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge import metrics
 from media_bridge.ledger import ledger_from_url
-from media_bridge.observability import configure_logging
 from media_bridge.types import Job, JobKind, JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
@@ -38,17 +36,6 @@ async def engine() -> AsyncIterator[Receiver]:
     receiver = await Receiver().start()
     yield receiver
     await receiver.stop()
-
-
-@pytest.fixture
-def info_logs() -> Iterator[Logs]:
-    """Log lines at INFO and above (the suite runs at WARNING)."""
-    configure_logging("INFO")
-    try:
-        with capture_logs() as logs:
-            yield logs
-    finally:
-        configure_logging("WARNING")
 
 
 def _http_sink(engine: Receiver) -> dict[str, Any]:

@@ -95,3 +95,41 @@ def test_replay_summary_and_log_show_dropped_clips(tmp_path: Path) -> None:
     assert {(line["level"], line["action"], line["quality"]) for line in dropped} == {
         ("info", "drop", "short")
     }
+
+
+def test_replay_summary_and_log_show_consent_verdicts(tmp_path: Path) -> None:
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(seed=22, messaging_conversations=0, voice_conversations=0)
+    )
+    with running_emulator(config) as emu:
+        for answer in ("granted", "refused", "granted"):
+            emu.add_messaging_conversation("whatsapp", kinds=("ogg_opus",)).consent = answer
+        events = "".join(json.dumps(e) + "\n" for e in scenario_events(emu.state, "message"))
+        env = {
+            **os.environ,
+            **emu.env(),
+            "MEDIA_BRIDGE_LEDGER__URL": f"sqlite:///{tmp_path}/ledger.db",
+            "MEDIA_BRIDGE_SINKS__DIR_PATH": str(tmp_path / "out"),
+            "MEDIA_BRIDGE_SINKS__TEXT_PATH": str(tmp_path / "nlp.jsonl"),
+            "MEDIA_BRIDGE_CONSENT__MODE": "external_contact",
+            "MEDIA_BRIDGE_LOG_JSON": "true",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "media_bridge", "replay", "-"],
+            input=events,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = " ".join(done.stdout.split())
+    assert "consent verdicts (held: checks that waited) granted 2 / refused 1 / held 0" in summary
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    start = [line for line in lines if line["event"] == "bridge.start"]
+    assert start
+    assert start[0]["consent_mode"] == "external_contact"
+    refused = [line for line in lines if line["event"] == "consent.refused"]
+    assert len(refused) == 1
+    assert refused[0]["level"] == "info"
+    assert refused[0]["key"].startswith("attachment:")

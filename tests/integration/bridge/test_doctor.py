@@ -46,3 +46,22 @@ def test_doctor_reports_each_permission() -> None:
     assert wrong.returncode == 1
     assert "rejected the OAuth client credentials" in wrong.stdout
     assert "not-it" not in wrong.stdout + wrong.stderr
+
+
+def test_doctor_checks_the_contact_permission_when_consent_needs_it() -> None:
+    consent = {"MEDIA_BRIDGE_CONSENT__MODE": "external_contact"}
+    with running_emulator() as emu:
+        good = _doctor({**emu.env(), **consent})
+        lacking = _doctor(
+            {
+                **emu.env(),
+                **consent,
+                "MEDIA_BRIDGE_GENESYS__CLIENT_ID": NO_MESSAGE_PERMS_CLIENT_ID,
+                "MEDIA_BRIDGE_GENESYS__CLIENT_SECRET": NO_MESSAGE_PERMS_CLIENT_SECRET,
+            }
+        )
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "consent.mode: external_contact" in good.stdout
+    assert good.stdout.count("\nok ") == 6
+    failed = [line for line in lacking.stdout.splitlines() if line.startswith("FAIL")]
+    assert any("externalContacts:contact:view" in line for line in failed), lacking.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -12,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import uvicorn
 
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
@@ -21,7 +19,12 @@ from media_bridge.ledger import ledger_from_url
 from media_bridge.pipeline import Bridge
 from media_bridge.sources.http import build_intake_app
 from media_bridge.types import JobState
-from tests.integration.bridge.harness import bridge_settings, delivered_sidecars, expected_audio
+from tests.integration.bridge.harness import (
+    bridge_settings,
+    delivered_sidecars,
+    expected_audio,
+    serving,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -65,15 +68,8 @@ async def intake(emu: EmulatorHandle, tmp_path: Path) -> AsyncIterator[Intake]:
     )
     async with Bridge(settings, worker_id="intake-test") as bridge:
         assert bridge.intake is not None
-        app = build_intake_app(bridge.intake, settings.intake)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield Intake(bridge, f"http://127.0.0.1:{port}")
-        server.should_exit = True
-        await serving
+        async with serving(build_intake_app(bridge.intake, settings.intake)) as url:
+            yield Intake(bridge, url)
 
 
 async def _rejected(bridge: Bridge) -> list[dict[str, Any]]:

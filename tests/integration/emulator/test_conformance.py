@@ -113,6 +113,53 @@ async def test_voice_responses_conform(
     }
 
 
+async def test_external_contacts_conform_and_carry_consent(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    whatsapp = next(c for c in emu.conversations() if c.channel == "whatsapp")
+    whatsapp.consent = "late"
+    url = f"{emu.api_url}/api/v2/externalcontacts/contacts/{whatsapp.external_contact_id}"
+    status, first = await _get(session, url, headers=auth)
+    assert status == 200
+    assert_conforms(first, "ExternalContact")
+    assert first["id"] == whatsapp.external_contact_id
+    assert first["whatsAppId"]["phoneNumber"]["e164"] == whatsapp.customer_address
+    field = emu.config.scenario.consent_field
+    assert field not in first["customFields"]  # a late answer: not on the first read
+    _, second = await _get(session, url, headers=auth)
+    assert second["customFields"][field] == "granted"
+    status, missing = await _get(
+        session, f"{emu.api_url}/api/v2/externalcontacts/contacts/{'0' * 8}", headers=auth
+    )
+    assert status == 404
+    assert_conforms(missing, "ErrorBody")
+    token = await get_token(
+        session, emu, NO_MESSAGE_PERMS_CLIENT_ID, NO_MESSAGE_PERMS_CLIENT_SECRET
+    )
+    status, refused = await _get(session, url, headers={"Authorization": f"Bearer {token}"})
+    assert status == 403
+    assert_conforms(refused, "ErrorBody")
+    assert "externalContacts:contact:view" in str(refused)
+
+
+async def test_participant_data_carries_consent(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    voice = next(c for c in emu.conversations() if c.kind == "voice")
+    voice.consent = "refused"
+    _, body = await _get(session, f"{emu.api_url}/api/v2/conversations/{voice.id}", headers=auth)
+    customer = next(p for p in body["participants"] if p["purpose"] == "customer")
+    assert customer["attributes"] == {emu.config.scenario.consent_attribute: "refused"}
+    messaging = next(c for c in emu.conversations() if c.kind == "message")
+    messaging.consent = "none"
+    _, body = await _get(
+        session, f"{emu.api_url}/api/v2/conversations/messages/{messaging.id}", headers=auth
+    )
+    assert_conforms(body, "MessageConversation")
+    customer = next(p for p in body["participants"] if p["purpose"] == "customer")
+    assert customer["attributes"] == {}
+
+
 async def test_analytics_query_conforms_and_filters(
     emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
 ) -> None:

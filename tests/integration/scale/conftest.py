@@ -1,20 +1,18 @@
 """Real servers for the scale-out tests, started once per session on free ports.
 
 `make test` needs nothing extra: moto (AWS) and Tansu (Kafka) run as subprocesses,
-PostgreSQL is the machine's server (a fresh database per session, dropped after) or a
-throwaway cluster from the local binaries.
+PostgreSQL comes from ``tests/integration/conftest.py``; ``private_pg`` is a throwaway
+cluster a test may stop and start.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from scripts.infra import AWS_TEST_ENV, MotoServer, PostgresServer, TansuBroker
-
-from media_bridge.ledger.postgres import PostgresLedger
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -26,36 +24,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords and here in Path(str(item.path)).parents:
             item.add_marker(skip)
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer.find_or_start()
-    except FileNotFoundError as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def pg_url(pg_server: PostgresServer) -> Iterator[str]:
-    """A fresh database for this test session."""
-    name = f"mb_test_{secrets.token_hex(4)}"
-    url = pg_server.create_database(name)
-    yield url
-    pg_server.drop_database(name)
-
-
-@pytest.fixture
-async def pg_ledger(pg_url: str) -> AsyncIterator[PostgresLedger]:
-    """An open PostgreSQL ledger with empty tables."""
-    ledger = PostgresLedger(pg_url, reconnect_window_s=5)
-    await ledger.open()
-    pool = ledger._require_pool()
-    await pool.execute("TRUNCATE jobs, rejected_events, speech_clips")
-    yield ledger
-    await ledger.close()
 
 
 @pytest.fixture

@@ -14,11 +14,14 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from scripts.infra import MotoServer, TansuBroker
 
+from media_bridge.intake import Intake
+from media_bridge.ledger import Ledger
 from media_bridge.sinks.kafka import AsyncProducer, KafkaClaimCheckSink, KafkaTextSink
 from media_bridge.sinks.s3 import S3MediaSink
 from media_bridge.sources.base import RawEvent
 from media_bridge.sources.kafka import KafkaAckHandle, KafkaSource
 from media_bridge.types import DeliveredFile, Delivery, JobKind
+from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 
 pytestmark = pytest.mark.integration
 
@@ -264,3 +267,48 @@ async def test_back_pressure_pauses_without_losing_records(tansu: TansuBroker) -
     assert sorted(seen) == list(range(40)), "every record once, none skipped"
     assert peak <= 8, "reading stopped near max_in_flight"
     assert await asyncio.to_thread(committed, tansu, topic, group, 2) == ends
+
+
+async def test_poisoned_records_are_rejected_and_committed_past(
+    tansu: TansuBroker, any_ledger: Ledger
+) -> None:
+    """A NUL, lone surrogate or NaN in one record made PostgreSQL refuse its batch: the
+    partition crash-looped on it. Now it is rejected and its offset committed."""
+    topic, group = f"poison-{secrets.token_hex(3)}", f"g-{secrets.token_hex(3)}"
+    tansu.create_topic(topic, partitions=1)
+    good = ["kafka-good-1", "kafka-good-2"]
+    bodies = [
+        json.dumps(voice_note_event(good[0])),
+        *map(poisoned_line, POISONS),
+        json.dumps(voice_note_event(good[1])),
+    ]
+
+    def send() -> None:
+        producer = Producer({"bootstrap.servers": tansu.bootstrap, "enable.idempotence": True})
+        for body in bodies:
+            producer.produce(topic, key="c", value=body.encode())
+        assert producer.flush(15) == 0
+
+    await asyncio.to_thread(send)
+    source = KafkaSource(tansu.bootstrap, [topic], group, extra_config=GROUP_CONFIG)
+    intake = Intake(any_ledger, media_types=None)
+    got: list[RawEvent] = []
+
+    async def drain() -> None:
+        async for batch in source.batches():
+            await intake.accept_many(batch)
+            await source.ack(batch)
+            got.extend(batch)
+            if len(got) >= len(bodies):
+                return
+
+    try:
+        await asyncio.wait_for(drain(), 60)
+        await source.commit_now()
+    finally:
+        await source.close()
+
+    assert await job_keys(any_ledger) == good_keys(good)
+    assert len(await any_ledger.list_rejected()) == len(POISONS)
+    found = await asyncio.to_thread(committed, tansu, topic, group, 1)
+    assert found[0] == len(bodies)

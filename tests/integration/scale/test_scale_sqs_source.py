@@ -12,8 +12,11 @@ import aioboto3  # type: ignore[import-untyped]
 import pytest
 from scripts.infra import MotoServer
 
+from media_bridge.intake import Intake
+from media_bridge.ledger import Ledger
 from media_bridge.sources.base import RawEvent
 from media_bridge.sources.sqs import SqsSource
+from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +179,33 @@ async def test_never_acked_message_goes_to_the_dead_letter_queue(
     assert await visible_count(sqs, dlq) == 1
     assert len(receipts) == 2  # received twice (maxReceiveCount), never deleted by us
     assert await visible_count(sqs, url) == 0
+
+
+async def test_poisoned_messages_are_rejected_and_deleted_beside_good_ones(
+    moto_server: MotoServer, sqs: Any, any_ledger: Ledger
+) -> None:
+    """A NUL, lone surrogate or NaN in one message made PostgreSQL refuse the whole batch:
+    every message of it came back until the redrive policy sent the good ones to the DLQ."""
+    url, dlq = await make_queue(sqs)
+    good = ["sqs-good-1", "sqs-good-2"]
+    bodies = [
+        json.dumps(voice_note_event(good[0])),
+        *map(poisoned_line, POISONS),
+        json.dumps(voice_note_event(good[1])),
+    ]
+    for body in bodies:
+        await sqs.send_message(QueueUrl=url, MessageBody=body)
+    source = SqsSource(url, endpoint_url=moto_server.endpoint_url, wait_seconds=1)
+    intake = Intake(any_ledger, media_types=None)
+    try:
+        events = await take(source, len(bodies))
+        result = await intake.accept_many(events)
+        await source.ack(events)
+    finally:
+        await source.close()
+
+    assert result.events == len(good)
+    assert await job_keys(any_ledger) == good_keys(good)
+    assert len(await any_ledger.list_rejected()) == len(POISONS)
+    assert await visible_count(sqs, url) == 0
+    assert await visible_count(sqs, dlq) == 0

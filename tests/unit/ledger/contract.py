@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from media_bridge.ledger.base import Ledger, SpeechTotals
+import pytest
+
+from media_bridge.ledger.base import Ledger, LedgerDataError, SpeechTotals
 from media_bridge.types import JobKind, JobState, NewJob
 
 LedgerFactory = Callable[[], Ledger]
@@ -58,6 +60,15 @@ class LedgerContract:
         assert stored.attempts == 0
         assert stored.kind is JobKind.ATTACHMENT
         assert await ledger.get("zz") is None
+
+    async def test_a_value_the_database_refuses_is_a_data_error_and_writes_nothing(
+        self, ledger: Ledger
+    ) -> None:
+        """The intake relies on it: it then writes the batch event by event."""
+        for bad in (job("key\ud800"), job("p", payload={"name": "x\udc00"})):
+            with pytest.raises(LedgerDataError):
+                await ledger.add_jobs([job("fine"), bad])
+            assert await ledger.existing_keys(["fine", "p"]) == set()
 
     async def test_claim_takes_due_jobs_earliest_first(self, ledger: Ledger) -> None:
         t = now()

@@ -37,7 +37,7 @@ def test_object_keys_are_deterministic_and_safe() -> None:
     assert object_key("in/", delivery, delivery.files[0]) == "in/c1/m2_a3.original.ogg"
     odd = Delivery("recording:c1:r 1", JobKind.RECORDING, "c1", {}, [])
     file = DeliveredFile("customer", Path("/tmp/noext"), "audio/wav", "0" * 64, 1)
-    assert object_key("", odd, file).startswith("c1/recording_r_1-")  # cleaned, so hashed
+    assert object_key("", odd, file).startswith("c1/recording_r_1__")  # cleaned, so hashed
     # the worker's temporary file names never leak into object keys
     part = DeliveredFile("original", Path("/w/.media-k2j.part"), "audio/ogg", "0" * 64, 1)
     assert object_key("", delivery, part) == "c1/m2_a3.original.ogg"
