@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json as jsonlib
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from genesys_emulator import errors
 from genesys_emulator.routes.common import org
 from genesys_emulator.state import Conversation, OrgState
+
+if TYPE_CHECKING:
+    from genesys_emulator.scenario import ScenarioBuilder
 
 _FAULT_FIELDS = {
     "latencyMs": "latency_ms",
@@ -113,8 +117,10 @@ async def add_conversations(request: Request) -> Response:
     """Body: {"kind": "message"|"voice", "channel", "attachments": [kinds], "count", "emit"}."""
     state = org(request)
     body = await _json_body(request)
-    builder = state.builder
-    assert builder is not None
+    builder: ScenarioBuilder | None = request.app.state.builder
+    if builder is None:
+        error = errors.ApiError(409, "conflict", "this emulator has no scenario builder")
+        return errors.error_response(error)
     created = []
     for _ in range(int(body.get("count", 1))):
         if body.get("kind", "message") == "voice":
