@@ -82,6 +82,11 @@ def test_the_wheel_holds_the_emulator_alone(venv: Path) -> None:
     out = _run(venv / "bin" / "python", "-c", probe, cwd=venv).stdout.splitlines()
     assert out[0].startswith(str(venv))  # the installed copy, not this checkout
     assert out[1] == "True"  # the bridge is not there
+    package = Path(out[0]).parent
+    assert (package / "__main__.py").exists()
+    assert (package / "routes" / "admin.py").exists()
+    assert (package / "py.typed").exists()
+    assert not (package / "pyproject.toml").exists()  # packaging files stay out
 
 
 def test_help_lists_both_default_clients(venv: Path) -> None:
