@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
 import pytest
+from starlette.types import Message, Scope
 
+from genesys_emulator.emulator import Emulator
 from genesys_emulator.events import conversation_events
+from genesys_emulator.server import build_host_app
 from genesys_emulator.testing import EmulatorHandle
+from tests.integration.emulator.emulator_helpers import small_config
 
 pytestmark = pytest.mark.integration
 
@@ -105,3 +110,38 @@ async def test_acd_end_does_not_carry_the_agents_session(emu: EmulatorHandle) ->
             conversation.agent_session_id,
             conversation.customer_session_id,
         )
+
+
+async def test_without_a_builder_adding_conversations_answers_409() -> None:
+    """EmulatorServers(state) with no ScenarioBuilder: the admin API cannot add any."""
+    emulator = Emulator(small_config())
+    try:
+        app = build_host_app(emulator.state, "api", emulator.state.limiter)  # no builder
+        sent: list[Message] = []
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/__emulator__/conversations",
+            "raw_path": b"/__emulator__/conversations",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")],
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 1234),
+        }
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+    finally:
+        emulator.state.close()
+    assert sent[0]["status"] == 409
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["code"] == "conflict"
