@@ -54,8 +54,7 @@ def _serve(count: int, latency_ms: float, conn: Connection) -> None:
         ),
     )
     with running_emulator(config) as emu:
-        assert emu.state.builder is not None
-        conversations = emu.state.builder.voice_note_load(count)
+        conversations = emu.builder.voice_note_load(count)
         for _, _, attachment in emu.attachments():
             emu.expected_object(attachment)  # generate media before timing
         events = [e for c in conversations for e in conversation_events(emu.state, c, "message")]

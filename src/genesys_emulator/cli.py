@@ -1,39 +1,60 @@
-"""`media-bridge emulator`: run the Genesys Cloud emulator from the command line."""
+"""`genesys-emulator` (also `python -m genesys_emulator`, `media-bridge emulator`): run the
+Genesys Cloud emulator from the command line."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import textwrap
+from collections.abc import Sequence
+from typing import get_args
 
+from genesys_emulator import __version__
 from genesys_emulator.config import (
     ALL_CHANNELS,
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_PERMISSIONS,
-    NO_MESSAGE_PERMS_CLIENT_ID,
     EmulatorConfig,
     FaultConfig,
+    MessagingChannel,
     OAuthClientConfig,
     ScenarioConfig,
     default_clients,
 )
 
-EPILOG = f"""
-Default OAuth clients: {DEFAULT_CLIENT_ID} / {DEFAULT_CLIENT_SECRET} with
-{", ".join(DEFAULT_PERMISSIONS)}; and {NO_MESSAGE_PERMS_CLIENT_ID} (no message permissions).
-Admin API: http://<api host>/__emulator__/ (faults, expire-links, conversations, events, stats).
-"""
+DESCRIPTION = (
+    "Serve one emulated Genesys Cloud org with seeded conversations, real audio "
+    "attachments, recordings and transcripts, and emit its events."
+)
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "emulator",
-        help="run a local Genesys Cloud emulator (login, API, downloads, storage hosts)",
-        description="Serve one emulated Genesys Cloud org with seeded conversations, real "
-        "audio attachments, recordings and transcripts, and emit its events.",
-        epilog=EPILOG,
+def epilog() -> str:
+    """The default OAuth clients (id / secret: permissions) and the admin API."""
+    lines = ["Default OAuth clients (replaced when --client is given):"]
+    for client in default_clients():
+        lines.append(f"  {client.client_id} / {client.client_secret}")
+        perms = ", ".join(sorted(client.permissions))
+        lines.append(textwrap.fill(perms, 88, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    lines.append("Admin API: http://<api host>/__emulator__/ (faults, ratelimit, expire-links,")
+    lines.append("  expire-tokens, conversations, recordings, events, stats, urls).")
+    return "\n".join(lines)
+
+
+def build_parser(prog: str = "genesys-emulator") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=DESCRIPTION,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "genesys-emulator") -> int:
+    """The console script: parse ``argv`` (default: the command line) and serve."""
+    return run(build_parser(prog).parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     net = parser.add_argument_group("hosts")
     net.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     net.add_argument("--login-port", type=int, default=0, help="login host port (0 = free)")
@@ -93,8 +114,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="URL",
         help="file:///path.jsonl, stdout:, http(s)://... (repeatable); scenario events go here",
     )
-    parser.set_defaults(func=run)
-    return parser
 
 
 def parse_client(spec: str) -> OAuthClientConfig:
@@ -102,6 +121,18 @@ def parse_client(spec: str) -> OAuthClientConfig:
     if not client_id or not secret:
         raise SystemExit(f"--client needs ID:SECRET[:PERMS], got {spec!r}")
     return OAuthClientConfig(client_id, secret, frozenset(p for p in perms.split(",") if p))
+
+
+def parse_channels(spec: str) -> tuple[MessagingChannel, ...]:
+    """``WhatsApp,open`` -> ("whatsapp", "open"): names case-insensitively, unknown refused."""
+    known: tuple[MessagingChannel, ...] = get_args(MessagingChannel)
+    channels: list[MessagingChannel] = []
+    for name in (c.strip().lower() for c in spec.split(",") if c.strip()):
+        channel = next((k for k in known if k == name), None)
+        if channel is None:
+            raise SystemExit(f"--channels: unknown channel {name!r}; one of {', '.join(known)}")
+        channels.append(channel)
+    return tuple(channels)
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -132,7 +163,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             seed=args.seed,
             messaging_conversations=args.conversations,
             voice_conversations=args.calls,
-            channels=tuple(c.strip() for c in args.channels.split(",") if c.strip()),
+            channels=parse_channels(args.channels),
             event_path=args.event_path,
             topic_media=args.topic_media,
         ),
@@ -152,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     emulator = Emulator(config)
-    servers = EmulatorServers(emulator.state)
+    servers = EmulatorServers(emulator.state, emulator.builder)
     urls = emulator.state.public_urls
     client = config.clients[0]
     print("Genesys Cloud emulator")

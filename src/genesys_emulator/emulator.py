@@ -10,11 +10,10 @@ from genesys_emulator.state import OrgState
 
 
 class Emulator:
-    """State plus scenario builder; ``servers()`` makes the uvicorn servers for it."""
+    """State plus scenario builder (``EmulatorServers(state, builder)`` serves them)."""
 
     def __init__(self, config: EmulatorConfig | None = None, anchor: datetime | None = None):
         self.config = config or EmulatorConfig()
         self.state = OrgState(self.config)
         self.builder = ScenarioBuilder(self.state, self.config.scenario, anchor)
-        self.state.builder = self.builder
         self.builder.populate()

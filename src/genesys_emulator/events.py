@@ -145,6 +145,7 @@ def detail_body(conversation: Conversation, kind: str, moment: datetime) -> dict
         )
     if kind == "acd.end":
         body["participantId"] = conversation.acd_participant_id
+        del body["sessionId"]  # the agent's: the acd participant has no session of its own
         body["queueId"] = conversation.queue_id
         body["acdOutcome"] = "ANSWERED"
         body["answeredUserId"] = conversation.user_id

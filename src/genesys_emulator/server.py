@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,6 +22,9 @@ from genesys_emulator.faults import FaultMiddleware
 from genesys_emulator.observe import ObserveMiddleware
 from genesys_emulator.ratelimit import RateLimiter
 from genesys_emulator.state import OrgState
+
+if TYPE_CHECKING:
+    from genesys_emulator.scenario import ScenarioBuilder
 
 HostName = Literal["login", "api", "downloads", "storage"]
 HOSTS: tuple[HostName, ...] = ("login", "api", "downloads", "storage")
@@ -63,17 +66,24 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
     ]
 
 
-def build_host_app(state: OrgState, host: HostName, limiter: RateLimiter) -> ASGIApp:
+def build_host_app(
+    state: OrgState,
+    host: HostName,
+    limiter: RateLimiter,
+    builder: ScenarioBuilder | None = None,
+) -> ASGIApp:
+    """``builder`` adds conversations for the admin API (POST /__emulator__/conversations)."""
     app = Starlette(routes=list(_routes(host)))
     app.state.org = state
     app.state.limiter = limiter
+    app.state.builder = builder
     wrapped: ASGIApp = FaultMiddleware(app, state, host)
     return ObserveMiddleware(wrapped, state, host, correlation=host != "storage")
 
 
-def build_apps(state: OrgState) -> dict[HostName, ASGIApp]:
+def build_apps(state: OrgState, builder: ScenarioBuilder | None = None) -> dict[HostName, ASGIApp]:
     limiter = state.limiter
-    return {host: build_host_app(state, host, limiter) for host in HOSTS}
+    return {host: build_host_app(state, host, limiter, builder) for host in HOSTS}
 
 
 class HostDispatcher:
@@ -133,12 +143,15 @@ def public_urls(state: OrgState, ports: dict[HostName, int]) -> dict[str, str]:
 
 
 class EmulatorServers:
-    """Binds the sockets at once (so URLs are known), serves them with uvicorn."""
+    """Binds the sockets at once (so URLs are known), serves them with uvicorn.
 
-    def __init__(self, state: OrgState) -> None:
+    Without a ``builder`` the admin API cannot add conversations (409).
+    """
+
+    def __init__(self, state: OrgState, builder: ScenarioBuilder | None = None) -> None:
         self.state = state
         config = state.config
-        apps = build_apps(state)
+        apps = build_apps(state, builder)
         self._servers: list[tuple[uvicorn.Server, socket.socket]] = []
         ports: dict[HostName, int] = {}
         if config.single_port is not None:

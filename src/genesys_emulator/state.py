@@ -17,14 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from genesys_emulator import signing
 from genesys_emulator.config import EmulatorConfig, FaultConfig, OAuthClientConfig
 from genesys_emulator.ratelimit import RateLimiter
-
-if TYPE_CHECKING:
-    from genesys_emulator.scenario import ScenarioBuilder
 
 
 @dataclass
@@ -187,7 +184,6 @@ class OrgState:
         self.fault_counts: Counter[str] = Counter()
         #: reads of contacts and conversations (late consent appears after a few)
         self.reads: Counter[str] = Counter()
-        self.builder: ScenarioBuilder | None = None
         self.limiter = RateLimiter(config.rate_limit_requests, config.rate_limit_window_s)
 
     def set_faults(self, faults: FaultConfig) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from genesys_emulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, EmulatorConfig
 from genesys_emulator.emulator import Emulator
+from genesys_emulator.scenario import ScenarioBuilder
 from genesys_emulator.server import EmulatorServers
 from genesys_emulator.state import Attachment, Conversation, Message, OrgState, StoredObject
 
@@ -46,6 +47,11 @@ class EmulatorHandle:
     @property
     def config(self) -> EmulatorConfig:
         return self.emulator.config
+
+    @property
+    def builder(self) -> ScenarioBuilder:
+        """Adds conversations to the running org (as the admin API does)."""
+        return self.emulator.builder
 
     # --- configuration for a client --------------------------------------------------------
     def genesys_settings(self) -> dict[str, Any]:
@@ -84,13 +90,11 @@ class EmulatorHandle:
     def add_messaging_conversation(
         self, channel: str = "whatsapp", kinds: tuple[str, ...] = ("ogg_opus",), texts: int = 1
     ) -> Conversation:
-        assert self.state.builder is not None
-        builder = self.state.builder
+        builder = self.builder
         return builder.messaging_conversation(channel, builder.anchor, kinds=kinds, texts=texts)
 
     def add_voice_conversation(self, file_state: str = "AVAILABLE") -> Conversation:
-        assert self.state.builder is not None
-        return self.state.builder.voice_conversation(self.state.builder.anchor, file_state)
+        return self.builder.voice_conversation(self.builder.anchor, file_state)
 
     # --- steering -------------------------------------------------------------------------
     def set_faults(self, **changes: Any) -> None:
@@ -135,7 +139,7 @@ class EmulatorHandle:
 def start_emulator(config: EmulatorConfig | None = None, timeout_s: float = 10.0) -> EmulatorHandle:
     """Start every host on free ports (unless the config names ports) in a background thread."""
     emulator = Emulator(config or EmulatorConfig())
-    servers = EmulatorServers(emulator.state)
+    servers = EmulatorServers(emulator.state, emulator.builder)
     failure: list[BaseException] = []
 
     def run() -> None:

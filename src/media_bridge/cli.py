@@ -23,10 +23,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "media_bridge.commands.jobs",
     "media_bridge.commands.doctor",
     "media_bridge.commands.backfill",
-    "genesys_emulator.cli",
+    "media_bridge.commands.emulator",
     "media_bridge.audiohook.cli",
     "media_bridge.audiohook.client_cli",
 )
+#: commands whose arguments (and --help) another program's parser reads: name -> module
+#: with ``forward(argv) -> exit code``; still listed by `--help` through their add_parser
+FORWARDED_COMMANDS: dict[str, str] = {"emulator": "media_bridge.commands.emulator"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in FORWARDED_COMMANDS:
+        forward = importlib.import_module(FORWARDED_COMMANDS[arguments[0]]).forward
+        return int(forward(arguments[1:]))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json as jsonlib
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from genesys_emulator import errors, media
+from genesys_emulator.config import MessagingChannel
 from genesys_emulator.routes.common import org
 from genesys_emulator.state import Conversation, OrgState
+
+if TYPE_CHECKING:
+    from genesys_emulator.scenario import ScenarioBuilder
+
+MESSAGING_CHANNELS: tuple[str, ...] = get_args(MessagingChannel)
+ATTACHMENT_KINDS: tuple[str, ...] = (*media.AUDIO_KINDS, "png", "jpeg", "pdf")
 
 _FAULT_FIELDS = {
     "latencyMs": "latency_ms",
@@ -109,28 +117,103 @@ async def list_conversations(request: Request) -> Response:
     return JSONResponse([conversation_summary(state, c) for c in conversations])
 
 
+class _BadField(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _bad_request(field: str, message: str) -> Response:
+    """An ErrorBody (400 bad.request) naming the offending field of the body."""
+    error = errors.ApiError(
+        400,
+        "bad.request",
+        f"{field}: {message}",
+        message_params={"field": field},
+    )
+    return errors.error_response(error)
+
+
+def _channel(value: Any) -> str:
+    """A messaging channel, case-insensitively ("WhatsApp" = "whatsapp")."""
+    name = str(value).strip().lower() if isinstance(value, str) else ""
+    if name not in MESSAGING_CHANNELS:
+        raise _BadField(
+            "channel", f"unknown channel {value!r}; one of {', '.join(MESSAGING_CHANNELS)}"
+        )
+    return name
+
+
+def _texts(value: Any) -> int | list[str]:
+    """The texts the customer sends (a list of strings) or how many canned ones (a count)."""
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return list(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise _BadField("texts", "a list of strings (the texts to send) or a count (0 or more)")
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise _BadField("count", "a count of conversations (0 or more)")
+
+
+def _attachment_kinds(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise _BadField("attachments", "a list of media kinds")
+    unknown = [k for k in value if k not in ATTACHMENT_KINDS]
+    if unknown:
+        raise _BadField(
+            "attachments", f"unknown kind(s) {unknown}; one of {', '.join(ATTACHMENT_KINDS)}"
+        )
+    return tuple(value)
+
+
+def _send_texts(conversation: Conversation, texts: list[str]) -> None:
+    """Give the customer's text messages these texts, in order (the builder sent canned ones)."""
+    sent = (m for m in conversation.messages if m.direction == "inbound" and m.text is not None)
+    for message, text in zip(sent, texts, strict=False):
+        message.text = text
+
+
 async def add_conversations(request: Request) -> Response:
-    """Body: {"kind": "message"|"voice", "channel", "attachments": [kinds], "count", "emit"}."""
+    """Body: {"kind": "message"|"voice", "channel", "attachments": [kinds], "texts": [...] or
+    a count, "count", "emit"}; a field it cannot use answers 400 (an ErrorBody naming it)."""
     state = org(request)
+    builder: ScenarioBuilder | None = request.app.state.builder
+    if builder is None:
+        error = errors.ApiError(409, "conflict", "this emulator has no scenario builder")
+        return errors.error_response(error)
     body = await _json_body(request)
-    builder = state.builder
-    assert builder is not None
+    kind = body.get("kind", "message")
+    try:
+        if kind not in ("message", "voice"):
+            raise _BadField("kind", f"unknown kind {kind!r}; message or voice")
+        count = _count(body.get("count", 1))
+        if kind == "message":
+            channel = _channel(body.get("channel", "whatsapp"))
+            kinds = _attachment_kinds(body.get("attachments", ["ogg_opus"]))
+            texts = _texts(body.get("texts", 1))
+    except _BadField as bad:
+        return _bad_request(bad.field, bad.message)
     created = []
-    for _ in range(int(body.get("count", 1))):
-        if body.get("kind", "message") == "voice":
+    for _ in range(count):
+        if kind == "voice":
             created.append(
                 builder.voice_conversation(builder.anchor, body.get("fileState", "AVAILABLE"))
             )
         else:
-            kinds = tuple(body.get("attachments", ["ogg_opus"]))
-            created.append(
-                builder.messaging_conversation(
-                    body.get("channel", "whatsapp"),
-                    builder.anchor,
-                    kinds=kinds,
-                    texts=int(body.get("texts", 1)),
-                )
+            conversation = builder.messaging_conversation(
+                channel,
+                builder.anchor,
+                kinds=kinds,
+                texts=len(texts) if isinstance(texts, list) else texts,
             )
+            if isinstance(texts, list):
+                _send_texts(conversation, texts)
+            created.append(conversation)
     if body.get("emit", True):
         from genesys_emulator.events import emit_for_conversations
 

@@ -200,4 +200,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    from media_bridge.commands.emulator import NOT_INSTALLED, import_emulator
+
+    if import_emulator("demo") is None:
+        return NOT_INSTALLED
     return asyncio.run(_run(args))

@@ -64,8 +64,7 @@ def test_kill_9_mid_run_then_restart_delivers_all_none_twice(tmp_path: Path) -> 
         scenario=ScenarioConfig(messaging_conversations=0, voice_conversations=0),
     )
     with running_emulator(config) as emu:
-        assert emu.state.builder is not None
-        builder = emu.state.builder
+        builder = emu.builder
         conversations = [
             builder.messaging_conversation(
                 "whatsapp", builder.anchor - timedelta(seconds=i), kinds=("ogg_opus",), texts=1
