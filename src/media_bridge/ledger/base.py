@@ -35,6 +35,10 @@ class SpeechTotals:
     net_speech_s: float
 
 
+#: the payload of a tombstone: no personal data, nothing to run
+TOMBSTONE: dict[str, Any] = {"tombstone": True}
+
+
 class Ledger(Protocol):
     async def open(self) -> None: ...
 
@@ -123,4 +127,34 @@ class Ledger(Protocol):
 
     async def speech_totals(self, speaker_key: str) -> SpeechTotals:
         """The speaker's totals so far (zero clips when the key is unknown)."""
+        ...
+
+    # -- retention and erasure -------------------------------------------------------
+
+    async def tombstone_done(self, before: datetime, dry_run: bool = False) -> int:
+        """Done jobs last changed before ``before`` keep only key, state, finish time and
+        the delivered sha256: no payload. Their keys still refuse duplicates."""
+        ...
+
+    async def purge_done(self, before: datetime, dry_run: bool = False) -> int:
+        """Delete done jobs last changed before ``before`` (``ledger.done_retention``)."""
+        ...
+
+    async def purge_rejected(self, before: datetime, dry_run: bool = False) -> int:
+        """Delete rejected events received before ``before``."""
+        ...
+
+    async def scan_payloads(
+        self, after_key: str | None, limit: int
+    ) -> list[tuple[str, JobState, dict[str, Any]]]:
+        """(key, state, payload) of jobs that are not tombstones, by key, after ``after_key``."""
+        ...
+
+    async def forget_jobs(self, keys: Sequence[str], dry_run: bool = False) -> int:
+        """Erasure: the jobs become done tombstones whatever their state (pending and held
+        jobs are cancelled), so their keys still refuse the same events later."""
+        ...
+
+    async def forget_speech(self, speaker_keys: Sequence[str], dry_run: bool = False) -> int:
+        """Erasure: delete the enrolment-progress rows of these speaker keys."""
         ...

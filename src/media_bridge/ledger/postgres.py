@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from media_bridge.ledger.base import LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.redact import redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
@@ -495,3 +495,81 @@ class PostgresLedger:
     async def speech_totals(self, speaker_key: str) -> SpeechTotals:
         (row,) = await self._fetch(_SPEECH_TOTALS, speaker_key)
         return SpeechTotals(clips=int(row["clips"]), net_speech_s=round(float(row["total"]), 3))
+
+    # -- retention and erasure -----------------------------------------------------
+
+    async def _count_or_run(
+        self, where: str, args: tuple[Any, ...], action: str, dry_run: bool
+    ) -> int:
+        if dry_run:
+            rows = await self._fetch(f"SELECT COUNT(*) AS n FROM {where}", *args)  # noqa: S608
+            return int(rows[0]["n"])
+        rows = await self._fetch_durable(
+            f"WITH gone AS ({action} {where} RETURNING 1) SELECT COUNT(*) AS n FROM gone",  # noqa: S608
+            *args,
+        )
+        return int(rows[0]["n"])
+
+    async def tombstone_done(self, before: datetime, dry_run: bool = False) -> int:
+        where = "jobs WHERE state = 'done' AND updated_at < $1 AND payload <> $2::jsonb"
+        if dry_run:
+            return await self._count_or_run(where, (before, TOMBSTONE), "", True)
+        rows = await self._fetch_durable(
+            """WITH gone AS (
+                 UPDATE jobs SET payload = $2::jsonb, last_error = NULL,
+                   result = jsonb_build_object('tombstone', true, 'sha256', result -> 'sha256')
+                 WHERE state = 'done' AND updated_at < $1 AND payload <> $2::jsonb
+                 RETURNING 1)
+               SELECT COUNT(*) AS n FROM gone""",
+            before,
+            TOMBSTONE,
+        )
+        return int(rows[0]["n"])
+
+    async def purge_done(self, before: datetime, dry_run: bool = False) -> int:
+        where = "jobs WHERE state = 'done' AND updated_at < $1"
+        return await self._count_or_run(where, (before,), "DELETE FROM", dry_run)
+
+    async def purge_rejected(self, before: datetime, dry_run: bool = False) -> int:
+        where = "rejected_events WHERE received_at < $1"
+        return await self._count_or_run(where, (before,), "DELETE FROM", dry_run)
+
+    async def scan_payloads(
+        self, after_key: str | None, limit: int
+    ) -> list[tuple[str, JobState, dict[str, Any]]]:
+        rows = await self._fetch(
+            """SELECT key, state, payload FROM jobs WHERE key > $1 AND payload <> $2::jsonb
+               ORDER BY key LIMIT $3""",
+            after_key or "",
+            TOMBSTONE,
+            limit,
+        )
+        return [(row["key"], JobState(row["state"]), row["payload"]) for row in rows]
+
+    async def forget_jobs(self, keys: Sequence[str], dry_run: bool = False) -> int:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return 0
+        where = "jobs WHERE key = ANY($1::text[]) AND payload <> $2::jsonb"
+        if dry_run:
+            return await self._count_or_run(where, (wanted, TOMBSTONE), "", True)
+        rows = await self._fetch_durable(
+            """WITH gone AS (
+                 UPDATE jobs SET state = 'done', payload = $2::jsonb,
+                   result = '{"tombstone": true, "forgotten": true}'::jsonb,
+                   worker_id = NULL, lease_until = NULL, due_at = NULL, last_error = NULL,
+                   error_code = NULL, rerun = false, next_attempt_at = now(), updated_at = now()
+                 WHERE key = ANY($1::text[]) AND payload <> $2::jsonb
+                 RETURNING 1)
+               SELECT COUNT(*) AS n FROM gone""",
+            wanted,
+            TOMBSTONE,
+        )
+        return int(rows[0]["n"])
+
+    async def forget_speech(self, speaker_keys: Sequence[str], dry_run: bool = False) -> int:
+        wanted = list(dict.fromkeys(speaker_keys))
+        if not wanted:
+            return 0
+        where = "speech_clips WHERE speaker_key = ANY($1::text[])"
+        return await self._count_or_run(where, (wanted,), "DELETE FROM", dry_run)

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge.ledger.base import LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
 from media_bridge.redact import redact_text
@@ -462,3 +462,92 @@ class SqliteLedger:
     async def speech_totals(self, speaker_key: str) -> SpeechTotals:
         totals: SpeechTotals = await self._read(lambda db: self._totals(db, speaker_key))
         return totals
+
+    # -- retention and erasure -----------------------------------------------------
+
+    async def _count_or_run(
+        self, where: str, args: tuple[Any, ...], action: str, dry_run: bool
+    ) -> int:
+        def op(db: sqlite3.Connection) -> int:
+            if dry_run:
+                return int(db.execute(f"SELECT COUNT(*) FROM {where}", args).fetchone()[0])  # noqa: S608
+            return int(db.execute(f"{action} {where}", args).rowcount)
+
+        changed: int = await (self._read(op) if dry_run else self._write(op, durable=True))
+        return changed
+
+    async def tombstone_done(self, before: datetime, dry_run: bool = False) -> int:
+        tomb = _dumps(TOMBSTONE)
+        where = "jobs WHERE state = 'done' AND updated_at < ? AND payload != ?"
+        if dry_run:
+            return await self._count_or_run(where, (_ts(before), tomb), "", True)
+
+        def op(db: sqlite3.Connection) -> int:
+            return int(
+                db.execute(
+                    "UPDATE jobs SET payload = ?, last_error = NULL,"
+                    " result = json_object('tombstone', json('true'),"
+                    "   'sha256', json_extract(result, '$.sha256'))"
+                    " WHERE state = 'done' AND updated_at < ? AND payload != ?",
+                    (tomb, _ts(before), tomb),
+                ).rowcount
+            )
+
+        changed: int = await self._write(op, durable=True)
+        return changed
+
+    async def purge_done(self, before: datetime, dry_run: bool = False) -> int:
+        where = "jobs WHERE state = 'done' AND updated_at < ?"
+        return await self._count_or_run(where, (_ts(before),), "DELETE FROM", dry_run)
+
+    async def purge_rejected(self, before: datetime, dry_run: bool = False) -> int:
+        where = "rejected_events WHERE received_at < ?"
+        return await self._count_or_run(where, (_ts(before),), "DELETE FROM", dry_run)
+
+    async def scan_payloads(
+        self, after_key: str | None, limit: int
+    ) -> list[tuple[str, JobState, dict[str, Any]]]:
+        tomb = _dumps(TOMBSTONE)
+
+        def op(db: sqlite3.Connection) -> list[tuple[str, JobState, dict[str, Any]]]:
+            rows = db.execute(
+                "SELECT key, state, payload FROM jobs WHERE key > ? AND payload != ?"
+                " ORDER BY key LIMIT ?",
+                (after_key or "", tomb, limit),
+            ).fetchall()
+            return [(key, JobState(state), json.loads(payload)) for key, state, payload in rows]
+
+        found: list[tuple[str, JobState, dict[str, Any]]] = await self._read(op)
+        return found
+
+    async def forget_jobs(self, keys: Sequence[str], dry_run: bool = False) -> int:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return 0
+        tomb = _dumps(TOMBSTONE)
+        marks = ",".join("?" * len(wanted))
+        where = f"jobs WHERE key IN ({marks}) AND payload != ?"
+        if dry_run:
+            return await self._count_or_run(where, (*wanted, tomb), "", True)
+        now = self._clock()
+        forgotten = _dumps({"tombstone": True, "forgotten": True})
+
+        def op(db: sqlite3.Connection) -> int:
+            return int(
+                db.execute(
+                    "UPDATE jobs SET state = 'done', payload = ?, result = ?, worker_id = NULL,"  # noqa: S608
+                    " lease_until = NULL, last_error = NULL, error_code = NULL, rerun = 0,"
+                    f" next_attempt_at = ?, updated_at = ? WHERE key IN ({marks}) AND payload != ?",
+                    (tomb, forgotten, now, now, *wanted, tomb),
+                ).rowcount
+            )
+
+        changed: int = await self._write(op, durable=True)
+        return changed
+
+    async def forget_speech(self, speaker_keys: Sequence[str], dry_run: bool = False) -> int:
+        wanted = list(dict.fromkeys(speaker_keys))
+        if not wanted:
+            return 0
+        where = f"speech_clips WHERE speaker_key IN ({','.join('?' * len(wanted))})"
+        return await self._count_or_run(where, tuple(wanted), "DELETE FROM", dry_run)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from media_bridge.ledger.base import Ledger, LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import TOMBSTONE, Ledger, LedgerDataError, SpeechTotals
 from media_bridge.types import JobKind, JobState, NewJob
 
 LedgerFactory = Callable[[], Ledger]
@@ -394,6 +394,74 @@ class LedgerContract:
             ) == SpeechTotals(1, 3.0)
         finally:
             await again.close()
+
+    # -- retention and erasure -----------------------------------------------------
+
+    async def _done(self, ledger: Ledger, key: str, result: dict[str, object]) -> None:
+        await ledger.add_jobs([job(key, payload={"conversation_id": "c", "text": "secret"})])
+        claimed = await ledger.claim("w", 10, 30.0)
+        assert [j.key for j in claimed] == [key]
+        assert await ledger.complete(key, "w", result)
+
+    async def test_done_jobs_shrink_to_tombstones_that_still_refuse_duplicates(
+        self, ledger: Ledger
+    ) -> None:
+        await self._done(ledger, "d1", {"sha256": "ab" * 32, "sink": "dir", "path": "/x"})
+        await ledger.add_jobs([job("p1")])
+        later = now() + timedelta(seconds=5)
+        assert await ledger.tombstone_done(later, dry_run=True) == 1
+        assert (await ledger.get("d1")).payload["text"] == "secret"  # type: ignore[union-attr]
+        assert await ledger.tombstone_done(later) == 1
+        assert await ledger.tombstone_done(later) == 0  # a second run changes nothing
+        stored = await ledger.get("d1")
+        assert stored is not None
+        assert stored.state is JobState.DONE
+        assert stored.payload == TOMBSTONE
+        assert stored.result == {"tombstone": True, "sha256": "ab" * 32}
+        assert (await ledger.get("p1")).payload == {"key": "p1", "n": 1}  # type: ignore[union-attr]
+        assert await ledger.add_jobs([job("d1")]) == 0  # the duplicate is still refused
+        assert [k for k, _, _ in await ledger.scan_payloads(None, 10)] == ["p1"]
+
+    async def test_purge_deletes_old_done_jobs_and_rejected_events(self, ledger: Ledger) -> None:
+        await self._done(ledger, "d1", {"sha256": "cd" * 32})
+        await ledger.add_jobs([job("p1")])
+        await ledger.record_rejected("test", "bad", b"{}")
+        earlier = now() - timedelta(hours=1)
+        assert await ledger.purge_done(earlier) == 0
+        assert await ledger.purge_rejected(earlier) == 0
+        later = now() + timedelta(seconds=5)
+        assert await ledger.purge_done(later, dry_run=True) == 1
+        assert await ledger.purge_rejected(later, dry_run=True) == 1
+        assert await ledger.get("d1") is not None
+        assert await ledger.purge_done(later) == 1
+        assert await ledger.purge_rejected(later) == 1
+        assert await ledger.get("d1") is None
+        assert await ledger.list_rejected() == []
+        assert await ledger.get("p1") is not None
+
+    async def test_forgetting_cancels_and_scrubs_whatever_the_state(self, ledger: Ledger) -> None:
+        await self._done(ledger, "done", {"sha256": "ef" * 32})
+        await ledger.add_jobs([job("pending"), job("other")])
+        assert await ledger.forget_jobs(["done", "pending", "missing"], dry_run=True) == 2
+        assert (await ledger.get("pending")).state is JobState.PENDING  # type: ignore[union-attr]
+        assert await ledger.forget_jobs(["done", "pending", "missing"]) == 2
+        assert await ledger.forget_jobs(["done", "pending"]) == 0
+        for key in ("done", "pending"):
+            stored = await ledger.get(key)
+            assert stored is not None
+            assert (stored.state, stored.payload) == (JobState.DONE, TOMBSTONE)
+            assert stored.result == {"tombstone": True, "forgotten": True}
+        assert await ledger.claim("w", 10, 30.0) != []  # "other" is still there to run
+        assert await ledger.add_jobs([job("pending")]) == 0
+
+    async def test_forgetting_a_speakers_progress(self, ledger: Ledger) -> None:
+        await ledger.record_speech("tel:+1", "j1", 3.0)
+        await ledger.record_speech("tel:+2", "j2", 4.0)
+        assert await ledger.forget_speech(["tel:+1"], dry_run=True) == 1
+        assert await ledger.forget_speech(["tel:+1"]) == 1
+        assert await ledger.forget_speech(["tel:+1"]) == 0
+        assert (await ledger.speech_totals("tel:+1")).clips == 0
+        assert (await ledger.speech_totals("tel:+2")).clips == 1
 
 
 async def check_max_attempts_parks_a_job_whose_worker_keeps_dying(ledger: Ledger) -> None:
