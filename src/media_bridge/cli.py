@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "media_bridge.commands.jobs",
     "media_bridge.commands.doctor",
     "media_bridge.commands.backfill",
+    "media_bridge.commands.purge",
+    "media_bridge.commands.forget",
     "media_bridge.commands.emulator",
     "media_bridge.audiohook.cli",
     "media_bridge.audiohook.client_cli",

@@ -36,6 +36,15 @@ class LedgerSettings(BaseModel):
     url: str = "sqlite:///var/media-bridge/ledger.db"
     lease_seconds: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    #: done jobs keep their payload this long (for ``jobs show``), then become tombstones
+    tombstone_after_s: float = Field(default=3600.0, ge=0)
+    #: whole done rows are deleted after this long (30 days: longer than EventBridge's
+    #: 4-day redelivery, so redelivered events are still refused)
+    done_retention_s: float = Field(default=30 * 86400.0, ge=0)
+    #: rejected events (kept for an operator to inspect) are deleted after this long
+    rejected_retention_s: float = Field(default=7 * 86400.0, ge=0)
+    #: how often a long-running process sweeps the ledger (0: never; ``purge`` for cron)
+    sweep_interval_s: float = Field(default=600.0, ge=0)
 
 
 class WorkerSettings(BaseModel):

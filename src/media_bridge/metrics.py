@@ -48,6 +48,19 @@ CONSENT_READS = Counter(
     ["source"],
     registry=REGISTRY,
 )
+PURGED = Counter(
+    "bridge_ledger_purged_total",
+    "Ledger rows shrunk to tombstones or deleted by retention (what: tombstoned, "
+    "done_deleted, rejected_deleted)",
+    ["what"],
+    registry=REGISTRY,
+)
+FORGOTTEN = Counter(
+    "bridge_forgotten_total",
+    "What an erasure removed (what: jobs, speech_rows, files, nlp_lines)",
+    ["what"],
+    registry=REGISTRY,
+)
 URL_REFRESHES = Counter(
     "bridge_url_refreshes_total", "Stale media URLs re-resolved through the API", registry=REGISTRY
 )

@@ -34,6 +34,7 @@ from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
 from media_bridge.planner import media_types_from_settings
+from media_bridge.retention import sweep_forever
 from media_bridge.sources.base import Source
 from media_bridge.types import JobKind, JobState
 from media_bridge.worker import RetryPolicy, Worker
@@ -212,6 +213,7 @@ class Bridge:
         worker_task = asyncio.create_task(self.worker.run())
         pumps = [asyncio.create_task(self._pump(s)) for s in sources]
         extras = [asyncio.ensure_future(t) for t in extra_tasks]
+        extras.append(asyncio.ensure_future(sweep_forever(self.ledger, self.settings.ledger)))
         deadline = time.monotonic() + idle_timeout_s
         try:
             while True:

@@ -57,7 +57,11 @@ async def run_bridge(
 
 
 def delivered_sidecars(root: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted((root / "out").glob("*/*.json"))]
+    return [
+        json.loads(p.read_text())
+        for p in sorted((root / "out").glob("*/*.json"))
+        if not p.parent.name.startswith("_")  # _erasures: erasure records, not deliveries
+    ]
 
 
 def expected_audio(emu: EmulatorHandle) -> dict[str, str]:

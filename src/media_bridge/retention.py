@@ -1,0 +1,72 @@
+"""How long the ledger keeps what it holds: the periodic sweep and ``media-bridge purge``.
+
+Done jobs first shrink to tombstones (``ledger.tombstone_after_s``: key, state, finish time,
+sha256; no payload, so no personal data) and their keys still refuse duplicates; whole rows
+go after ``ledger.done_retention_s`` (30 days: longer than EventBridge's 4-day redelivery,
+so a redelivered event is still refused). Rejected events go after
+``ledger.rejected_retention_s``. Files the sinks delivered are not touched: for many users
+the dir sink *is* the delivery (``media-bridge forget`` removes one person's files).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from media_bridge import metrics
+from media_bridge.config import LedgerSettings
+from media_bridge.ledger.base import Ledger
+from media_bridge.observability import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCounts:
+    tombstoned: int
+    done_deleted: int
+    rejected_deleted: int
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+async def purge(
+    ledger: Ledger,
+    settings: LedgerSettings,
+    *,
+    older_than_s: float | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> PurgeCounts:
+    """One sweep; ``older_than_s`` overrides ``ledger.done_retention_s``."""
+    now = now or datetime.now(UTC)
+    keep_done = settings.done_retention_s if older_than_s is None else older_than_s
+    counts = PurgeCounts(
+        tombstoned=await ledger.tombstone_done(
+            now - timedelta(seconds=settings.tombstone_after_s), dry_run
+        ),
+        done_deleted=await ledger.purge_done(now - timedelta(seconds=keep_done), dry_run),
+        rejected_deleted=await ledger.purge_rejected(
+            now - timedelta(seconds=settings.rejected_retention_s), dry_run
+        ),
+    )
+    if not dry_run:
+        for what, n in counts.to_dict().items():
+            metrics.PURGED.labels(what=what).inc(n)
+    log.info("ledger.purge", dry_run=dry_run, **counts.to_dict())
+    return counts
+
+
+async def sweep_forever(ledger: Ledger, settings: LedgerSettings) -> Any:
+    """The periodic sweep of a long-running process (``ledger.sweep_interval_s``; 0: off)."""
+    if settings.sweep_interval_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(settings.sweep_interval_s)
+        try:
+            await purge(ledger, settings)
+        except Exception as exc:  # logged, tried again next time: it must not stop the process
+            log.error("ledger.purge_failed", error=str(exc))
