@@ -46,3 +46,40 @@ def redact_value(key: str, value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact_value(key, v) for v in value]
     return value
+
+
+#: event fields that carry a person's address, name or words (masked in rejected events)
+PERSONAL_KEYS = frozenset(
+    {
+        "address", "addressFrom", "addressTo", "fromAddress", "toAddress", "addressNormalized",
+        "addressRaw", "addressDisplayable", "ani", "aniName", "name", "nickname", "firstName",
+        "lastName", "email", "text", "transcript", "decoratedTranscript", "displayName",
+    }
+)  # fmt: skip
+MASKED = "[masked]"
+_DIGITS = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (MASKED if k in PERSONAL_KEYS and isinstance(v, str) and v else _mask(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
+def mask_personal(raw: bytes) -> bytes:
+    """An event body as the rejected-events table keeps it: addresses, names and texts
+    masked (JSON by field name; anything else by phone-number and e-mail patterns)."""
+    import json
+
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        text = raw.decode("utf-8", errors="replace")
+        return _EMAIL.sub(MASKED, _DIGITS.sub(MASKED, text)).encode()
+    return json.dumps(_mask(decoded), ensure_ascii=False).encode()

@@ -32,7 +32,7 @@ import asyncpg
 
 from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
-from media_bridge.redact import redact_text, redact_url
+from media_bridge.redact import mask_personal, redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 T = TypeVar("T")
@@ -443,7 +443,7 @@ class PostgresLedger:
             "INSERT INTO rejected_events (source, reason, raw) VALUES ($1, $2, $3)",
             source,
             reason,
-            raw,
+            mask_personal(bytes(raw)),
         )
 
     async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]:

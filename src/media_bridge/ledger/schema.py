@@ -47,6 +47,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (speaker_key, job_key)
     ) WITHOUT ROWID;
     """,
+    # 3: earlier releases kept the caller's ANI in recording payloads: scrub it
+    """
+    UPDATE jobs SET payload = json_remove(payload, '$.call.ani')
+        WHERE kind = 'recording' AND json_extract(payload, '$.call.ani') IS NOT NULL;
+    """,
 )
 
 

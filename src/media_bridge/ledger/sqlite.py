@@ -32,7 +32,7 @@ from typing import Any
 from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
-from media_bridge.redact import redact_text
+from media_bridge.redact import mask_personal, redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 _JOB_COLUMNS = (
@@ -399,7 +399,7 @@ class SqliteLedger:
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
         now = self._clock()
-        row = (source, reason, bytes(raw), now)
+        row = (source, reason, mask_personal(bytes(raw)), now)
 
         def op(db: sqlite3.Connection) -> None:
             db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -196,3 +197,38 @@ async def test_workers_ride_out_a_server_restart(private_pg: object) -> None:
         assert len(done) == len(set(done))
     finally:
         await ledger.close()
+
+
+async def test_the_ani_of_an_earlier_release_is_scrubbed(pg_server: object, pg_url: str) -> None:
+    """A database at the previous release's schema keeps no caller ANI once migrated."""
+    from scripts.infra import PostgresServer
+
+    assert isinstance(pg_server, PostgresServer)
+    name = pg_url.rsplit("/", 1)[1] + "_ani"
+    url = await asyncio.to_thread(pg_server.create_database, name)
+    try:
+        conn = await asyncpg.connect(url)
+        try:
+            earlier = [m for m in bundled_migrations() if m.version < 4]
+            await migrate(conn, earlier)
+            call = {"customer_participant_id": "p", "ani": "tel:+447700900123"}
+            await conn.execute(
+                "INSERT INTO jobs (key, kind, state, payload, next_attempt_at) VALUES"
+                " ('recording:c:r', 'recording', 'pending', $1::jsonb, now()),"
+                " ('text:c:m', 'text', 'pending', $2::jsonb, now())",
+                json.dumps({"conversation_id": "c", "call": call}),
+                json.dumps({"conversation_id": "c", "ani": "kept: not a recording"}),
+            )
+            assert [m.version for m in bundled_migrations() if m.version >= 4] == await migrate(
+                conn
+            )
+            rows = {
+                r["key"]: json.loads(r["payload"])
+                for r in await conn.fetch("SELECT key, payload::text AS payload FROM jobs")
+            }
+        finally:
+            await conn.close()
+    finally:
+        await asyncio.to_thread(pg_server.drop_database, name)
+    assert rows["recording:c:r"]["call"] == {"customer_participant_id": "p"}
+    assert rows["text:c:m"]["ani"] == "kept: not a recording"

@@ -454,6 +454,18 @@ class LedgerContract:
         assert await ledger.claim("w", 10, 30.0) != []  # "other" is still there to run
         assert await ledger.add_jobs([job("pending")]) == 0
 
+    async def test_rejected_events_keep_no_address_name_or_text(self, ledger: Ledger) -> None:
+        raw = (
+            b'{"detail": {"eventBody": {"participants": [{"address": "+447700900123",'
+            b' "name": "Alex Morgan", "purpose": "customer"}], "text": "my card 4111"}}}'
+        )
+        await ledger.record_rejected("test", "bad", raw)
+        await ledger.record_rejected("test", "bad", b"not json +44 7700 900123 a@b.example")
+        kept = " ".join(r["raw"] for r in await ledger.list_rejected())
+        for personal in ("7700900123", "7700 900123", "Alex", "4111", "a@b.example"):
+            assert personal not in kept
+        assert '"purpose": "customer"' in kept  # what is not personal stays for the operator
+
     async def test_forgetting_a_speakers_progress(self, ledger: Ledger) -> None:
         await ledger.record_speech("tel:+1", "j1", 3.0)
         await ledger.record_speech("tel:+2", "j2", 4.0)

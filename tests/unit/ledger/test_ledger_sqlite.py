@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -186,3 +187,36 @@ async def test_a_version_1_file_gains_the_speech_table_and_keeps_its_jobs(db_pat
         await ledger.close()
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+async def test_the_ani_of_an_earlier_release_is_scrubbed(db_path: Path) -> None:
+    """A ledger written by the previous release (schema 2) keeps no caller ANI after open."""
+    db_path.parent.mkdir(parents=True)
+    old_call = {"customer_participant_id": "p", "ani": "tel:+447700900123", "dnis": "tel:+1800"}
+    with sqlite3.connect(db_path, isolation_level=None) as raw:
+        for migration in MIGRATIONS[:2]:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    raw.execute(statement)
+        for key, kind, payload in (
+            ("recording:c:r", "recording", {"conversation_id": "c", "call": old_call}),
+            ("attachment:c:m:a", "attachment", {"conversation_id": "c", "name": "x"}),
+        ):
+            raw.execute(
+                "INSERT INTO jobs (key, kind, state, next_attempt_at, payload, created_at,"
+                " updated_at) VALUES (?, ?, 'pending', 0, ?, 0, 0)",
+                (key, kind, json.dumps(payload)),
+            )
+        raw.execute("PRAGMA user_version = 2")
+    ledger = SqliteLedger(db_path)
+    await ledger.open()
+    try:
+        recording = await ledger.get("recording:c:r")
+        attachment = await ledger.get("attachment:c:m:a")
+    finally:
+        await ledger.close()
+    assert recording is not None
+    assert attachment is not None
+    assert recording.payload["call"] == {"customer_participant_id": "p", "dnis": "tel:+1800"}
+    assert attachment.payload == {"conversation_id": "c", "name": "x"}
+    assert "447700900123" not in db_path.read_bytes().decode("latin-1")
