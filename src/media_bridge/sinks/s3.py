@@ -62,6 +62,8 @@ class S3MediaSink:
         region: str | None = None,
         session: aioboto3.Session | None = None,
         sidecar: bool = True,
+        kms_key_id: str | None = None,
+        bucket_key: bool = False,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
@@ -69,6 +71,12 @@ class S3MediaSink:
         self._region = region
         self._session = session or aioboto3.Session()
         self._sidecar = sidecar
+        #: SSE-KMS for every object (files and sidecars): voice is special-category data
+        self._encryption: dict[str, Any] = {}
+        if kms_key_id:
+            self._encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+            if bucket_key:
+                self._encryption["BucketKeyEnabled"] = True
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
 
@@ -92,6 +100,7 @@ class S3MediaSink:
         for file in delivery.files:
             key = object_key(self.prefix, delivery, file)
             extra = {
+                **self._encryption,
                 "ContentType": file.mime,
                 "Metadata": {
                     "job-key": _ascii(delivery.key),
@@ -132,6 +141,7 @@ class S3MediaSink:
                     Key=sidecar_key,
                     Body=body,
                     ContentType="application/json",
+                    **self._encryption,
                 )
             )
             result["sidecar"] = self.uri(sidecar_key)
@@ -162,7 +172,8 @@ class S3MediaSink:
 
 
 def s3_sink_from_url(url: str) -> S3MediaSink:
-    """``s3://BUCKET/PREFIX?endpoint_url=http://...&region=eu-west-1&sidecar=1``.
+    """``s3://BUCKET/PREFIX?endpoint_url=http://...&region=eu-west-1&sidecar=1``, plus
+    ``kms_key_id=<key id or ARN>`` (SSE-KMS for every object) and ``bucket_key=1``.
 
     Credentials and, absent ``endpoint_url``, the endpoint come from the standard
     AWS chain (env, profile, instance role, ``AWS_ENDPOINT_URL``).
@@ -171,7 +182,7 @@ def s3_sink_from_url(url: str) -> S3MediaSink:
     if parts.scheme != "s3" or not parts.netloc:
         raise ValueError(f"S3 sink URL must be s3://BUCKET[/PREFIX], not {url!r}")
     options = dict(parse_qsl(parts.query))
-    unknown = set(options) - {"endpoint_url", "region", "sidecar"}
+    unknown = set(options) - {"endpoint_url", "region", "sidecar", "kms_key_id", "bucket_key"}
     if unknown:
         raise ValueError(f"S3 sink URL: unknown option(s) {sorted(unknown)}")
     return S3MediaSink(
@@ -180,4 +191,6 @@ def s3_sink_from_url(url: str) -> S3MediaSink:
         endpoint_url=options.get("endpoint_url"),
         region=options.get("region"),
         sidecar=options.get("sidecar", "1").lower() not in {"0", "false", "no"},
+        kms_key_id=options.get("kms_key_id"),
+        bucket_key=options.get("bucket_key", "0").lower() in {"1", "true", "yes"},
     )

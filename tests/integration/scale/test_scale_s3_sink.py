@@ -12,7 +12,7 @@ import pytest
 from scripts.infra import MotoServer
 
 from media_bridge.errors import DeliveryRejected
-from media_bridge.sinks.s3 import S3MediaSink
+from media_bridge.sinks.s3 import S3MediaSink, s3_sink_from_url
 from media_bridge.types import DeliveredFile, Delivery, JobKind
 
 pytestmark = pytest.mark.integration
@@ -96,3 +96,37 @@ async def test_missing_bucket_is_a_rejection(tmp_path: Path, moto_server: MotoSe
             await sink.deliver(delivery)
     finally:
         await sink.close()
+
+
+async def test_objects_are_encrypted_with_the_kms_key(
+    tmp_path: Path, moto_server: MotoServer, bucket: str
+) -> None:
+    async with aioboto3.Session().client(
+        "kms", endpoint_url=moto_server.endpoint_url, region_name="us-east-1"
+    ) as kms:
+        key_id = (await kms.create_key(Description="bridge test"))["KeyMetadata"]["KeyId"]
+    sink = s3_sink_from_url(
+        f"s3://{bucket}/enc?endpoint_url={moto_server.endpoint_url}&kms_key_id={key_id}&bucket_key=1"
+    )
+    original = _file(
+        tmp_path, "v.ogg", b"OggS" + secrets.token_bytes(1000), "original", "audio/ogg"
+    )
+    delivery = Delivery(
+        key="attachment:conv-9:msg-1:media-1",
+        kind=JobKind.ATTACHMENT,
+        conversation_id="conv-9",
+        metadata={},
+        files=[original],
+    )
+    try:
+        await sink.deliver(delivery)
+    finally:
+        await sink.close()
+    async with aioboto3.Session().client("s3", endpoint_url=moto_server.endpoint_url) as s3:
+        listing = await s3.list_objects_v2(Bucket=bucket, Prefix="enc/")
+        keys = [item["Key"] for item in listing["Contents"]]
+        assert len(keys) == 2  # the file and its sidecar
+        for key in keys:
+            head = await s3.head_object(Bucket=bucket, Key=key)
+            assert head["ServerSideEncryption"] == "aws:kms"
+            assert key_id in head["SSEKMSKeyId"]
