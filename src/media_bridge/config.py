@@ -86,6 +86,13 @@ class IntakeSettings(BaseModel):
         )
 
 
+class NlpSettings(BaseModel):
+    #: mask phone numbers, Luhn-valid card numbers and e-mail addresses in texts and
+    #: transcript lines before they reach the NLP sink (offline; national phone numbers
+    #: only with ``identity.default_region``)
+    redact: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -103,6 +110,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    nlp: NlpSettings = Field(default_factory=NlpSettings)
     log_level: str = "INFO"
     log_json: bool = False
 

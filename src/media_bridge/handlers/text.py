@@ -20,6 +20,7 @@ from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import message_channel, message_text
 from media_bridge.planner import SPEAKER_FACTS, media_types_from_settings, speaker_facts
+from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobKind, NewJob
 
 
@@ -81,6 +82,8 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
         event_id=event.get("event_id"),
         delivered_at=datetime.now(UTC).isoformat(),
     )
+    if ctx.settings.nlp.redact:
+        record = redacted_record(record, ctx.settings.identity.default_region)
     result = await ctx.text_sink.deliver_text(job.key, record)
     metrics.DELIVERED.labels(kind="text", media_type="text").inc()
     return JobOutcome(result={"sink": ctx.text_sink.name, **result}, new_jobs=new_jobs)

@@ -20,6 +20,7 @@ from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import NotFound, Transient, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
+from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job
 from media_bridge.voice.errors import TranscriptNotFound
 from media_bridge.voice.transcripts import utterances
@@ -78,6 +79,8 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
             event_id=event.get("event_id"),
             delivered_at=delivered_at,
         )
+        if ctx.settings.nlp.redact:
+            record = redacted_record(record, ctx.settings.identity.default_region)
         await ctx.text_sink.deliver_text(key, record)
     metrics.DELIVERED.labels(kind="transcript", media_type="text").inc(len(records))
     roles = sorted({r["speaker"] for r in records})

@@ -152,3 +152,16 @@ async def test_purge_tombstones_then_deletes_and_dry_runs_change_nothing(
             assert gone.done_deleted == done
         finally:
             await ledger.close()
+
+
+async def test_nlp_redaction_masks_phone_card_and_email(tmp_path: Path) -> None:
+    config = EmulatorConfig(scenario=ScenarioConfig(seed=15, messaging_conversations=0))
+    with running_emulator(config) as emu:
+        conversation = emu.add_messaging_conversation("whatsapp", kinds=(), texts=1)
+        inbound = next(m for m in conversation.messages if m.direction == "inbound")
+        inbound.text = "I am on +44 7700 900123, card 4111 1111 1111 1111, a@b.example"
+        events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, "message"))
+        settings = bridge_settings(emu, tmp_path, nlp={"redact": True})
+        await run_bridge(settings, events)
+    (record,) = [r for r in nlp_records(tmp_path) if r["message_id"] == inbound.id]
+    assert record["text"] == "I am on [phone], card [card], [email]"
