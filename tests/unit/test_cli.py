@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from media_bridge import cli
+from media_bridge.commands.purge import duration_s
 from media_bridge.ledger import ledger_from_url
 from media_bridge.types import JobKind, NewJob
 
@@ -39,6 +41,8 @@ COMMANDS = (
     "jobs",
     "doctor",
     "backfill",
+    "purge",
+    "forget",
     "emulator",
     "audiohook",
     "audiohook-client",
@@ -108,3 +112,39 @@ def test_jobs_commands_show_and_retry_dead_jobs(tmp_path: Path) -> None:
     after = json.loads(_cli("jobs", "--ledger", url, "counts").stdout)
     assert after["dead"] == 0
     assert after["pending"] == 1
+
+
+def test_purge_and_forget_commands_change_nothing_on_a_dry_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+
+    async def prepare() -> None:
+        ledger = ledger_from_url(url)
+        await ledger.open()
+        try:
+            await ledger.add_jobs(
+                [NewJob("text:c-1:m-1", JobKind.TEXT, {"conversation_id": "c-1"})]
+            )
+        finally:
+            await ledger.close()
+
+    asyncio.run(prepare())
+    assert cli.main(["purge", "--ledger", url, "--older-than", "0s", "--dry-run"]) == 0
+    assert '"dry_run": true' in capsys.readouterr().out
+    forget = ["forget", "--ledger", url, "--out", str(tmp_path / "out"), "--conversation", "c-1"]
+    assert cli.main([*forget, "--dry-run"]) == 0
+    assert '"jobs": 1' in capsys.readouterr().out
+    assert cli.main(forget) == 0
+    assert '"jobs": 1' in capsys.readouterr().out
+    assert cli.main(forget) == 0
+    assert '"jobs": 0' in capsys.readouterr().out
+
+
+def test_durations_read_like_people_write_them() -> None:
+    assert duration_s("30d") == 30 * 86400
+    assert duration_s("12h") == 12 * 3600
+    assert duration_s("90m") == 5400
+    assert duration_s("15") == 15
+    with pytest.raises(argparse.ArgumentTypeError):
+        duration_s("soon")
