@@ -36,7 +36,8 @@ class LedgerSettings(BaseModel):
     url: str = "sqlite:///var/media-bridge/ledger.db"
     lease_seconds: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
-    #: done jobs keep their payload this long (for ``jobs show``), then become tombstones
+    #: done jobs keep their payload this long (for ``jobs show``), then become tombstones;
+    #: 0 scrubs each job the moment it is done
     tombstone_after_s: float = Field(default=3600.0, ge=0)
     #: whole done rows are deleted after this long (30 days: longer than EventBridge's
     #: 4-day redelivery, so redelivered events are still refused)

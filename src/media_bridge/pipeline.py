@@ -145,6 +145,7 @@ class Bridge:
             concurrency=self.settings.worker.concurrency,
             lease_seconds=self.settings.ledger.lease_seconds,
             retry=RetryPolicy(max_attempts=self.settings.ledger.max_attempts),
+            scrub_done=self.settings.ledger.tombstone_after_s == 0,
         )
         self.intake = Intake(
             self.ledger,

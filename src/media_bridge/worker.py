@@ -60,6 +60,7 @@ class Worker:
         lease_seconds: float = 120.0,
         retry: RetryPolicy | None = None,
         idle_poll_s: float = 0.2,
+        scrub_done: bool = False,
     ) -> None:
         self._ledger = ledger
         self._handlers = dict(handlers)
@@ -69,6 +70,8 @@ class Worker:
         self._lease_seconds = lease_seconds
         self._retry = retry or RetryPolicy()
         self._idle_poll_s = idle_poll_s
+        #: done jobs become tombstones at once (``ledger.tombstone_after_s = 0``)
+        self._scrub_done = scrub_done
         self._running: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
@@ -173,7 +176,7 @@ class Worker:
             await self._ledger.release(job.key, self.worker_id, outcome.run_again_at)
             metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome="again").inc()
             return
-        await self._ledger.complete(job.key, self.worker_id, outcome.result)
+        await self._ledger.complete(job.key, self.worker_id, outcome.result, self._scrub_done)
         metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome="done").inc()
 
     async def _record_failure(self, job: Job, error: BridgeError) -> None:

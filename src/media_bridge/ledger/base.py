@@ -68,8 +68,12 @@ class Ledger(Protocol):
         self, keys: Sequence[str], worker_id: str, lease_seconds: float
     ) -> None: ...
 
-    async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
-        """Mark done; False when this worker no longer holds the lease."""
+    async def complete(
+        self, key: str, worker_id: str, result: dict[str, Any], scrub: bool = False
+    ) -> bool:
+        """Mark done; False when this worker no longer holds the lease. ``scrub``: the job
+        becomes a tombstone at once (``ledger.tombstone_after_s = 0``): its payload, which
+        may hold personal data, goes the moment it is no longer needed."""
         ...
 
     async def fail(

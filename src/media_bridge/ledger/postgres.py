@@ -338,10 +338,13 @@ class PostgresLedger:
             float(lease_seconds),
         )
 
-    async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
+    async def complete(
+        self, key: str, worker_id: str, result: dict[str, Any], scrub: bool = False
+    ) -> bool:
         status = await self._execute(
             """UPDATE jobs
                SET state = CASE WHEN rerun THEN 'pending' ELSE 'done' END,
+                   payload = CASE WHEN NOT rerun AND $4 THEN $5::jsonb ELSE payload END,
                    attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
                    next_attempt_at = CASE WHEN rerun THEN now() ELSE next_attempt_at END,
                    due_at = CASE WHEN rerun THEN now() END, rerun = false,
@@ -351,6 +354,8 @@ class PostgresLedger:
             key,
             worker_id,
             result,
+            scrub,
+            TOMBSTONE,
         )
         return status.endswith(" 1")
 

@@ -294,16 +294,21 @@ class SqliteLedger:
         changed: bool = await self._write(op, durable=durable)
         return changed
 
-    async def complete(self, key: str, worker_id: str, result: dict[str, Any]) -> bool:
+    async def complete(
+        self, key: str, worker_id: str, result: dict[str, Any], scrub: bool = False
+    ) -> bool:
         now = self._clock()
         # a reopen that arrived while running (rerun = 1) makes the job pending again now
+        # (with its payload: it runs again); otherwise ``scrub`` leaves a tombstone
+        tomb = _dumps(TOMBSTONE) if scrub else None
         return await self._update_one(
             "UPDATE jobs SET state = CASE WHEN rerun = 1 THEN 'pending' ELSE 'done' END,"
-            " attempts = CASE WHEN rerun = 1 THEN 0 ELSE attempts END, rerun = 0,"
-            " result = ?, next_attempt_at = ?, worker_id = NULL, lease_until = NULL,"
+            " attempts = CASE WHEN rerun = 1 THEN 0 ELSE attempts END,"
+            " payload = CASE WHEN rerun = 0 AND ? IS NOT NULL THEN ? ELSE payload END,"
+            " rerun = 0, result = ?, next_attempt_at = ?, worker_id = NULL, lease_until = NULL,"
             " last_error = NULL, error_code = NULL, updated_at = ?"
             " WHERE key = ? AND state = 'running' AND worker_id = ?",
-            (_dumps(result), now, now, key, worker_id),
+            (tomb, tomb, _dumps(result), now, now, key, worker_id),
         )
 
     async def fail(

@@ -4,6 +4,7 @@ pseudonymisation on no raw address reaches a delivery or a log line."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,8 @@ from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.delivery_metadata import DeliveryMetadata
+from media_bridge.ledger import ledger_from_url
+from media_bridge.ledger.base import Ledger
 from media_bridge.observability import configure_logging
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
@@ -45,9 +48,12 @@ def scenario() -> EmulatorConfig:
     )
 
 
-async def run(emu: EmulatorHandle, root: Path, **identity: Any) -> dict[JobState, int]:
+async def run(
+    emu: EmulatorHandle, root: Path, ledger: dict[str, Any] | None = None, **identity: Any
+) -> dict[JobState, int]:
     events = write_events(root / "events.jsonl", scenario_events(emu.state))
-    settings = bridge_settings(emu, root, voice=FAST_POLLS, identity=identity)
+    extra = {"ledger": ledger} if ledger else {}
+    settings = bridge_settings(emu, root, voice=FAST_POLLS, identity=identity, **extra)
     counts, _ = await run_bridge(settings, events)
     return counts
 
@@ -141,9 +147,31 @@ async def test_every_delivery_names_its_speaker_and_one_person_has_one_key(
     assert all(requests[p] == 1 for p in conversation_reads)
 
 
+async def ledger_texts(url: str) -> dict[str, str]:
+    """Every jobs and rejected_events row, as text (payloads, results, errors, raw bodies)."""
+    ledger = ledger_from_url(url)
+    await ledger.open()
+    try:
+        jobs = await ledger.list_jobs(limit=100_000)
+        rejected = await ledger.list_rejected(limit=100_000)
+    finally:
+        await ledger.close()
+    found = {
+        f"job {j.key}": json.dumps([j.payload, j.result, j.last_error], ensure_ascii=False)
+        for j in jobs
+    }
+    found.update({f"rejected {r['id']}": str(r["raw"]) for r in rejected})
+    return found
+
+
 async def test_pseudonymised_runs_show_no_raw_address_and_cost_the_same_requests(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    any_ledger: Ledger,
+    any_ledger_url: str,
 ) -> None:
+    """Deliveries, log lines and (with done jobs scrubbed at once) ledger rows, on SQLite
+    and PostgreSQL."""
     plain_root, hidden_root = tmp_path / "plain", tmp_path / "hidden"
     plain_root.mkdir()
     hidden_root.mkdir()
@@ -153,7 +181,13 @@ async def test_pseudonymised_runs_show_no_raw_address_and_cost_the_same_requests
     configure_logging("DEBUG", json=True)
     try:
         with running_emulator(scenario()) as emu:
-            counts = await run(emu, hidden_root, pseudonymize_secret=SECRET, key_version="test-1")
+            counts = await run(
+                emu,
+                hidden_root,
+                {"url": any_ledger_url, "tombstone_after_s": 0},
+                pseudonymize_secret=SECRET,
+                key_version="test-1",
+            )
             hidden_requests = platform_requests(emu)
             raw = raw_identifiers(emu)
             conversations = {c.id: c for c in emu.conversations()}
@@ -178,9 +212,12 @@ async def test_pseudonymised_runs_show_no_raw_address_and_cost_the_same_requests
     assert any(len(keys) == 1 for keys in by_number.values())
 
     assert logs.count("\n") > 10  # the run logged (JSON lines at DEBUG)
-    hidden = delivered_texts(hidden_root) | {"logs": logs}
+    hidden = delivered_texts(hidden_root) | {"logs": logs} | await ledger_texts(any_ledger_url)
     leaks = {(where, value) for where, text in hidden.items() for value in raw if value in text}
     assert not leaks, sorted(leaks)[:5]
     # the same grep finds them in the plain run: it can fail
     plain = delivered_texts(plain_root)
     assert {value for text in plain.values() for value in raw if value in text}
+    # and an unscrubbed ledger holds them while its done jobs keep their payloads
+    plain_ledger = await ledger_texts(f"sqlite:///{plain_root}/ledger.db")
+    assert {value for text in plain_ledger.values() for value in raw if value in text}

@@ -466,6 +466,22 @@ class LedgerContract:
             assert personal not in kept
         assert '"purpose": "customer"' in kept  # what is not personal stays for the operator
 
+    async def test_a_scrubbed_completion_leaves_a_tombstone_unless_reopened(
+        self, ledger: Ledger
+    ) -> None:
+        await ledger.add_jobs([job("s1"), job("s2")])
+        claimed = {j.key for j in await ledger.claim("w", 10, 30.0)}
+        assert claimed == {"s1", "s2"}
+        await ledger.add_jobs([job("s2", payload={"again": True}, reopen=True)])
+        assert await ledger.complete("s1", "w", {"ok": True}, scrub=True)
+        assert await ledger.complete("s2", "w", {"ok": True}, scrub=True)
+        scrubbed, rerun = await ledger.get("s1"), await ledger.get("s2")
+        assert scrubbed is not None
+        assert rerun is not None
+        assert (scrubbed.state, scrubbed.payload) == (JobState.DONE, TOMBSTONE)
+        assert rerun.state is JobState.PENDING  # reopened while running: it runs again
+        assert rerun.payload != TOMBSTONE
+
     async def test_forgetting_a_speakers_progress(self, ledger: Ledger) -> None:
         await ledger.record_speech("tel:+1", "j1", 3.0)
         await ledger.record_speech("tel:+2", "j2", 4.0)
