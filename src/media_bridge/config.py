@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from media_bridge.audio.settings import AudioSettings
@@ -20,6 +20,10 @@ from media_bridge.identity.settings import IdentitySettings
 from media_bridge.voice.settings import VoiceSettings
 
 ENV_PREFIX = "MEDIA_BRIDGE_"
+
+
+def secret_value(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class FetchSettings(BaseModel):
@@ -46,6 +50,9 @@ class LedgerSettings(BaseModel):
     rejected_retention_s: float = Field(default=7 * 86400.0, ge=0)
     #: how often a long-running process sweeps the ledger (0: never; ``purge`` for cron)
     sweep_interval_s: float = Field(default=600.0, ge=0)
+    #: a random secret (32+ bytes; ``*_FILE`` reads it from a file): personal fields of
+    #: pending payloads (speaker facts, texts, a call's ANI) are sealed with AES-256-GCM
+    payload_key: SecretStr | None = None
 
 
 class WorkerSettings(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from media_bridge import metrics
-from media_bridge.config import Settings
+from media_bridge.config import Settings, secret_value
 from media_bridge.consent import ConsentChecker
 from media_bridge.context import BridgeContext
 from media_bridge.files import private_dir
@@ -30,8 +30,8 @@ from media_bridge.handlers.transcript import handle_transcript
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.intake import Intake, IntakeResult, pump
 from media_bridge.jobs import JobHandler
-from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
+from media_bridge.ledger.sealed import ledger_for
 from media_bridge.observability import get_logger
 from media_bridge.planner import media_types_from_settings
 from media_bridge.retention import sweep_forever
@@ -74,8 +74,9 @@ class Bridge:
     def __init__(self, settings: Settings, *, worker_id: str | None = None) -> None:
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.ledger: Ledger = ledger_from_url(
-            _with_option(settings.ledger.url, "max_attempts", settings.ledger.max_attempts)
+        self.ledger: Ledger = ledger_for(
+            _with_option(settings.ledger.url, "max_attempts", settings.ledger.max_attempts),
+            secret_value(settings.ledger.payload_key),
         )
         self.intake_result = IntakeResult()
         self._closers: list[Callable[[], Awaitable[Any]]] = []

@@ -46,10 +46,12 @@ def _job_dict(job: Any) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from media_bridge.ledger import ledger_from_url
+    from media_bridge.config import secret_value
+    from media_bridge.ledger.sealed import ledger_for
     from media_bridge.types import JobState
 
-    ledger = ledger_from_url(settings_from_args(args).ledger.url)
+    settings = settings_from_args(args)
+    ledger = ledger_for(settings.ledger.url, secret_value(settings.ledger.payload_key))
     await ledger.open()
     try:
         if args.action == "counts":

@@ -39,11 +39,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from media_bridge.ledger import ledger_from_url
+    from media_bridge.config import secret_value
+    from media_bridge.ledger.sealed import ledger_for
     from media_bridge.retention import purge
 
     settings = settings_from_args(args)
-    ledger = ledger_from_url(settings.ledger.url)
+    ledger = ledger_for(settings.ledger.url, secret_value(settings.ledger.payload_key))
     await ledger.open()
     try:
         counts = await purge(

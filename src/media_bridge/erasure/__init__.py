@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from media_bridge import metrics
-from media_bridge.config import Settings
+from media_bridge.config import Settings, secret_value
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.erasure.files_part import (
     conversations_in_files,
@@ -21,7 +21,7 @@ from media_bridge.erasure.files_part import (
 from media_bridge.erasure.ledger_part import conversations_in_ledger, forget_in_ledger
 from media_bridge.erasure.subject import Subject
 from media_bridge.identity import SpeakerDescriber
-from media_bridge.ledger import ledger_from_url
+from media_bridge.ledger.sealed import ledger_for
 from media_bridge.observability import get_logger
 from media_bridge.sinks import sinks_from_settings
 
@@ -42,7 +42,7 @@ async def forget(settings: Settings, subject: Subject, *, dry_run: bool = False)
     describer = SpeakerDescriber(settings.identity)
     report = ErasureReport(dry_run)
     sinks = settings.sinks
-    ledger = ledger_from_url(settings.ledger.url)
+    ledger = ledger_for(settings.ledger.url, secret_value(settings.ledger.payload_key))
     await ledger.open()
     try:
         if subject.keys:  # a person: their conversations go whole (the agent's side too)
