@@ -73,6 +73,9 @@ class SinkSettings(BaseModel):
     text: str = "jsonl"
     text_path: Path = Path("var/media-bridge/nlp.jsonl")
     text_http_url: str | None = None
+    #: clips kept in ``dir_path`` by ``audio.below_gate = hold_local`` while the media sink
+    #: is remote are deleted after this long (not applied when ``dir`` is the media sink)
+    kept_retention_s: float = Field(default=7 * 86400.0, ge=0)
 
 
 class IntakeSettings(BaseModel):

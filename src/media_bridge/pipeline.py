@@ -215,7 +215,7 @@ class Bridge:
         worker_task = asyncio.create_task(self.worker.run())
         pumps = [asyncio.create_task(self._pump(s)) for s in sources]
         extras = [asyncio.ensure_future(t) for t in extra_tasks]
-        extras.append(asyncio.ensure_future(sweep_forever(self.ledger, self.settings.ledger)))
+        extras.append(asyncio.ensure_future(sweep_forever(self.ledger, self.settings)))
         deadline = time.monotonic() + idle_timeout_s
         try:
             while True:

@@ -11,12 +11,15 @@ the dir sink *is* the delivery (``media-bridge forget`` removes one person's fil
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge import metrics
-from media_bridge.config import LedgerSettings
+from media_bridge.config import LedgerSettings, Settings
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
 
@@ -60,13 +63,49 @@ async def purge(
     return counts
 
 
-async def sweep_forever(ledger: Ledger, settings: LedgerSettings) -> Any:
+def purge_kept_clips(settings: Settings, *, dry_run: bool = False, now: float | None = None) -> int:
+    """Delete clips kept locally by ``hold_local`` (sidecar and files) older than
+    ``sinks.kept_retention_s``; nothing when the dir sink is the media sink (deliveries)."""
+    if settings.sinks.media == "dir":
+        return 0
+    root = settings.sinks.dir_path
+    cutoff = (now if now is not None else time.time()) - settings.sinks.kept_retention_s
+    removed = 0
+    for sidecar in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+        if sidecar.parent.name.startswith("_") or sidecar.stat().st_mtime >= cutoff:
+            continue
+        try:
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        names = [f.get("name") for f in record.get("files") or [] if isinstance(f, dict)]
+        for name in names:
+            if isinstance(name, str) and "/" not in name and not name.startswith("."):
+                target = sidecar.parent / name
+                if target.is_file():
+                    removed += 1
+                    if not dry_run:
+                        target.unlink()
+        removed += 1
+        if not dry_run:
+            sidecar.unlink()
+            with contextlib.suppress(OSError):  # other clips of the conversation stay
+                sidecar.parent.rmdir()
+    if not dry_run:
+        metrics.PURGED.labels(what="kept_clips").inc(removed)
+    return removed
+
+
+async def sweep_forever(ledger: Ledger, settings: Settings) -> Any:
     """The periodic sweep of a long-running process (``ledger.sweep_interval_s``; 0: off)."""
-    if settings.sweep_interval_s <= 0:
+    if settings.ledger.sweep_interval_s <= 0:
         return
     while True:
-        await asyncio.sleep(settings.sweep_interval_s)
+        await asyncio.sleep(settings.ledger.sweep_interval_s)
         try:
-            await purge(ledger, settings)
+            await purge(ledger, settings.ledger)
+            kept = await asyncio.to_thread(purge_kept_clips, settings)
+            if kept:
+                log.info("kept_clips.purge", removed=kept)
         except Exception as exc:  # logged, tried again next time: it must not stop the process
             log.error("ledger.purge_failed", error=str(exc))

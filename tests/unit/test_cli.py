@@ -148,3 +148,16 @@ def test_durations_read_like_people_write_them() -> None:
     assert duration_s("15") == 15
     with pytest.raises(argparse.ArgumentTypeError):
         duration_s("soon")
+
+
+def test_backfill_warns_when_its_window_is_older_than_the_retention() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from media_bridge.commands.backfill import retention_warning
+
+    now = datetime.now(UTC)
+    assert retention_warning(now - timedelta(days=2), 30 * 86400) is None
+    warning = retention_warning(now - timedelta(days=40), 30 * 86400)
+    assert warning is not None
+    assert "ledger.done_retention_s (30 days)" in warning
+    assert "may be delivered again" in warning

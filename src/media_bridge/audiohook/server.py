@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -71,6 +72,7 @@ class AudioHookServer:
         self._server: Any = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.spool_root = settings.spool_dir or Path(".")
+        self._sweeper: asyncio.Future[None] | None = None
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -81,6 +83,8 @@ class AudioHookServer:
             self._tmp = tempfile.TemporaryDirectory(prefix="audiohook-spool-")
             self.spool_root = Path(self._tmp.name)
         self.spool_root.mkdir(parents=True, exist_ok=True)
+        self.sweep_spool()
+        self._sweeper = asyncio.ensure_future(self._sweep_hourly())
         self._server = await serve(
             self._handle,
             self.settings.host,
@@ -96,7 +100,28 @@ class AudioHookServer:
         sockets = list(self._server.sockets)
         return int(sockets[0].getsockname()[1])
 
+    def sweep_spool(self, now: float | None = None) -> int:
+        """Delete session spools not written for ``spool_retention_s`` (live sessions write
+        every chunk, so theirs are recent); returns how many went."""
+        cutoff = (now if now is not None else time.time()) - self.settings.spool_retention_s
+        removed = 0
+        for folder in self.spool_root.iterdir() if self.spool_root.is_dir() else []:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        if removed:
+            log.info("audiohook.spool.purged", removed=removed)
+        return removed
+
+    async def _sweep_hourly(self) -> None:
+        while True:
+            await asyncio.sleep(3600)
+            await asyncio.to_thread(self.sweep_spool)
+
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()

@@ -64,6 +64,9 @@ class AudioHookSettings(BaseSettings):
     vad_aggressiveness: int = Field(default=2, ge=0, le=3)
     #: where unfinished call audio is spooled (default: a temporary directory)
     spool_dir: Path | None = None
+    #: a session's spool left behind (a failed delivery keeps it) is deleted after this
+    #: long; swept at start and every hour
+    spool_retention_s: float = Field(default=86400.0, ge=0)
     #: WebSocket payload cap (text messages are also limited to 65,535 characters)
     max_message_bytes: int = Field(default=1024 * 1024, ge=65536)
     #: a session with no message for this long is dropped (and flushed)

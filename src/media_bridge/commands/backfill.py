@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, datetime
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge.commands.common import add_settings_arguments, settings_from_args
@@ -40,6 +41,18 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=main)
 
 
+def retention_warning(since: datetime, done_retention_s: float) -> str | None:
+    """Jobs older than the retention are deleted, keys and all: their items may come again."""
+    oldest_kept = datetime.now(UTC) - timedelta(seconds=done_retention_s)
+    if since >= oldest_kept:
+        return None
+    return (
+        f"warning: --since {since.isoformat()} is older than ledger.done_retention_s "
+        f"({done_retention_s / 86400:g} days): items delivered before "
+        f"{oldest_kept.isoformat(timespec='seconds')} may be delivered again"
+    )
+
+
 async def run_backfill(args: argparse.Namespace) -> int:
     from media_bridge.backfill import (
         BackfillReport,
@@ -53,6 +66,9 @@ async def run_backfill(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
+    warning = retention_warning(args.since, settings.ledger.done_retention_s)
+    if warning:
+        print(warning, file=sys.stderr)
     voice = settings.voice
     report = BackfillReport()
     async with Bridge(settings) as bridge:

@@ -41,7 +41,7 @@ def add_parser(subparsers: Any) -> None:
 async def _run(args: argparse.Namespace) -> int:
     from media_bridge.config import secret_value
     from media_bridge.ledger.sealed import ledger_for
-    from media_bridge.retention import purge
+    from media_bridge.retention import purge, purge_kept_clips
 
     settings = settings_from_args(args)
     ledger = ledger_for(settings.ledger.url, secret_value(settings.ledger.payload_key))
@@ -52,7 +52,8 @@ async def _run(args: argparse.Namespace) -> int:
         )
     finally:
         await ledger.close()
-    print(json.dumps({"dry_run": args.dry_run, **counts.to_dict()}))
+    kept = purge_kept_clips(settings, dry_run=args.dry_run)
+    print(json.dumps({"dry_run": args.dry_run, **counts.to_dict(), "kept_clip_files": kept}))
     return 0
 
 

@@ -48,7 +48,7 @@ async def forget(settings: Settings, subject: Subject, *, dry_run: bool = False)
         if subject.keys:  # a person: their conversations go whole (the agent's side too)
             found = await conversations_in_ledger(ledger, subject, describer)
             found |= conversations_in_files(
-                sinks.dir_path if sinks.media == "dir" else None,
+                sinks.dir_path if _store_url(sinks.media) == "dir" else None,
                 sinks.text_path if sinks.text == "jsonl" else None,
                 subject,
             )
@@ -56,7 +56,7 @@ async def forget(settings: Settings, subject: Subject, *, dry_run: bool = False)
         report.removed.update(await forget_in_ledger(ledger, subject, describer, dry_run))
     finally:
         await ledger.close()
-    media = sinks.media
+    media = _store_url(sinks.media)
     if media == "dir":
         report.removed["files"] = forget_in_dir(sinks.dir_path, subject, dry_run)
     elif media.startswith("s3://"):
@@ -70,8 +70,8 @@ async def forget(settings: Settings, subject: Subject, *, dry_run: bool = False)
             await s3_sink.close()
     else:
         report.notes.append(
-            f"media sink {media.split('://')[0]}: the bridge keeps no copy; only the erasure "
-            "record is sent, the receiver must delete"
+            "media sink http: the bridge keeps no copy; only the erasure record is sent, "
+            "the receiver must delete"
         )
     if sinks.text == "jsonl":
         report.removed["nlp_lines"] = forget_in_jsonl(sinks.text_path, subject, dry_run)
@@ -87,6 +87,15 @@ async def forget(settings: Settings, subject: Subject, *, dry_run: bool = False)
     return report
 
 
+def _store_url(media: str) -> str:
+    """Where the media sink keeps bytes: itself, or a Kafka claim-check sink's store."""
+    if not media.startswith("kafka://"):
+        return media
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(media).query)).get("store", "dir")
+
+
 def erasure_record(subject: Subject) -> dict[str, Any]:
     return {
         "kind": "erasure",
@@ -100,7 +109,8 @@ def erasure_record(subject: Subject) -> dict[str, Any]:
 
 
 async def _send_records(settings: Settings, subject: Subject, report: ErasureReport) -> None:
-    """To the NLP sink always; to the media sink where it can take one (dir, S3, HTTP)."""
+    """To the NLP sink, to the media sink (dir, S3, HTTP, Kafka topic) and, for a Kafka
+    claim-check sink, also beside the bytes in its store. Each is sent once per request."""
     record = erasure_record(subject)
     key = subject.record_key
     sinks = settings.sinks
@@ -110,22 +120,30 @@ async def _send_records(settings: Settings, subject: Subject, report: ErasureRep
             answer = await built.text.deliver_text(key, record)
             if not answer.get("duplicate"):
                 report.records_sent.append(f"nlp:{built.text.name}")
-            if sinks.media == "dir":
+            if _store_url(sinks.media) == "dir":
                 if write_erasure_record(sinks.dir_path, key, record, False):
                     report.records_sent.append("media:dir")
-            elif sinks.media.startswith("s3://"):
+            elif _store_url(sinks.media).startswith("s3://"):
                 from media_bridge.erasure.s3_part import write_s3_erasure_record
+                from media_bridge.sinks.kafka import KafkaClaimCheckSink
                 from media_bridge.sinks.s3 import S3MediaSink
 
-                assert isinstance(built.media, S3MediaSink)
-                if await write_s3_erasure_record(built.media, key, record, False):
+                store = built.media
+                if isinstance(store, KafkaClaimCheckSink):
+                    store = store.store
+                assert isinstance(store, S3MediaSink)
+                if await write_s3_erasure_record(store, key, record, False):
                     report.records_sent.append("media:s3")
             elif sinks.media == "http":
                 from media_bridge.erasure.http_part import post_erasure
 
                 await post_erasure(session, sinks, key, record)
                 report.records_sent.append("media:http")
-            else:
-                report.notes.append("media sink kafka: the erasure record went to the NLP sink")
+            if sinks.media.startswith("kafka://"):
+                from media_bridge.sinks.kafka import KafkaClaimCheckSink
+
+                assert isinstance(built.media, KafkaClaimCheckSink)
+                await built.media.send_record(key, record)
+                report.records_sent.append("media:kafka")
         finally:
             await built.close()

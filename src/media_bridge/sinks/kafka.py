@@ -167,6 +167,16 @@ class KafkaClaimCheckSink:
             "kafka": {"topic": self._topic, "partition": partition, "offset": offset},
         }
 
+    @property
+    def store(self) -> MediaSink:
+        """Where the bytes are (the dir sink or an S3 sink): an erasure cleans it too."""
+        return self._store
+
+    async def send_record(self, key: str, record: dict[str, Any]) -> None:
+        """A record with no media (an erasure record) on the media topic."""
+        body = json.dumps(record, sort_keys=True, default=str).encode("utf-8")
+        await self._producer.send(self._topic, key, body, {"job-key": key})
+
     async def close(self) -> None:
         await self._store.close()
         await self._producer.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import time
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -284,3 +286,19 @@ async def test_unknown_consent_delivers_nothing_until_granted(
         silent = await run_session(client(uri, duration_s=1.0))
         assert silent.ok
     assert sink.of(silent.session_id) == []
+
+
+async def test_spools_left_behind_are_swept_after_their_retention(
+    audiohook_server: ServerFactory, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    old, fresh = spool / "old-session", spool / "fresh-session"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "external-full.wav").write_bytes(b"RIFF")
+    long_ago = time.time() - 2 * 86400
+    os.utime(old, (long_ago, long_ago))
+    async with audiohook_server(spool_dir=spool) as (server, _, _):
+        assert not old.exists()  # swept at start
+        assert fresh.exists()
+        assert server.sweep_spool() == 0

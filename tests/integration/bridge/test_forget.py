@@ -123,23 +123,23 @@ async def test_purge_tombstones_then_deletes_and_dry_runs_change_nothing(
     )
     with running_emulator(config) as emu:
         events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state))
-        settings = bridge_settings(
-            emu, tmp_path, ledger={"url": any_ledger_url, "tombstone_after_s": 0}
-        )
+        settings = bridge_settings(emu, tmp_path, ledger={"url": any_ledger_url})
         await run_bridge(settings, events)
         delivered = len(delivered_sidecars(tmp_path))
+        # the run kept done payloads (1 hour by default); the sweep takes them now
+        now_settings = settings.ledger.model_copy(update={"tombstone_after_s": 0})
         ledger = ledger_from_url(any_ledger_url)
         await ledger.open()
         try:
             done = (await ledger.counts())[JobState.DONE]
-            dry = await purge(ledger, settings.ledger, dry_run=True)
+            dry = await purge(ledger, now_settings, dry_run=True)
             assert dry.tombstoned == done
             assert (await ledger.scan_payloads(None, 10_000)) != []
-            counts = await purge(ledger, settings.ledger)
+            counts = await purge(ledger, now_settings)
             assert counts.tombstoned == done
             assert counts.done_deleted == 0
             assert await ledger.scan_payloads(None, 10_000) == []
-            assert (await purge(ledger, settings.ledger)).tombstoned == 0
+            assert (await purge(ledger, now_settings)).tombstoned == 0
         finally:
             await ledger.close()
         # tombstones still refuse the same events
