@@ -82,4 +82,5 @@ def mask_personal(raw: bytes) -> bytes:
     except ValueError:
         text = raw.decode("utf-8", errors="replace")
         return _EMAIL.sub(MASKED, _DIGITS.sub(MASKED, text)).encode()
-    return json.dumps(_mask(decoded), ensure_ascii=False).encode()
+    # ASCII escapes: a lone surrogate (refused by the parser, kept here) stays storable
+    return json.dumps(_mask(decoded)).encode()
