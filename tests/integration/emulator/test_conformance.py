@@ -187,6 +187,29 @@ async def test_analytics_query_conforms_and_filters(
         assert (await response.json()) == {"totalHits": 0}
 
 
+async def test_batch_and_limits_responses_conform(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    voice = next(c for c in emu.conversations() if c.kind == "voice")
+    pairs = [{"conversationId": voice.id, "recordingId": voice.recordings[0].id}]
+    url = f"{emu.api_url}/api/v2/recording/batchrequests"
+    async with session.post(url, json={"batchDownloadRequestList": pairs}, headers=auth) as r:
+        submitted = await r.json()
+    assert_conforms(submitted, "BatchDownloadJobSubmissionResult")
+    status, job = await _get(session, f"{url}/{submitted['id']}", headers=auth)
+    assert status == 200
+    assert_conforms(job, "BatchDownloadJobStatusResult")
+    assert job["results"][0]["resultUrl"]
+    status, limits = await _get(
+        session,
+        f"{emu.api_url}/api/v2/organizations/limits/namespaces/platform.api",
+        headers=auth,
+    )
+    assert status == 200
+    assert_conforms(limits, "LimitsEntityListing")
+    assert limits["entities"][0]["value"] == emu.config.rate_limit_requests
+
+
 async def test_error_bodies_conform(emu: EmulatorHandle, session: aiohttp.ClientSession) -> None:
     conversation, message, _ = emu.attachments()[0]
     url = f"{emu.api_url}/api/v2/conversations/messages/{conversation.id}/messages/{message.id}"
