@@ -15,6 +15,12 @@ from genesys_emulator.config import OAuthClientConfig
 from genesys_emulator.state import OrgState
 
 
+def bearer(request: Request) -> str:
+    """The request's bearer token ("" without one)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
 def authenticate(state: OrgState, request: Request) -> OAuthClientConfig:
     """The OAuth client behind the request's bearer token, or a 401 ApiError."""
     header = request.headers.get("authorization", "")

@@ -81,8 +81,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     auth.add_argument("--link-ttl", type=float, default=600.0, help="download link seconds")
     auth.add_argument("--url-ttl", type=float, default=300.0, help="signed URL seconds")
     auth.add_argument("--expired-status", type=int, choices=(403, 404), default=403)
-    auth.add_argument("--rate-limit", type=int, default=300, help="requests per window/client")
+    auth.add_argument(
+        "--rate-limit", type=int, default=300, help="requests per rolling window, per token"
+    )
     auth.add_argument("--rate-window", type=float, default=60.0, help="rate window seconds")
+    auth.add_argument(
+        "--no-rate-limit-downloads",
+        dest="rate_limit_downloads",
+        action="store_false",
+        help="api-downloads requests do not count against the rate limit",
+    )
     faults = parser.add_argument_group("faults")
     faults.add_argument("--latency-ms", type=float, default=0.0)
     faults.add_argument("--jitter-ms", type=float, default=0.0)
@@ -151,6 +159,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         expired_url_status=args.expired_status,
         rate_limit_requests=args.rate_limit,
         rate_limit_window_s=args.rate_window,
+        rate_limit_downloads=args.rate_limit_downloads,
         faults=FaultConfig(
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,

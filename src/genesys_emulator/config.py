@@ -141,14 +141,27 @@ class EmulatorConfig:
     download_redirect_status: int = 303
     #: refuse a signed-URL request that also carries an Authorization header (S3: 400)
     refuse_authorization_on_signed: bool = True
+    #: the Platform API limit: at most this many requests in any rolling window, per access
+    #: token (as Genesys: 300 per 60 s); 0 = unlimited
     rate_limit_requests: int = 300
+    #: the window's length (60 s in Genesys; shorter for demos and tests)
     rate_limit_window_s: float = 60.0
+    #: whether api-downloads requests (GET /api/v2/downloads/{id}) count against the limit
+    rate_limit_downloads: bool = True
     faults: FaultConfig = field(default_factory=FaultConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     #: a recording answers 202 for this long after its first request
     transcoding_delay_s: float = 0.0
     #: body of a 202 while transcoding: "empty" (reported) or "partial" (Recording without media)
     transcoding_body: Literal["empty", "partial"] = "empty"
+    #: recording batch requests: seconds a job stays InProgress (no results) after submission
+    batch_delay_s: float = 0.0
+    #: shares of requested recordings whose result is missing from a completed job, and
+    #: answered with an ``errorMsg`` instead of a URL (the SDK docs allow both)
+    batch_missing_share: float = 0.0
+    batch_error_share: float = 0.0
+    #: status for a job read by another OAuth client than the one that submitted it
+    batch_foreign_status: Literal[403, 404] = 404
     #: which stereo channel carries the customer in call recordings
     customer_channel: Literal["left", "right"] = "left"
     #: mediaUris keys: "S" = one stereo file; "channels" = "0" and "1", one mono file each

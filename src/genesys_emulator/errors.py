@@ -109,6 +109,12 @@ def not_found(entity_id: str | None = None) -> ApiError:
     return ApiError(404, "not.found", "The requested resource was not found.", entity_id=entity_id)
 
 
+def not_authorized() -> ApiError:
+    return ApiError(
+        403, "not.authorized", "You are not authorized to perform the requested action."
+    )
+
+
 def bad_request(message: str, code: str = "bad.request") -> ApiError:
     return ApiError(400, code, message)
 

@@ -8,7 +8,9 @@ bodies with ids only). ``scenario_events`` builds the list without any server ru
 
 from __future__ import annotations
 
+import random
 import uuid
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from genesys_emulator.state import Conversation, Message, OrgState
 QUEUE_MESSAGES = "v2.routing.queues.{id}.conversations.messages"
 USER_MESSAGES = "v2.users.{id}.conversations.messages"
 DETAIL = "v2.detail.events.conversation.{id}.%s"
+TRANSCRIPTION = "v2.conversations.{id}.transcription"
 MESSAGE_TYPES = {
     "whatsapp": "WHATSAPP",
     "webmessaging": "WEBMESSAGING",
@@ -30,18 +33,33 @@ MESSAGE_TYPES = {
 PROVIDERS = {"voice": "Edge", "webmessaging": "PureCloud Messaging"}
 
 
+def _draw(*parts: object) -> int:
+    """A stable pseudo-random number from ``parts`` (same scenario, same event times)."""
+    return zlib.crc32(":".join(str(p) for p in parts).encode())
+
+
+def event_moment(moment: datetime, *parts: object) -> datetime:
+    """``moment`` with a millisecond part, as real event times have (``eventTime``)."""
+    return moment.replace(microsecond=0) + timedelta(milliseconds=1 + _draw(*parts) % 999)
+
+
 def envelope(
     config: EmulatorConfig, pattern: str, entity_id: str, body: dict[str, Any], moment: datetime
 ) -> dict[str, Any]:
-    """Wrap ``body`` as EventBridge delivers a Genesys event (detail-type = topic pattern)."""
-    timestamp = render.iso(moment)
+    """Wrap ``body`` as EventBridge delivers a Genesys event (detail-type = topic pattern).
+
+    As in real captures, ``detail.timestamp`` (ISO, milliseconds) comes a few tens of ms
+    after the event itself (``moment``, the body's ``eventTime``), and the envelope's
+    ``time`` is that timestamp truncated to whole seconds.
+    """
+    published = moment + timedelta(milliseconds=20 + _draw(pattern, entity_id, moment) % 60)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": pattern,
         "source": f"aws.partner/genesys.com/cloud/{config.org_id}/{config.event_bus_name}",
         "account": config.aws_account,
-        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": config.aws_region,
         "resources": [],
         "detail": {
@@ -49,7 +67,7 @@ def envelope(
             "version": "2",
             "eventBody": body,
             "metadata": {"CorrelationId": str(uuid.uuid4())},
-            "timestamp": timestamp,
+            "timestamp": render.iso(published),
         },
     }
 
@@ -111,7 +129,12 @@ def message_topic_body(state: OrgState, conversation: Conversation, upto: int) -
     }
 
 
-def detail_body(conversation: Conversation, kind: str, moment: datetime) -> dict[str, Any]:
+def detail_body(
+    conversation: Conversation,
+    kind: str,
+    moment: datetime,
+    external_organization_id: str | None = None,
+) -> dict[str, Any]:
     """A flat analytics detail event body (eventTime in epoch ms, ids only)."""
     customer_side = kind.startswith("customer")
     body: dict[str, Any] = {
@@ -136,8 +159,13 @@ def detail_body(conversation: Conversation, kind: str, moment: datetime) -> dict
     else:
         body["ani"] = conversation.customer_address
         body["dnis"] = "tel:+18005550100"
+    # every detail event names the conversation's external contacts (the customer's);
+    # the customer's own events also name the contact (and its organisation, if any)
+    body["conversationExternalContactIds"] = [conversation.external_contact_id]
     if customer_side:
         body["externalContactId"] = conversation.external_contact_id
+        if external_organization_id:
+            body["externalOrganizationId"] = external_organization_id
     if kind == "customer.end":
         body["disconnectType"] = "CLIENT"
         body["interactingDurationMs"] = render.epoch_ms(moment) - render.epoch_ms(
@@ -157,23 +185,123 @@ def detail_body(conversation: Conversation, kind: str, moment: datetime) -> dict
     return body
 
 
+def transcription_bodies(
+    state: OrgState, conversation: Conversation
+) -> list[tuple[datetime, dict[str, Any]]]:
+    """Real-time transcription of a call (``TranscriptionTopicTranscriptionMessage``).
+
+    Per turn of the dialogue a partial utterance half-way through it and the final one just
+    after it (the same words as the transcript document), then ``SESSION_ENDED``. The
+    communication is the customer's call (the transcript's ``communicationId``).
+    """
+    from genesys_emulator.scenario import call_words
+
+    if conversation.kind != "voice" or not conversation.recordings:
+        return []
+    recording = conversation.recordings[0]
+    seconds = (recording.end - recording.start).total_seconds()
+    session_ms = render.epoch_ms(recording.start)
+    base: dict[str, Any] = {
+        "organizationId": state.config.org_id,
+        "conversationId": conversation.id,
+        "communicationId": conversation.customer_session_id,
+        "sessionStartTimeMs": session_ms,
+        "transcriptionStartTimeMs": session_ms,
+    }
+
+    def body(moment: datetime, status: str, transcripts: list[dict[str, Any]]) -> dict[str, Any]:
+        offset = int((moment - recording.start).total_seconds() * 1000)
+        return {
+            **base,
+            "eventTime": render.iso(moment),
+            "status": {"offsetMs": offset, "status": status},
+            "transcripts": transcripts,
+        }
+
+    timed: list[tuple[datetime, dict[str, Any]]] = []
+    spoken = call_words(random.Random(recording.seed), recording.seed, seconds)
+    for index, (turn, words) in enumerate(spoken):
+        utterance_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{conversation.id}/utterance/{index}"))
+        offset_ms = int(turn.start_s * 1000)
+        duration_ms = int((turn.end_s - turn.start_s) * 1000)
+        step = duration_ms // len(words)
+        channel = "EXTERNAL" if turn.speaker == "customer" else "INTERNAL"
+
+        def result(
+            shown: list[tuple[str, float]],
+            final: bool,
+            utterance_id: str = utterance_id,
+            offset_ms: int = offset_ms,
+            step: int = step,
+            channel: str = channel,
+        ) -> dict[str, Any]:
+            text = " ".join(word for word, _ in shown)
+            confidence = round(sum(c for _, c in shown) / len(shown), 2)
+            word_list = [
+                {
+                    "word": word,
+                    "confidence": c,
+                    "offsetMs": offset_ms + i * step,
+                    "startTimeMs": session_ms + offset_ms + i * step,
+                    "durationMs": step,
+                }
+                for i, (word, c) in enumerate(shown)
+            ]
+            return {
+                "utteranceId": utterance_id,
+                "isFinal": final,
+                "channel": channel,
+                "dialect": "en-US",
+                "engineProvider": "GENESYS",
+                "engineName": "Genesys",
+                "alternatives": [
+                    {
+                        "confidence": confidence,
+                        "offsetMs": offset_ms,
+                        "durationMs": step * len(shown),
+                        "transcript": text,
+                        "decoratedTranscript": text[:1].upper() + text[1:] + ".",
+                        "words": word_list,
+                    }
+                ],
+            }
+
+        middle = recording.start + timedelta(seconds=(turn.start_s + turn.end_s) / 2)
+        final_at = recording.start + timedelta(seconds=turn.end_s + 0.3)
+        if len(words) > 1:
+            partial = words[: len(words) // 2]
+            timed.append((middle, body(middle, "SESSION_ONGOING", [result(partial, False)])))
+        timed.append((final_at, body(final_at, "SESSION_ONGOING", [result(words, True)])))
+    ended = recording.end + timedelta(milliseconds=500)
+    timed.append((ended, body(ended, "SESSION_ENDED", [])))
+    return timed
+
+
 def conversation_events(
     state: OrgState, conversation: Conversation, path: EventPath | None = None
 ) -> list[dict[str, Any]]:
-    """Every event one conversation produces, in time order."""
+    """Every event one conversation produces, in time order.
+
+    The detail path also carries a call's real-time transcription
+    (``v2.conversations.{id}.transcription``).
+    """
     config = state.config
     path = path or config.scenario.event_path
     timed: list[tuple[datetime, dict[str, Any]]] = []
     end = conversation.end or conversation.start
     if path in ("detail", "both"):
-        for kind, moment in (
+        organization = render.external_organization_id(state)
+        for kind, at in (
             ("customer.start", conversation.start),
             ("acd.end", conversation.start + timedelta(seconds=3)),
             ("customer.end", end),
             ("acw", end + timedelta(seconds=15)),
         ):
-            body = detail_body(conversation, kind, moment)
+            moment = event_moment(at, conversation.id, kind)
+            body = detail_body(conversation, kind, moment, organization)
             timed.append((moment, envelope(config, DETAIL % kind, conversation.id, body, moment)))
+        for moment, body in transcription_bodies(state, conversation):
+            timed.append((moment, envelope(config, TRANSCRIPTION, conversation.id, body, moment)))
     if path in ("message", "both") and conversation.kind == "message":
         for index, message in enumerate(conversation.messages, start=1):
             if message.direction != "inbound":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -145,6 +146,12 @@ def participant_attributes(state: OrgState, conversation: Conversation) -> dict[
     return {state.config.scenario.consent_attribute: answer}
 
 
+def external_organization_id(state: OrgState) -> str:
+    """The one external organisation every emulated customer belongs to (an assumption:
+    real detail events name one; a B2C org may file consumers under one)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"genesys-emulator:{state.config.org_id}:customers"))
+
+
 def external_contact(
     state: OrgState, conversations: list[Conversation], reads: int
 ) -> dict[str, Any]:
@@ -167,6 +174,11 @@ def external_contact(
         "createDate": iso(first.start),
         "modifyDate": iso(first.start),
         "customFields": {},
+        "externalOrganization": {
+            "id": external_organization_id(state),
+            "name": "Customers",
+            "selfUri": f"/api/v2/externalcontacts/organizations/{external_organization_id(state)}",
+        },
         "selfUri": f"/api/v2/externalcontacts/contacts/{first.external_contact_id}",
     }
     if phone is not None:

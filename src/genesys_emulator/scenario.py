@@ -44,6 +44,20 @@ def new_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+def call_words(
+    rng: random.Random, seed: int, seconds: float
+) -> list[tuple[media.Turn, list[tuple[str, float]]]]:
+    """The words (and confidences) spoken in each turn of a call: the transcript document
+    and the real-time transcription events say the same thing."""
+    spoken = []
+    for turn in media.dialogue_turns(seed, seconds):
+        n_words = max(1, int((turn.end_s - turn.start_s) * 2.5))
+        spoken.append(
+            (turn, [(rng.choice(WORDS), round(rng.uniform(0.6, 0.99), 2)) for _ in range(n_words)])
+        )
+    return spoken
+
+
 def new_message_id(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
 
@@ -277,19 +291,18 @@ class ScenarioBuilder:
         rng = random.Random(recording.seed)
         base_ms = epoch_ms(recording.start)
         phrases = []
-        for turn in media.dialogue_turns(recording.seed, seconds):
+        for turn, drawn in call_words(rng, recording.seed, seconds):
             start_ms = base_ms + int(turn.start_s * 1000)
             duration = int((turn.end_s - turn.start_s) * 1000)
-            n_words = max(1, int((turn.end_s - turn.start_s) * 2.5))
-            step = duration // n_words
+            step = duration // len(drawn)
             words = [
                 {
-                    "word": rng.choice(WORDS),
-                    "confidence": round(rng.uniform(0.6, 0.99), 2),
+                    "word": word,
+                    "confidence": confidence,
                     "startTimeMs": start_ms + i * step,
                     "duration": {"milliseconds": step},
                 }
-                for i in range(n_words)
+                for i, (word, confidence) in enumerate(drawn)
             ]
             phrases.append(
                 {

@@ -40,10 +40,12 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
     from genesys_emulator.routes import (
         admin,
         analytics,
+        batch,
         conversations,
         downloads,
         externalcontacts,
         messages,
+        organizations,
         recordings,
         storage,
         transcripts,
@@ -62,6 +64,8 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
         *analytics.routes,
         *conversations.routes,
         *externalcontacts.routes,
+        *organizations.routes,
+        *batch.routes,
         *admin.routes,
     ]
 
@@ -76,6 +80,7 @@ def build_host_app(
     app = Starlette(routes=list(_routes(host)))
     app.state.org = state
     app.state.limiter = limiter
+    app.state.host = host
     app.state.builder = builder
     wrapped: ASGIApp = FaultMiddleware(app, state, host)
     return ObserveMiddleware(wrapped, state, host, correlation=host != "storage")

@@ -139,6 +139,17 @@ class Conversation:
 
 
 @dataclass
+class BatchJob:
+    """A recording batch download job (POST /api/v2/recording/batchrequests)."""
+
+    id: str
+    client_id: str
+    #: (conversationId, recordingId) pairs, as submitted
+    requests: list[tuple[str, str]]
+    submitted_at: float
+
+
+@dataclass
 class Token:
     value: str
     client_id: str
@@ -174,6 +185,7 @@ class OrgState:
         self.tokens: dict[str, Token] = {}
         self.conversations: dict[str, Conversation] = {}
         self.downloads: dict[str, DownloadLink] = {}
+        self.batch_jobs: dict[str, BatchJob] = {}
         self.signed_min_expires = 0
         self.events: list[dict[str, Any]] = []
         self.stats: Counter[tuple[str, str, int]] = Counter()
@@ -184,7 +196,11 @@ class OrgState:
         self.fault_counts: Counter[str] = Counter()
         #: reads of contacts and conversations (late consent appears after a few)
         self.reads: Counter[str] = Counter()
-        self.limiter = RateLimiter(config.rate_limit_requests, config.rate_limit_window_s)
+        self.limiter = RateLimiter(
+            config.rate_limit_requests,
+            config.rate_limit_window_s,
+            count_downloads=config.rate_limit_downloads,
+        )
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Replace the fault settings; the RNG restarts from the new seed (deterministic)."""

@@ -106,8 +106,11 @@ class EmulatorHandle:
             latency_ms=0.0, jitter_ms=0.0, error_rate=0.0, drop_rate=0.0, truncate_rate=0.0
         )
 
-    def set_rate_limit(self, requests: int, window_s: float) -> None:
-        self.state.limiter.configure(requests, window_s)
+    def set_rate_limit(
+        self, requests: int, window_s: float, *, count_downloads: bool | None = None
+    ) -> None:
+        """At most ``requests`` in any rolling ``window_s`` seconds per token (windows reset)."""
+        self.state.limiter.configure(requests, window_s, count_downloads=count_downloads)
 
     def expire_links(self) -> None:
         """Make every download link and signed URL issued so far stale."""

@@ -105,3 +105,16 @@ def test_channels_are_named_case_insensitively() -> None:
     )
     with pytest.raises(SystemExit, match="unknown channel 'sms'"):
         emulator_cli.parse_channels("whatsapp,sms")
+
+
+def test_rate_limit_flags_reach_the_config() -> None:
+    parser = emulator_cli.build_parser()
+    default = emulator_cli.config_from_args(parser.parse_args([]))
+    assert (default.rate_limit_requests, default.rate_limit_window_s) == (300, 60.0)
+    assert default.rate_limit_downloads is True
+    args = parser.parse_args(
+        ["--rate-limit", "20", "--rate-window", "5", "--no-rate-limit-downloads"]
+    )
+    config = emulator_cli.config_from_args(args)
+    assert (config.rate_limit_requests, config.rate_limit_window_s) == (20, 5.0)
+    assert config.rate_limit_downloads is False

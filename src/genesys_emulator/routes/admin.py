@@ -245,8 +245,19 @@ async def get_stats(request: Request) -> Response:
 async def put_rate_limit(request: Request) -> Response:
     state = org(request)
     body = await _json_body(request)
-    state.limiter.configure(int(body.get("requests", 300)), float(body.get("windowS", 60.0)))
-    return JSONResponse({"requests": state.limiter.limit, "windowS": state.limiter.window_s})
+    downloads = body.get("countDownloads")
+    state.limiter.configure(
+        int(body.get("requests", 300)),
+        float(body.get("windowS", 60.0)),
+        count_downloads=None if downloads is None else bool(downloads),
+    )
+    return JSONResponse(
+        {
+            "requests": state.limiter.limit,
+            "windowS": state.limiter.window_s,
+            "countDownloads": state.limiter.count_downloads,
+        }
+    )
 
 
 async def get_urls(request: Request) -> Response:

@@ -35,9 +35,11 @@ def api_endpoint(
         try:
             client = auth.authenticate(state, request)
             limiter: RateLimiter = request.app.state.limiter
-            wait = limiter.acquire(client.client_id)
-            if wait:
-                raise errors.too_many_requests(limiter.limit, limiter.window_s, wait)
+            host = getattr(request.app.state, "host", "api")
+            if host != "downloads" or limiter.count_downloads:
+                wait = limiter.acquire(auth.bearer(request))  # per token, as Genesys
+                if wait:
+                    raise errors.too_many_requests(limiter.limit, limiter.window_s, wait)
             if all_of:
                 auth.require_all(client, list(all_of))
             if any_of:

@@ -132,7 +132,15 @@ async def test_every_delivery_names_its_speaker_and_one_person_has_one_key(
 
     records = nlp_records(tmp_path)
     assert {r.get("source") for r in records} >= {None, "speech_text_analytics"}
+    # the calls' real-time transcription events (v2.conversations.{id}.transcription) name
+    # no participant: their utterances are keyed per conversation, not per person
+    realtime = [r for r in records if "utterance_id" in r]
+    assert realtime
+    for record in realtime:
+        assert record["speaker_key"].startswith(f"conversation:{record['conversation_id']}:")
     for record in records:
+        if "utterance_id" in record:
+            continue
         conversation = conversations[record["conversation_id"]]
         assert record["schema_version"] == 2
         if record.get("speaker") == "agent":

@@ -143,3 +143,46 @@ async def test_429_with_retry_after(
     assert int(retry_after) >= 1
     assert body["code"] == "too.many.requests"
     assert body["message"] == "Rate limit exceeded the maximum [5] requests within [60] seconds"
+
+
+async def test_rate_limit_is_per_token_in_a_rolling_window(
+    emu: EmulatorHandle, session: aiohttp.ClientSession
+) -> None:
+    emu.set_rate_limit(3, 1.0)
+    first = {"Authorization": f"Bearer {await get_token(session, emu)}"}
+    second = {"Authorization": f"Bearer {await get_token(session, emu)}"}  # same client
+
+    async def status(headers: dict[str, str]) -> int:
+        async with session.get(_message_url(emu), headers=headers) as response:
+            return response.status
+
+    assert [await status(first) for _ in range(4)] == [200, 200, 200, 429]
+    # another token of the same client has a window of its own
+    assert [await status(second) for _ in range(3)] == [200, 200, 200]
+    time.sleep(1.05)  # the first token's requests have left the window
+    assert [await status(first) for _ in range(4)] == [200, 200, 200, 429]
+
+
+async def test_download_requests_count_only_when_configured(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    _, attachment = emu.attachments()[0][1:]
+    url = emu.state.download_url(attachment.object_key) + "?issueRedirect=false"
+
+    async def statuses(count: int) -> list[int]:
+        found = []
+        for _ in range(count):
+            async with session.get(url, headers=auth) as response:
+                found.append(response.status)
+        return found
+
+    emu.set_rate_limit(2, 60.0)
+    assert await statuses(3) == [200, 200, 429]
+    emu.set_rate_limit(2, 60.0, count_downloads=False)
+    assert await statuses(4) == [200] * 4
+    async with session.put(
+        f"{emu.api_url}/__emulator__/ratelimit",
+        json={"requests": 2, "windowS": 60, "countDownloads": True},
+    ) as response:
+        assert (await response.json())["countDownloads"] is True
+    assert await statuses(3) == [200, 200, 429]

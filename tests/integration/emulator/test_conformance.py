@@ -187,6 +187,29 @@ async def test_analytics_query_conforms_and_filters(
         assert (await response.json()) == {"totalHits": 0}
 
 
+async def test_batch_and_limits_responses_conform(
+    emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
+) -> None:
+    voice = next(c for c in emu.conversations() if c.kind == "voice")
+    pairs = [{"conversationId": voice.id, "recordingId": voice.recordings[0].id}]
+    url = f"{emu.api_url}/api/v2/recording/batchrequests"
+    async with session.post(url, json={"batchDownloadRequestList": pairs}, headers=auth) as r:
+        submitted = await r.json()
+    assert_conforms(submitted, "BatchDownloadJobSubmissionResult")
+    status, job = await _get(session, f"{url}/{submitted['id']}", headers=auth)
+    assert status == 200
+    assert_conforms(job, "BatchDownloadJobStatusResult")
+    assert job["results"][0]["resultUrl"]
+    status, limits = await _get(
+        session,
+        f"{emu.api_url}/api/v2/organizations/limits/namespaces/platform.api",
+        headers=auth,
+    )
+    assert status == 200
+    assert_conforms(limits, "LimitsEntityListing")
+    assert limits["entities"][0]["value"] == emu.config.rate_limit_requests
+
+
 async def test_error_bodies_conform(emu: EmulatorHandle, session: aiohttp.ClientSession) -> None:
     conversation, message, _ = emu.attachments()[0]
     url = f"{emu.api_url}/api/v2/conversations/messages/{conversation.id}/messages/{message.id}"
@@ -226,6 +249,8 @@ def test_events_conform(emu: EmulatorHandle) -> None:
             model = "QueueConversationMessageEventTopicMessageConversation"
         elif topic.startswith("v2.users."):
             model = "ConversationMessageEventTopicMessageConversation"
+        elif topic.endswith(".transcription"):
+            model = "TranscriptionTopicTranscriptionMessage"
         elif topic.endswith(".acd.end"):
             model = "AcdEndDetailEventTopicAcdEndEvent"
         elif topic.endswith(".acw"):
@@ -234,4 +259,46 @@ def test_events_conform(emu: EmulatorHandle) -> None:
             model = "CustomerEndDetailEventTopicCustomerEndEvent"
         assert_conforms(body, model)
         seen.add(model)
-    assert len(seen) == 5
+    assert len(seen) == 6
+
+
+def test_detail_events_name_contacts_and_carry_real_times(emu: EmulatorHandle) -> None:
+    events = scenario_events(emu.state, "detail")
+    details = [e for e in events if ".detail.events." in e["detail"]["topicName"]]
+    assert details
+    with_millis = 0
+    for event in details:
+        body = event["detail"]["eventBody"]
+        conversation = emu.state.conversations[body["conversationId"]]
+        assert body["conversationExternalContactIds"] == [conversation.external_contact_id]
+        if ".customer." in event["detail"]["topicName"]:
+            assert body["externalOrganizationId"]
+        else:
+            assert "externalOrganizationId" not in body
+        event_time = datetime.fromtimestamp(body["eventTime"] / 1000, UTC)
+        with_millis += body["eventTime"] % 1000 != 0
+        timestamp = event["detail"]["timestamp"]
+        assert len(timestamp) == len("2026-01-01T00:00:00.000Z")
+        published = datetime.fromisoformat(timestamp)
+        assert timedelta(milliseconds=10) <= published - event_time <= timedelta(milliseconds=100)
+        assert event["time"] == published.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert with_millis == len(details)
+
+
+def test_calls_emit_transcription_events(emu: EmulatorHandle) -> None:
+    voice = next(c for c in emu.conversations() if c.kind == "voice")
+    events = [
+        e
+        for e in scenario_events(emu.state, "detail")
+        if e["detail"]["topicName"] == f"v2.conversations.{voice.id}.transcription"
+    ]
+    bodies = [e["detail"]["eventBody"] for e in events]
+    assert {b["communicationId"] for b in bodies} == {voice.customer_session_id}
+    results = [t for b in bodies for t in b["transcripts"]]
+    assert any(not t["isFinal"] for t in results)
+    finals = [t for t in results if t["isFinal"]]
+    assert len({t["utteranceId"] for t in finals}) == len(finals) >= 2
+    assert {t["channel"] for t in finals} == {"EXTERNAL", "INTERNAL"}
+    assert bodies[-1]["status"]["status"] == "SESSION_ENDED"
+    assert bodies[-1]["transcripts"] == []
+    assert all(b["status"]["status"] == "SESSION_ONGOING" for b in bodies[:-1])

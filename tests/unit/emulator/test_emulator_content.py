@@ -115,7 +115,10 @@ def test_events_envelope_and_paths() -> None:
     assert "v2.routing.queues.{id}.conversations.messages" in topics
     assert "v2.detail.events.conversation.{id}.customer.end" in topics
     detail_only = build_scenario_events(config, path="detail")
-    assert all(e["detail-type"].startswith("v2.detail.") for e in detail_only)
+    # the detail path: analytics detail topics, and the calls' real-time transcription
+    assert {
+        e["detail-type"] for e in detail_only if not e["detail-type"].startswith("v2.detail.")
+    } == {"v2.conversations.{id}.transcription"}
     media_items = [
         m
         for e in events
