@@ -14,9 +14,10 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from genesys_emulator import render
+from genesys_emulator import render, times
 from genesys_emulator.config import EmulatorConfig, EventPath
 from genesys_emulator.state import Conversation, Message, OrgState
+from genesys_emulator.times import epoch_ms
 
 QUEUE_MESSAGES = "v2.routing.queues.{id}.conversations.messages"
 USER_MESSAGES = "v2.users.{id}.conversations.messages"
@@ -67,7 +68,7 @@ def envelope(
             "version": "2",
             "eventBody": body,
             "metadata": {"CorrelationId": str(uuid.uuid4())},
-            "timestamp": render.iso(published),
+            "timestamp": times.iso(published),
         },
     }
 
@@ -75,7 +76,7 @@ def envelope(
 def _event_message(state: OrgState, message: Message) -> dict[str, Any]:
     details: dict[str, Any] = {
         "message": {"id": message.id},
-        "messageTime": render.iso(message.timestamp),
+        "messageTime": times.iso(message.timestamp),
         "messageStatus": "received" if message.direction == "inbound" else "sent",
         "messageSegmentCount": 1,
         "messageMetadata": render.message_metadata(message),
@@ -104,7 +105,7 @@ def message_topic_body(state: OrgState, conversation: Conversation, upto: int) -
             "direction": "inbound",
             "type": conversation.channel,
             "held": False,
-            "startTime": render.iso(conversation.start),
+            "startTime": times.iso(conversation.start),
             "messages": [_event_message(state, m) for m in shown if m.participant_id == pid],
         }
         if purpose == "customer":
@@ -119,7 +120,7 @@ def message_topic_body(state: OrgState, conversation: Conversation, upto: int) -
             participant["queue"] = {"id": conversation.queue_id}
             participant["wrapupRequired"] = True
         if ended and conversation.end is not None:
-            participant["endTime"] = render.iso(conversation.end)
+            participant["endTime"] = times.iso(conversation.end)
             participant["disconnectType"] = "client" if purpose == "customer" else "endpoint"
         participants.append(participant)
     return {
@@ -138,7 +139,7 @@ def detail_body(
     """A flat analytics detail event body (eventTime in epoch ms, ids only)."""
     customer_side = kind.startswith("customer")
     body: dict[str, Any] = {
-        "eventTime": render.epoch_ms(moment),
+        "eventTime": epoch_ms(moment),
         "conversationId": conversation.id,
         "participantId": (
             conversation.customer_participant_id
@@ -168,9 +169,7 @@ def detail_body(
             body["externalOrganizationId"] = external_organization_id
     if kind == "customer.end":
         body["disconnectType"] = "CLIENT"
-        body["interactingDurationMs"] = render.epoch_ms(moment) - render.epoch_ms(
-            conversation.start
-        )
+        body["interactingDurationMs"] = epoch_ms(moment) - epoch_ms(conversation.start)
     if kind == "acd.end":
         body["participantId"] = conversation.acd_participant_id
         del body["sessionId"]  # the agent's: the acd participant has no session of its own
@@ -200,7 +199,7 @@ def transcription_bodies(
         return []
     recording = conversation.recordings[0]
     seconds = (recording.end - recording.start).total_seconds()
-    session_ms = render.epoch_ms(recording.start)
+    session_ms = epoch_ms(recording.start)
     base: dict[str, Any] = {
         "organizationId": state.config.org_id,
         "conversationId": conversation.id,
@@ -213,7 +212,7 @@ def transcription_bodies(
         offset = int((moment - recording.start).total_seconds() * 1000)
         return {
             **base,
-            "eventTime": render.iso(moment),
+            "eventTime": times.iso(moment),
             "status": {"offsetMs": offset, "status": status},
             "transcripts": transcripts,
         }

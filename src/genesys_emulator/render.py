@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from genesys_emulator.state import Attachment, Conversation, Message, OrgState, Recording
+from genesys_emulator.times import epoch_ms, iso
 
 PLATFORM = {
     "whatsapp": "Whatsapp",
@@ -16,15 +16,6 @@ PLATFORM = {
     "instagram": "Instagram",
     "line": "Line",
 }
-
-
-def iso(moment: datetime) -> str:
-    """Genesys timestamps: ISO-8601 UTC with milliseconds and a Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def _ref(state: OrgState, kind: str, entity_id: str) -> dict[str, str]:

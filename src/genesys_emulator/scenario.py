@@ -15,8 +15,8 @@ from functools import partial
 
 from genesys_emulator import media
 from genesys_emulator.config import ScenarioConfig
-from genesys_emulator.render import epoch_ms
 from genesys_emulator.state import Attachment, Conversation, Message, OrgState, Recording
+from genesys_emulator.times import epoch_ms
 
 #: what each channel's customers send, cycled per conversation
 CHANNEL_MEDIA: dict[str, tuple[str, ...]] = {

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from genesys_emulator import errors, render
+from genesys_emulator import errors, times
 from genesys_emulator.config import OAuthClientConfig
 from genesys_emulator.routes.common import api_endpoint, json
 from genesys_emulator.state import Conversation, OrgState
@@ -68,7 +68,7 @@ def _session(conversation: Conversation, session_id: str, direction: str) -> dic
 def analytics_conversation(conversation: Conversation) -> dict[str, Any]:
     body: dict[str, Any] = {
         "conversationId": conversation.id,
-        "conversationStart": render.iso(conversation.start),
+        "conversationStart": times.iso(conversation.start),
         "originatingDirection": "inbound",
         "conversationInitiator": "customer",
         "customerParticipation": True,
@@ -89,7 +89,7 @@ def analytics_conversation(conversation: Conversation) -> dict[str, Any]:
         ],
     }
     if conversation.end:
-        body["conversationEnd"] = render.iso(conversation.end)
+        body["conversationEnd"] = times.iso(conversation.end)
     return body
 
 

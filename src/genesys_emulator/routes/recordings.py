@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from genesys_emulator import errors, media, render
+from genesys_emulator import errors, media, render, times
 from genesys_emulator.config import OAuthClientConfig
 from genesys_emulator.routes.common import api_endpoint, json
 from genesys_emulator.state import Conversation, OrgState, Recording
@@ -65,7 +65,7 @@ def _messaging_transcript(state: OrgState, conversation: Conversation) -> list[d
             "id": message.id,
             "from": conversation.customer_address if inbound else conversation.user_id,
             "to": conversation.queue_id if inbound else conversation.customer_address,
-            "timestamp": render.iso(message.timestamp),
+            "timestamp": times.iso(message.timestamp),
             "participantId": message.participant_id,
             "purpose": "customer" if inbound else "agent",
         }
@@ -97,10 +97,10 @@ def recording_body(
         body["messagingTranscript"] = _messaging_transcript(state, conversation)
         return body
     if recording.file_state == "ARCHIVED":
-        body["archiveDate"] = render.iso(recording.end)
+        body["archiveDate"] = times.iso(recording.end)
         body["archiveMedium"] = "CLOUDARCHIVE"
     if recording.file_state == "DELETED":
-        body["deleteDate"] = render.iso(recording.end)
+        body["deleteDate"] = times.iso(recording.end)
     if recording.file_state not in ("AVAILABLE", "RESTORED") or format_id == "NONE":
         return body
     host = "downloads" if state.config.recording_uri_host == "downloads" else "storage"

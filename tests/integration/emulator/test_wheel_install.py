@@ -165,3 +165,50 @@ def test_it_starts_and_the_default_client_gets_a_token(started: dict[str, str]) 
     assert body["token_type"] == "bearer"
     assert body["access_token"]
     assert body["expires_in"] > 0
+
+
+SDK_SCRIPT = """
+import sys
+import PureCloudPlatformClientV2 as genesys
+
+login, api, client_id, secret, conversation_id = sys.argv[1:]
+# separate hosts, as the emulator serves them: the token from the login host, then the API
+token = genesys.api_client.ApiClient(host=login).get_client_credentials_token(client_id, secret)
+client = genesys.api_client.ApiClient(host=api)
+client.access_token = token.access_token
+conversation = genesys.ConversationsApi(client).get_conversations_message(conversation_id)
+print(conversation.id)
+print(len(conversation.participants))
+"""
+
+
+def test_the_official_sdk_authenticates_and_reads_a_conversation(
+    venv: Path, started: dict[str, str]
+) -> None:
+    """The official Python SDK (PureCloudPlatformClientV2), from the package index."""
+    _run(
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "PureCloudPlatformClientV2",
+        timeout=480,
+    )
+    listing_url = f"{started['api']}/__emulator__/conversations"
+    with urllib.request.urlopen(listing_url, timeout=10) as answer:  # noqa: S310 - http://
+        listing = json.loads(answer.read())
+    messaging = next(c for c in listing if c["kind"] == "message")
+    out = _run(
+        venv / "bin" / "python",
+        "-c",
+        SDK_SCRIPT,
+        started["login"],
+        started["api"],
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        messaging["id"],
+        cwd=venv,
+    ).stdout.split()
+    assert out[0] == messaging["id"]
+    assert int(out[1]) == 3  # customer, acd, agent
