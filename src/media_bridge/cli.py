@@ -2,7 +2,9 @@
 
 Each sub-command lives in its own module that exposes ``add_parser(subparsers)``;
 the module sets ``func`` (``args -> exit code``) on its parser. Command modules
-import heavy dependencies inside ``func`` so that ``--help`` stays fast.
+import heavy dependencies inside ``func`` so that ``--help`` stays fast. A ``ConfigError``
+from a command (a setting, URL or flag the user got wrong) is printed as one line,
+``media-bridge: <message>``, and the exit code is 2.
 """
 
 from __future__ import annotations
@@ -55,7 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    result = func(args)
+    from media_bridge.errors import ConfigError
+
+    try:
+        result = func(args)
+    except ConfigError as exc:
+        # a user's mistake: one line, no traceback (tracebacks are for bugs)
+        message = " ".join(str(exc).split())
+        print(f"media-bridge: {message}", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 

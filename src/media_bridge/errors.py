@@ -9,6 +9,9 @@
      ├── Transient           5xx, dropped connection, truncated body: back off with jitter
      └── DeliveryRejected    a sink refused the delivery for good (4xx other than 408/429)
 
+``ConfigError`` (a ``ValueError``, not a ``BridgeError``) is a user's configuration mistake,
+reported by the CLI in one line with exit code 2.
+
 ``retryable`` tells the ledger whether a job that failed with this error is tried again.
 """
 
@@ -71,3 +74,11 @@ class Transient(BridgeError):
 
 class DeliveryRejected(BridgeError):
     code = "delivery_rejected"
+
+
+class ConfigError(ValueError):
+    """A user's configuration mistake (setting, URL, command-line value).
+
+    Not a job failure: the CLI prints its message as one line, without a traceback, and
+    exits 2. The message names what the user set (the env var, the TOML path or the flag).
+    """

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from media_bridge.commands.common import add_settings_arguments, settings_from_args
+from media_bridge.commands.common import add_settings_arguments, genesys_settings_from_args
 
 
 def _when(value: str) -> datetime:
@@ -51,7 +51,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
     from media_bridge.pipeline import Bridge
     from media_bridge.types import JobState
 
-    settings = settings_from_args(args)
+    settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
     voice = settings.voice
     report = BackfillReport()
@@ -85,4 +85,11 @@ async def run_backfill(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    from media_bridge.errors import ConfigError
+
+    if args.until <= args.since:
+        raise ConfigError(
+            f"backfill: --until ({args.until.isoformat()}) must be after "
+            f"--since ({args.since.isoformat()})"
+        )
     return asyncio.run(run_backfill(args))

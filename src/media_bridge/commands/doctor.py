@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from media_bridge.commands.common import add_settings_arguments, settings_from_args
+from media_bridge.commands.common import add_settings_arguments, genesys_settings_from_args
 
 
 def add_parser(subparsers: Any) -> None:
@@ -79,7 +79,7 @@ async def _run(args: argparse.Namespace) -> int:
     from media_bridge.genesys import GenesysClient
     from media_bridge.redact import redact_text
 
-    settings = settings_from_args(args)
+    settings = genesys_settings_from_args(args)
     failures = 0
     async with GenesysClient(settings.genesys) as client:
         hosts = client.hosts

@@ -82,5 +82,15 @@ async def _run(args: argparse.Namespace) -> int:
         await ledger.close()
 
 
+STATES = ("pending", "running", "done", "retry", "dead", "all")
+
+
 def main(args: argparse.Namespace) -> int:
+    from media_bridge.config import suggest
+    from media_bridge.errors import ConfigError
+
+    if args.action == "list" and args.state not in STATES:
+        best = suggest(args.state, list(STATES))
+        hint = f"did you mean {best}? " if best else ""
+        raise ConfigError(f"jobs list --state {args.state!r}: {hint}use one of {', '.join(STATES)}")
     return asyncio.run(_run(args))

@@ -9,7 +9,7 @@ from typing import Any
 
 from media_bridge.commands.common import (
     add_settings_arguments,
-    settings_from_args,
+    genesys_settings_from_args,
     source_from_spec,
     verdict_rows,
 )
@@ -39,23 +39,25 @@ def add_parser(subparsers: Any) -> None:
 async def run_bridge(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
     from media_bridge.sources.http import build_intake_app
 
-    settings = settings_from_args(args)
+    settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
     specs = args.source or ["http"]
     if "http" in specs and not (settings.intake.has_auth or settings.intake.allow_anonymous):
-        raise SystemExit(
+        raise ConfigError(
             "the HTTP intake needs authentication, as an EventBridge connection sends it: "
             "set MEDIA_BRIDGE_INTAKE__API_KEY (header MEDIA_BRIDGE_INTAKE__API_KEY_HEADER, "
             "default x-api-key) or MEDIA_BRIDGE_INTAKE__BASIC_USER and __BASIC_PASSWORD "
             "(MEDIA_BRIDGE_INTAKE__ALLOW_ANONYMOUS=true for local experiments only)"
         )
+    # built before the bridge opens its ledger: a bad --source is refused at once
+    sources = [source_from_spec(s, settings) for s in specs if s != "http"]
     async with Bridge(settings, worker_id=args.worker_id) as bridge:
         assert bridge.intake is not None
-        sources = [source_from_spec(s, settings) for s in specs if s != "http"]
         extra: list[Any] = []
         if "http" in specs:
             app = build_intake_app(bridge.intake, settings.intake)
