@@ -91,6 +91,10 @@ async def _run(args: argparse.Namespace) -> int:
             print("ok    OAuth client credentials: token issued")
         except BridgeError as exc:
             print(f"FAIL  OAuth client credentials: {redact_text(str(exc))}")
+            used = ", ".join(
+                settings.describe(f"genesys.{f}") for f in ("client_id", "client_secret", "region")
+            )
+            print(f"        settings used: {used}")
             return 1
         print(f"        consent.mode: {settings.consent.mode}")
         for probe in _probes(settings.consent.mode):

@@ -46,6 +46,8 @@ def test_doctor_reports_each_permission() -> None:
     assert wrong.returncode == 1
     assert "rejected the OAuth client credentials" in wrong.stdout
     assert "not-it" not in wrong.stdout + wrong.stderr
+    # the failure names the variables the credentials came from
+    assert "genesys.client_secret (MEDIA_BRIDGE_GENESYS__CLIENT_SECRET)" in wrong.stdout
 
 
 def test_doctor_checks_the_contact_permission_when_consent_needs_it() -> None:
