@@ -2,9 +2,9 @@
 
 Each sub-command lives in its own module that exposes ``add_parser(subparsers)``;
 the module sets ``func`` (``args -> exit code``) on its parser. Command modules
-import heavy dependencies inside ``func`` so that ``--help`` stays fast. A ``ConfigError``
-from a command (a setting, URL or flag the user got wrong) is printed as one line,
-``media-bridge: <message>``, and the exit code is 2.
+import heavy dependencies inside ``func`` so that ``--help`` stays fast. A ``StartupError``
+from a command is printed as one line, ``media-bridge: <message>``; a ``ConfigError`` (a
+setting, URL or flag the user got wrong) exits 2.
 """
 
 from __future__ import annotations
@@ -57,15 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    from media_bridge.errors import ConfigError
+    from media_bridge.errors import StartupError
 
     try:
         result = func(args)
-    except ConfigError as exc:
-        # a user's mistake: one line, no traceback (tracebacks are for bugs)
+    except StartupError as exc:
+        # a user's mistake or an unreachable dependency: one line, no traceback
+        # (tracebacks are for bugs)
         message = " ".join(str(exc).split())
         print(f"media-bridge: {message}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     return int(result or 0)
 
 
