@@ -239,7 +239,9 @@ class Settings(BaseSettings):
     def describe(self, path: str) -> str:
         """``path`` with where it was set, or the env var that would set it."""
         origin = self.origin(path)
-        return f"{path} ({origin})" if origin else f"{path} ({env_name(tuple(path.split('.')))})"
+        if origin:
+            return f"{path} ({origin})"
+        return f"{path} (not set: {env_name(tuple(path.split('.')))})"
 
 
 # -- the loader -----------------------------------------------------------------------
