@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         result = func(args)
+    except BrokenPipeError:
+        # the reader went away (`media-bridge jobs list | head`): not an error to report;
+        # stdout is pointed at /dev/null so that the interpreter's final flush is quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except StartupError as exc:
         # a user's mistake or an unreachable dependency: one line, no traceback
         # (tracebacks are for bugs)
