@@ -293,7 +293,8 @@ def _resolve(rest: str) -> Path_ | None:
     """The setting path of an env name without its prefix (``SINKS__MEDIA``), or None.
     Names below a dict setting (``AUDIOHOOK__API_KEYS__MYKEY``) set one of its keys."""
     fields = known_fields()
-    parts = rest.lower().split("__")
+    original = rest.split("__")
+    parts = [part.lower() for part in original]
     for i in range(1, len(parts) + 1):
         path = tuple(parts[:i])
         kind = fields.get(path)
@@ -301,8 +302,8 @@ def _resolve(rest: str) -> Path_ | None:
             return None
         if i == len(parts):
             return path
-        if kind == "dict":
-            return (*path, "__".join(parts[i:]))
+        if kind == "dict":  # the key keeps its case (API keys are case-sensitive)
+            return (*path, "__".join(original[i:]))
         if kind != "model":
             return None
     return None
@@ -382,18 +383,18 @@ def _from_env(
             continue
         if not name.startswith(ENV_PREFIX) or name.startswith(_IGNORED_PREFIXES):
             continue
-        rest = name[len(ENV_PREFIX) :]
+        rest = original[len(ENV_PREFIX) :]
         rank = 3
         path = _resolve(rest)
         is_file = False
-        if path is None and rest.endswith("_FILE"):
+        if path is None and rest.upper().endswith("_FILE"):
             path = _resolve(rest[: -len("_FILE")])
             is_file, rank = path is not None, 2
         if path is None and name.startswith(OLD_AUDIOHOOK_ENV_PREFIX):
-            new_rest = "AUDIOHOOK__" + name[len(OLD_AUDIOHOOK_ENV_PREFIX) :]
-            new_name = ENV_PREFIX + new_rest
+            new_rest = "AUDIOHOOK__" + original[len(OLD_AUDIOHOOK_ENV_PREFIX) :]
+            new_name = (ENV_PREFIX + new_rest).upper()
             path = _resolve(new_rest)
-            if path is None and new_rest.endswith("_FILE"):
+            if path is None and new_rest.upper().endswith("_FILE"):
                 path = _resolve(new_rest[: -len("_FILE")])
                 is_file = path is not None
             if path is not None:

@@ -263,3 +263,8 @@ def test_list_settings_take_a_comma_list_or_json(monkeypatch: pytest.MonkeyPatch
 def test_test_harness_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDIA_BRIDGE_TEST_PG_URL", "postgresql://localhost/x")
     load_settings()
+
+
+def test_a_dict_setting_key_keeps_its_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIA_BRIDGE_AUDIOHOOK__API_KEYS__MyKey", "c2VjcmV0")
+    assert load_settings().audiohook.api_keys == {"MyKey": "c2VjcmV0"}
