@@ -69,9 +69,9 @@ def _start(kind: str, out_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
     env = dict(os.environ)
     if kind == "audiohook":
         env |= {
-            "MEDIA_BRIDGE_AUDIOHOOK_API_KEYS": json.dumps({API_KEY: SECRET}),
-            "MEDIA_BRIDGE_AUDIOHOOK_SINK__DIR_PATH": str(out_dir / "sink"),
-            "MEDIA_BRIDGE_AUDIOHOOK_LOG_LEVEL": "WARNING",
+            "MEDIA_BRIDGE_AUDIOHOOK__API_KEYS": json.dumps({API_KEY: SECRET}),
+            "MEDIA_BRIDGE_AUDIOHOOK__SINK__DIR_PATH": str(out_dir / "sink"),
+            "MEDIA_BRIDGE_AUDIOHOOK__LOG_LEVEL": "WARNING",
         }
         cmd = [sys.executable, "-m", "media_bridge.cli", "audiohook", "--port", "0"]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)

@@ -2,13 +2,16 @@
 
 Each sub-command lives in its own module that exposes ``add_parser(subparsers)``;
 the module sets ``func`` (``args -> exit code``) on its parser. Command modules
-import heavy dependencies inside ``func`` so that ``--help`` stays fast.
+import heavy dependencies inside ``func`` so that ``--help`` stays fast. A ``StartupError``
+from a command is printed as one line, ``media-bridge: <message>``; a ``ConfigError`` (a
+setting, URL or flag the user got wrong) exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -64,7 +67,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    result = func(args)
+    from media_bridge.errors import StartupError
+
+    try:
+        result = func(args)
+    except BrokenPipeError:
+        # the reader went away (`media-bridge jobs list | head`): not an error to report;
+        # stdout is pointed at /dev/null so that the interpreter's final flush is quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except StartupError as exc:
+        # a user's mistake or an unreachable dependency: one line, no traceback
+        # (tracebacks are for bugs)
+        message = " ".join(str(exc).split())
+        print(f"media-bridge: {message}", file=sys.stderr)
+        return exc.exit_code
     return int(result or 0)
 
 

@@ -9,6 +9,10 @@
      ├── Transient           5xx, dropped connection, truncated body: back off with jitter
      └── DeliveryRejected    a sink refused the delivery for good (4xx other than 408/429)
 
+``StartupError`` (not a ``BridgeError``): the bridge cannot start for a reason the operator
+fixes, reported by the CLI in one line; ``ConfigError`` (also a ``ValueError``) is a
+configuration mistake (exit code 2), ``LedgerUnreachable`` a ledger that never answered.
+
 ``retryable`` tells the ledger whether a job that failed with this error is tried again.
 """
 
@@ -71,3 +75,24 @@ class Transient(BridgeError):
 
 class DeliveryRejected(BridgeError):
     code = "delivery_rejected"
+
+
+class StartupError(Exception):
+    """The bridge cannot start, for a reason the operator must fix (not a bug): the CLI
+    prints the message as one line, ``media-bridge: <message>``, and exits ``exit_code``."""
+
+    exit_code: int = 1
+
+
+class ConfigError(StartupError, ValueError):
+    """A user's configuration mistake (setting, URL, command-line value).
+
+    Not a job failure: the CLI prints its message as one line, without a traceback, and
+    exits 2. The message names what the user set (the env var, the TOML path or the flag).
+    """
+
+    exit_code = 2
+
+
+class LedgerUnreachable(StartupError):
+    """The ledger's database could not be reached (or refused the login) at start."""

@@ -61,6 +61,11 @@ FORGOTTEN = Counter(
     ["what"],
     registry=REGISTRY,
 )
+INTAKE_UNAUTHORIZED = Counter(
+    "bridge_intake_unauthorized_total",
+    "Intake requests refused with 401 (a misconfigured EventBridge connection)",
+    registry=REGISTRY,
+)
 URL_REFRESHES = Counter(
     "bridge_url_refreshes_total", "Stale media URLs re-resolved through the API", registry=REGISTRY
 )

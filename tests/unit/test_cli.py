@@ -29,9 +29,16 @@ def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_http_intake_without_authentication_is_refused() -> None:
-    done = _cli("run", "--source", "http")
-    assert done.returncode == 1
+    done = _cli(
+        "run",
+        "--source",
+        "http",
+        MEDIA_BRIDGE_GENESYS__CLIENT_ID="id",
+        MEDIA_BRIDGE_GENESYS__CLIENT_SECRET="secret",
+    )
+    assert done.returncode == 2
     assert "MEDIA_BRIDGE_INTAKE__API_KEY" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 COMMANDS = (

@@ -9,6 +9,7 @@ import pytest
 
 from media_bridge.commands.common import settings_from_args
 from media_bridge.config import load_settings
+from media_bridge.errors import ConfigError
 
 
 def test_env_overrides_the_toml_file_and_secrets_come_from_files(
@@ -31,5 +32,6 @@ def test_env_overrides_the_toml_file_and_secrets_come_from_files(
 
 def test_invalid_settings_exit_with_the_field_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEDIA_BRIDGE_WORKER__CONCURRENCY", "zero")
-    with pytest.raises(SystemExit, match=r"worker\.concurrency"):
+    named = r"MEDIA_BRIDGE_WORKER__CONCURRENCY \(worker\.concurrency\)"
+    with pytest.raises(ConfigError, match=named):
         settings_from_args(argparse.Namespace(config=None))

@@ -65,14 +65,53 @@ def test_the_demo_summary_has_the_verdict_rows(verdicts: Counter, tmp_path: Path
 
 
 def test_the_replay_summary_is_printed(
-    verdicts: Counter, capsys: pytest.CaptureFixture[str]
+    verdicts: Counter, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    print_summary({JobState.DONE: 7, JobState.DEAD: 1})
+    delivered = Counter(
+        "bridge_delivered_total", "test", ["kind", "media_type"], registry=CollectorRegistry()
+    )
+    monkeypatch.setattr(metrics, "DELIVERED", delivered)
+    delivered.labels(kind="attachment", media_type="Audio").inc(5)
+    delivered.labels(kind="attachment", media_type="Image").inc(1)
+    delivered.labels(kind="recording", media_type="").inc(2)
+    finished = Counter(
+        "bridge_jobs_finished_total", "test", ["kind", "outcome"], registry=CollectorRegistry()
+    )
+    monkeypatch.setattr(metrics, "JOBS_FINISHED", finished)
+    finished.labels(kind="attachment", outcome="retry").inc(3)
+    stats = SimpleNamespace(by_status={200: 9, 503: 2}, requests=11, rate_limited=1, retries=2)
+    bridge = SimpleNamespace(
+        intake_result=SimpleNamespace(events=8, rejected=["bad"], unknown_topics=2),
+        context=SimpleNamespace(
+            genesys=SimpleNamespace(stats=stats), fetcher=SimpleNamespace(retries=1)
+        ),
+    )
+    print_summary({JobState.DONE: 7, JobState.DEAD: 1}, bridge)
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "summary"
     assert [" ".join(line.split()) for line in out[1:]] == [
+        "events read 9",
+        "events rejected / unknown topic 1 / 2",
+        "jobs pending / running / done / retry / dead 0 / 0 / 7 / 0 / 1",
         "jobs done / dead 7 / 1",
+        "deliveries by kind attachment 6 / recording 2",
+        "API requests (answered 5xx / 429) 11 (2 / 1)",
+        "in-call retries / job retries 3 / 3",
         "clips delivered by quality ok 1 / short 3 / noisy 1 / clipped 0",
         "clips diverted (audio.below_gate) hold_local 2 / drop 1",
         f"{CONSENT_ROW} granted 5 / refused 2 / held 6 / not checked 0",
     ]
+
+
+def test_replay_progress_says_when_it_waits_for_jobs_due_later() -> None:
+    from media_bridge.commands.run import ReplayProgress
+
+    bridge = SimpleNamespace(worker=SimpleNamespace(in_flight=0))
+    progress = ReplayProgress(bridge, recording_delay_s=60.0)
+    intake = SimpleNamespace(events=3)
+    line = progress.line({JobState.PENDING: 2, JobState.DONE: 1}, intake)
+    assert line.startswith("replay: 3 events read; jobs pending 2 / running 0 / done 1")
+    assert "waiting for 2 job(s) due later" in line
+    assert "voice.recording_delay_s=60 s" in line
+    bridge.worker.in_flight = 1
+    assert "waiting" not in progress.line({JobState.PENDING: 2}, intake)

@@ -1,12 +1,15 @@
 """``media-bridge audiohook``: serve the AudioHook Monitor protocol.
 
-Settings come from ``MEDIA_BRIDGE_AUDIOHOOK_*`` env vars; flags override them.
+Settings are ``Settings.audiohook``: env ``MEDIA_BRIDGE_AUDIOHOOK__*`` (the single-underscore
+names of earlier releases still work, with a warning) or ``[audiohook]`` in ``--config``;
+flags override them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -37,13 +40,20 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--keep-agent", action="store_true", default=None)
     parser.add_argument("--sample-rate", type=int)
     parser.add_argument("--log-level")
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file ([audiohook]; env vars override it)"
+    )
     parser.set_defaults(func=run)
 
 
 def build_settings(args: argparse.Namespace) -> Any:
-    from media_bridge.audiohook.settings import AudioHookSettings
+    from pydantic import ValidationError
 
-    settings = AudioHookSettings()
+    from media_bridge.audiohook.settings import AudioHookSettings
+    from media_bridge.config import load_settings
+    from media_bridge.errors import ConfigError
+
+    settings = load_settings(getattr(args, "config", None)).audiohook
     update: dict[str, Any] = {}
     for name in (
         "host",
@@ -70,13 +80,17 @@ def build_settings(args: argparse.Namespace) -> Any:
     if args.sink:
         sink.kind = args.sink
     if args.sink_dir:
-        from pathlib import Path
-
         sink.dir_path = Path(args.sink_dir)
     if args.sink_url:
         sink.http_url = args.sink_url
-    update["sink"] = sink
-    return AudioHookSettings.model_validate(settings.model_dump() | update)
+    update["sink"] = sink.model_dump()
+    try:
+        return AudioHookSettings.model_validate(settings.model_dump() | update)
+    except ValidationError as exc:
+        lines = [
+            f"audiohook.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ConfigError("; ".join(lines)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,8 +103,11 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     configure_logging(settings.log_level)
     if not settings.api_keys:
-        print("audiohook: no API keys configured (--api-key or MEDIA_BRIDGE_AUDIOHOOK_API_KEYS)")
-        return 2
+        from media_bridge.errors import ConfigError
+
+        raise ConfigError(
+            "audiohook: no API keys configured (--api-key or MEDIA_BRIDGE_AUDIOHOOK__API_KEYS)"
+        )
 
     async def main() -> None:
         server = AudioHookServer(settings)

@@ -1,8 +1,11 @@
-"""Settings of the AudioHook Monitor server (env prefix ``MEDIA_BRIDGE_AUDIOHOOK_``).
+"""Settings of the AudioHook Monitor server: ``Settings.audiohook`` (env
+``MEDIA_BRIDGE_AUDIOHOOK__<FIELD>``, TOML ``[audiohook]``).
 
 API keys map a key to its client secret (base64, as configured in Genesys) or to
 ``None`` for a key that may connect unsigned. Example env value:
-``MEDIA_BRIDGE_AUDIOHOOK_API_KEYS='{"my-key": "c2VjcmV0LXNlY3JldA=="}'``.
+``MEDIA_BRIDGE_AUDIOHOOK__API_KEYS='{"my-key": "c2VjcmV0LXNlY3JldA=="}'``.
+The single-underscore names of earlier releases (``MEDIA_BRIDGE_AUDIOHOOK_API_KEYS``)
+still work for one release, with a warning naming the new one.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from media_bridge.consent.settings import ConsentSettings
 from media_bridge.identity.settings import IdentitySettings
 
-AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK_"
+AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK__"
+#: the prefix of earlier releases (deprecated: warned about, then mapped to the new names)
+OLD_AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK_"
 
 
 class ChunkSinkSettings(BaseModel):
@@ -30,11 +34,18 @@ class ChunkSinkSettings(BaseModel):
     http_timeout_s: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=3, ge=0)
 
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> ChunkSinkSettings:
+        if self.kind == "http" and not self.http_url:
+            raise ValueError(
+                "the http AudioHook sink needs audiohook.sink.http_url "
+                "(MEDIA_BRIDGE_AUDIOHOOK__SINK__HTTP_URL)"
+            )
+        return self
 
-class AudioHookSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=AUDIOHOOK_ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
-    )
+
+class AudioHookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)

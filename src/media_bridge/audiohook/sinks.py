@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
+from media_bridge.errors import ConfigError
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
 
@@ -193,7 +194,7 @@ class HttpChunkSink:
 def build_sink(settings: ChunkSinkSettings) -> AudioChunkSink:
     if settings.kind == "http":
         if not settings.http_url:
-            raise ValueError("audiohook sink kind 'http' needs sink.http_url")
+            raise ConfigError("audiohook sink kind 'http' needs sink.http_url")
         return HttpChunkSink(
             settings.http_url, settings.http_secret, settings.http_timeout_s, settings.http_retries
         )

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from media_bridge.commands.common import add_settings_arguments, settings_from_args
+from media_bridge.commands.common import add_settings_arguments, genesys_settings_from_args
 
 
 def _when(value: str) -> datetime:
@@ -64,7 +64,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
     from media_bridge.pipeline import Bridge
     from media_bridge.types import JobState
 
-    settings = settings_from_args(args)
+    settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
     warning = retention_warning(args.since, settings.ledger.done_retention_s)
     if warning:
@@ -101,4 +101,11 @@ async def run_backfill(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    from media_bridge.errors import ConfigError
+
+    if args.until <= args.since:
+        raise ConfigError(
+            f"backfill: --until ({args.until.isoformat()}) must be after "
+            f"--since ({args.since.isoformat()})"
+        )
     return asyncio.run(run_backfill(args))

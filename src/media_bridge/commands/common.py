@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from media_bridge.config import Settings, load_settings
+from media_bridge.config import Settings, load_settings, require_genesys_credentials
+from media_bridge.errors import ConfigError
 from media_bridge.sources.base import Source
 
 
@@ -20,27 +21,25 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    from pydantic import ValidationError
+    """The settings, with ``--ledger``, ``--out`` and ``--log-json`` over the env and file.
 
-    try:
-        settings = load_settings(getattr(args, "config", None))
-    except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
-        ]
-        raise SystemExit(
-            "invalid settings (MEDIA_BRIDGE_* env vars or --config):\n" + "\n".join(lines)
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"cannot read settings: {exc}") from None
-    updates: dict[str, Any] = {}
+    Mistakes raise ``ConfigError`` (printed in one line by ``cli.main``, exit code 2)."""
+    overrides: dict[str, tuple[Any, str]] = {}
     if getattr(args, "ledger", None):
-        updates["ledger"] = settings.ledger.model_copy(update={"url": args.ledger})
+        overrides["ledger.url"] = (args.ledger, "--ledger")
     if getattr(args, "out", None):
-        updates["sinks"] = settings.sinks.model_copy(update={"dir_path": args.out})
+        overrides["sinks.dir_path"] = (args.out, "--out")
     if getattr(args, "log_json", False):
-        updates["log_json"] = True
-    return settings.model_copy(update=updates) if updates else settings
+        overrides["log_json"] = (True, "--log-json")
+    return load_settings(getattr(args, "config", None), overrides=overrides)
+
+
+def genesys_settings_from_args(args: argparse.Namespace) -> Settings:
+    """``settings_from_args`` for the commands that call Genesys: empty OAuth client
+    credentials are refused here, naming the variable, before any login attempt."""
+    settings = settings_from_args(args)
+    require_genesys_credentials(settings)
+    return settings
 
 
 def source_from_spec(spec: str, settings: Settings) -> Source:
@@ -62,7 +61,9 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
         from media_bridge.sources.kafka import kafka_source_from_spec
 
         return kafka_source_from_spec(rest)
-    raise SystemExit(f"unknown source {spec!r}: use file:PATH, stdin, http, sqs:URL or kafka:TOPIC")
+    raise ConfigError(
+        f"--source {spec!r}: use file:PATH, stdin, http, sqs:QUEUE_URL or kafka:TOPIC?bootstrap=H:P"
+    )
 
 
 QUALITIES = ("ok", "short", "noisy", "clipped")

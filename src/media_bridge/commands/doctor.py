@@ -1,8 +1,11 @@
-"""`media-bridge doctor`: check region, credentials and every permission the bridge needs.
+"""`media-bridge doctor`: check everything a run needs: region, credentials and every
+permission the bridge needs, then the ledger, the sinks and the intake's auth settings
+(``--ledger`` and ``--out`` choose the ledger and dir sink checked).
 
 Permissions are probed with harmless reads of ids that do not exist: the API checks
 permissions first, so 403 ``missing.permissions`` names what the role lacks, while
-404 means the permission is there. Nothing is written anywhere.
+404 means the permission is there. Nothing is written to Genesys; the sink checks are in
+``doctor_checks`` (a probe object written and removed, a connect, a metadata request).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from media_bridge.commands.common import add_settings_arguments, settings_from_args
+from media_bridge.commands.common import add_settings_arguments, genesys_settings_from_args
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "doctor", help="check region, OAuth credentials and each needed permission"
+        "doctor",
+        help="check region, OAuth credentials, each needed permission, the ledger and sinks",
     )
     add_settings_arguments(parser)
     parser.set_defaults(func=main)
@@ -75,11 +79,21 @@ def _probes(consent_mode: str = "off") -> list[Probe]:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from media_bridge.commands.doctor_checks import bridge_checks
+
+    settings = genesys_settings_from_args(args)
+    failures = await _genesys_checks(settings)
+    for status, _, detail in await bridge_checks(settings):
+        failures += status == "FAIL"
+        print(f"{status:<4}  {detail}")
+    return 1 if failures else 0
+
+
+async def _genesys_checks(settings: Any) -> int:
     from media_bridge.errors import BridgeError, NotFound, PermissionMissing
     from media_bridge.genesys import GenesysClient
     from media_bridge.redact import redact_text
 
-    settings = settings_from_args(args)
     failures = 0
     async with GenesysClient(settings.genesys) as client:
         hosts = client.hosts
@@ -91,7 +105,11 @@ async def _run(args: argparse.Namespace) -> int:
             print("ok    OAuth client credentials: token issued")
         except BridgeError as exc:
             print(f"FAIL  OAuth client credentials: {redact_text(str(exc))}")
-            return 1
+            used = ", ".join(
+                settings.describe(f"genesys.{f}") for f in ("client_id", "client_secret", "region")
+            )
+            print(f"        settings used: {used}")
+            return 1  # the permission probes need a token
         print(f"        consent.mode: {settings.consent.mode}")
         for probe in _probes(settings.consent.mode):
             try:
@@ -109,7 +127,7 @@ async def _run(args: argparse.Namespace) -> int:
                 print(f"??    {probe.need}: could not check ({redact_text(str(exc))})")
                 continue
             print(f"{outcome}  {probe.need}: {probe.permissions}")
-    return 1 if failures else 0
+    return failures
 
 
 def main(args: argparse.Namespace) -> int:

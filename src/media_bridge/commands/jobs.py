@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from media_bridge.commands.common import add_settings_arguments, settings_from_args
@@ -59,9 +60,12 @@ async def _run(args: argparse.Namespace) -> int:
             print(json.dumps({s.value: counts.get(s, 0) for s in JobState}))
         elif args.action == "list":
             state = None if args.state == "all" else JobState(args.state)
-            for job in await ledger.list_jobs(state, limit=args.limit):
+            listed = await ledger.list_jobs(state, limit=args.limit)
+            for job in listed:
                 error = f"  {job.error_code}: {job.last_error}" if job.last_error else ""
                 print(f"{job.state.value:8} {job.attempts:3}  {job.key}{error}")
+            if not listed:
+                print(f"no {args.state} jobs" if state is not None else "no jobs")
         elif args.action == "show":
             found = await ledger.get(args.key)
             if found is None:
@@ -74,8 +78,24 @@ async def _run(args: argparse.Namespace) -> int:
                 keys += [j.key for j in await ledger.list_jobs(JobState.DEAD, limit=100_000)]
             done = 0
             for key in keys:
-                done += bool(await ledger.retry(key))
-            print(f"{done} job(s) set to run again")
+                if await ledger.retry(key):
+                    done += 1
+                    continue
+                found = await ledger.get(key)
+                if found is None:
+                    print(f"warning: no job {key!r} in the ledger", file=sys.stderr)
+                else:
+                    print(
+                        f"warning: job {key!r} is {found.state.value}, not dead or retry: "
+                        "left as it is",
+                        file=sys.stderr,
+                    )
+            print(
+                f"{done} job(s) set to run again"
+                + ("; a running worker (media-bridge run) picks them up" if done else "")
+            )
+            if not keys:
+                print("no keys given (and no dead jobs with --all-dead)", file=sys.stderr)
         elif args.action == "rejected":
             for row in await ledger.list_rejected(limit=args.limit):
                 print(json.dumps(row, default=str))
@@ -84,5 +104,15 @@ async def _run(args: argparse.Namespace) -> int:
         await ledger.close()
 
 
+STATES = ("pending", "running", "done", "retry", "dead", "all")
+
+
 def main(args: argparse.Namespace) -> int:
+    from media_bridge.config import suggest
+    from media_bridge.errors import ConfigError
+
+    if args.action == "list" and args.state not in STATES:
+        best = suggest(args.state, list(STATES))
+        hint = f"did you mean {best}? " if best else ""
+        raise ConfigError(f"jobs list --state {args.state!r}: {hint}use one of {', '.join(STATES)}")
     return asyncio.run(_run(args))

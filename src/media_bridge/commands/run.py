@@ -9,7 +9,7 @@ from typing import Any
 
 from media_bridge.commands.common import (
     add_settings_arguments,
-    settings_from_args,
+    genesys_settings_from_args,
     source_from_spec,
     verdict_rows,
 )
@@ -39,23 +39,25 @@ def add_parser(subparsers: Any) -> None:
 async def run_bridge(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
     from media_bridge.sources.http import build_intake_app
 
-    settings = settings_from_args(args)
+    settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
     specs = args.source or ["http"]
     if "http" in specs and not (settings.intake.has_auth or settings.intake.allow_anonymous):
-        raise SystemExit(
+        raise ConfigError(
             "the HTTP intake needs authentication, as an EventBridge connection sends it: "
             "set MEDIA_BRIDGE_INTAKE__API_KEY (header MEDIA_BRIDGE_INTAKE__API_KEY_HEADER, "
             "default x-api-key) or MEDIA_BRIDGE_INTAKE__BASIC_USER and __BASIC_PASSWORD "
             "(MEDIA_BRIDGE_INTAKE__ALLOW_ANONYMOUS=true for local experiments only)"
         )
+    # built before the bridge opens its ledger: a bad --source is refused at once
+    sources = [source_from_spec(s, settings) for s in specs if s != "http"]
     async with Bridge(settings, worker_id=args.worker_id) as bridge:
         assert bridge.intake is not None
-        sources = [source_from_spec(s, settings) for s in specs if s != "http"]
         extra: list[Any] = []
         if "http" in specs:
             app = build_intake_app(bridge.intake, settings.intake)
@@ -63,8 +65,15 @@ async def run_bridge(args: argparse.Namespace) -> int:
                 app, host=settings.intake.host, port=settings.intake.port, log_level="warning"
             )
             extra.append(uvicorn.Server(config).serve())
+        replay = getattr(args, "summary", False)
+        progress = ReplayProgress(bridge, settings.voice.recording_delay_s) if replay else None
         task = asyncio.ensure_future(
-            bridge.run(sources, until_idle=args.until_idle and not extra, extra_tasks=extra)
+            bridge.run(
+                sources,
+                until_idle=args.until_idle and not extra,
+                extra_tasks=extra,
+                progress=progress,
+            )
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -73,20 +82,117 @@ async def run_bridge(args: argparse.Namespace) -> int:
             counts = await task
         except asyncio.CancelledError:
             return 0
+        finally:
+            if progress is not None:
+                progress.finish()
         dead = counts.get(_dead(), 0)
-        if getattr(args, "summary", False):
-            print_summary(counts)
+        if replay:
+            print_summary(counts, bridge)
+            if dead:
+                ledger = (
+                    f" --ledger {settings.ledger.url}" if "@" not in settings.ledger.url else ""
+                )
+                print(f"{dead} job(s) dead: see `media-bridge jobs{ledger} list`")
         return 1 if dead else 0
 
 
-def print_summary(counts: dict[Any, int]) -> None:
-    """The replay summary on stdout: jobs, then the clips' verdicts and diversions."""
+class ReplayProgress:
+    """``replay``'s progress: a line redrawn on a terminal (stderr), else a log line every
+    ``log_every_s``; says so while only jobs due later (call recordings wait
+    ``voice.recording_delay_s`` after the call) are left."""
+
+    def __init__(self, bridge: Any, recording_delay_s: float, log_every_s: float = 10.0) -> None:
+        import sys
+        import time
+
+        self._bridge = bridge
+        self._delay = recording_delay_s
+        self._tty = sys.stderr.isatty()
+        self._every = log_every_s
+        self._clock = time.monotonic
+        self._last_log = self._clock()
+        self._drawn = False
+
+    def line(self, counts: dict[Any, int], intake: Any) -> str:
+        from media_bridge.types import JobState
+
+        states = " / ".join(f"{s.value} {counts.get(s, 0)}" for s in JobState)
+        text = f"replay: {intake.events} events read; jobs {states}"
+        waiting = counts.get(JobState.PENDING, 0) + counts.get(JobState.RETRY, 0)
+        worker = self._bridge.worker
+        if waiting and worker is not None and not worker.in_flight:
+            text += (
+                f"; waiting for {waiting} job(s) due later (call recordings are read "
+                f"voice.recording_delay_s={self._delay:g} s after the call ends)"
+            )
+        return text
+
+    def __call__(self, counts: dict[Any, int], intake: Any) -> None:
+        import sys
+
+        text = self.line(counts, intake)
+        if self._tty:
+            sys.stderr.write("\r\x1b[2K" + text[:200])
+            sys.stderr.flush()
+            self._drawn = True
+        elif self._clock() - self._last_log >= self._every:
+            from media_bridge.observability import get_logger
+
+            self._last_log = self._clock()
+            get_logger(__name__).info("replay.progress", progress=text)
+
+    def finish(self) -> None:
+        import sys
+
+        if self._drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def delivered_by_kind() -> dict[str, int]:
+    from media_bridge import metrics
+
+    found: dict[str, int] = {}
+    for metric in metrics.DELIVERED.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                kind = sample.labels.get("kind", "")
+                found[kind] = found.get(kind, 0) + int(sample.value)
+    return found
+
+
+def summary_rows(counts: dict[Any, int], bridge: Any) -> list[tuple[str, str]]:
+    """The replay summary's rows: events, jobs by state, deliveries by kind, API requests,
+    retries, then the clips' verdicts and diversions."""
+    from media_bridge.commands.demo import _api_line, _client_retries, _job_retries
     from media_bridge.types import JobState
 
+    intake = bridge.intake_result
+    delivered = delivered_by_kind()
     rows = [
+        ("events read", str(intake.events + len(intake.rejected))),
+        ("events rejected / unknown topic", f"{len(intake.rejected)} / {intake.unknown_topics}"),
+        (
+            "jobs " + " / ".join(s.value for s in JobState),
+            " / ".join(str(counts.get(s, 0)) for s in JobState),
+        ),
         ("jobs done / dead", f"{counts.get(JobState.DONE, 0)} / {counts.get(JobState.DEAD, 0)}"),
-        *verdict_rows(),
+        (
+            "deliveries by kind",
+            " / ".join(f"{k} {n}" for k, n in sorted(delivered.items())) or "none",
+        ),
     ]
+    if bridge.context is not None:
+        rows += [
+            ("API requests (answered 5xx / 429)", _api_line(bridge)),
+            ("in-call retries / job retries", f"{_client_retries(bridge)} / {_job_retries():.0f}"),
+        ]
+    return rows + verdict_rows()
+
+
+def print_summary(counts: dict[Any, int], bridge: Any) -> None:
+    """The replay summary on stdout."""
+    rows = summary_rows(counts, bridge)
     width = max(len(name) for name, _ in rows)
     print("summary")
     for name, value in rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
 class GenesysSettings(BaseModel):
@@ -48,3 +48,26 @@ class GenesysSettings(BaseModel):
     #: a media body slower than this (after a 30 s grace) is cut off and retried: a server
     #: trickling bytes must not hold a worker slot for ever (0 turns the guard off)
     download_min_bytes_per_s: float = Field(default=16 * 1024, ge=0)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        from media_bridge.errors import BadInput
+        from media_bridge.genesys.regions import normalize_domain
+
+        try:
+            normalize_domain(value)
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("api_url", "login_url", "downloads_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is not None:
+            parts = urlsplit(value.strip())
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValueError(f"must be an http(s) URL with a host, not {value!r}")
+        return value

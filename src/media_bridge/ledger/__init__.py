@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from media_bridge.errors import ConfigError
 from media_bridge.ledger.base import Ledger, LedgerDataError, SpeechTotals
 from media_bridge.ledger.sqlite import SqliteLedger
 
@@ -23,12 +24,13 @@ __all__ = [
     "LedgerUrlError",
     "SpeechTotals",
     "SqliteLedger",
+    "known_schemes",
     "ledger_from_url",
     "register_backend",
 ]
 
 
-class LedgerUrlError(ValueError):
+class LedgerUrlError(ConfigError):
     """The ledger URL names no usable backend."""
 
 
@@ -42,6 +44,11 @@ _LAZY_BACKENDS = {
 
 def register_backend(scheme: str, factory: Callable[[str], Ledger]) -> None:
     _BACKENDS[scheme.lower()] = factory
+
+
+def known_schemes() -> set[str]:
+    """The URL schemes a ledger can be built for (registered and lazily imported)."""
+    return set(_BACKENDS) | set(_LAZY_BACKENDS)
 
 
 def _flag(value: str) -> bool:

@@ -30,12 +30,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from media_bridge.errors import ConfigError, LedgerUnreachable
 from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
+from media_bridge.observability import get_logger
 from media_bridge.redact import mask_personal, redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 T = TypeVar("T")
+log = get_logger(__name__)
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
     updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
@@ -64,6 +67,11 @@ _RETRYABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def _describe(exc: BaseException) -> str:
+    text = redact_text(str(exc)).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     """Naive datetimes are taken as UTC (the bridge works in UTC throughout)."""
     if moment is not None and moment.tzinfo is None:
@@ -75,7 +83,7 @@ def _dsn(url: str) -> str:
     """Accept ``postgresql://``, ``postgres://`` and SQLAlchemy-style ``postgresql+asyncpg://``."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+", 1)[0] not in {"postgresql", "postgres"}:
-        raise ValueError(f"not a PostgreSQL URL: {redact_url(url)}")
+        raise ConfigError(f"not a PostgreSQL URL: {redact_url(url)}")
     return f"postgresql://{rest}"
 
 
@@ -146,9 +154,28 @@ class PostgresLedger:
     # -- lifecycle -------------------------------------------------------------
 
     async def open(self) -> None:
+        """Connect (retrying for ``reconnect_window_s``, each attempt logged) and migrate.
+        A server that never answered, or refused the login, is a ``LedgerUnreachable``."""
         if self._pool is not None:
             return
-        pool = await self._with_reconnect(self._create_pool)
+        where = redact_url(self._dsn)
+        try:
+            pool = await self._with_reconnect(self._create_pool, what="connect")
+        except _RETRYABLE_ERRORS as exc:
+            raise LedgerUnreachable(
+                f"the PostgreSQL ledger {where} did not answer within "
+                f"{self._reconnect_window_s:g} s ({_describe(exc)}); check ledger.url "
+                "(MEDIA_BRIDGE_LEDGER__URL) and that the server is up"
+            ) from None
+        except (
+            asyncpg.InvalidAuthorizationSpecificationError,
+            asyncpg.InvalidPasswordError,
+            asyncpg.InvalidCatalogNameError,
+        ) as exc:
+            raise LedgerUnreachable(
+                f"the PostgreSQL ledger {where} refused the connection ({_describe(exc)}); "
+                "check the user, password and database in ledger.url (MEDIA_BRIDGE_LEDGER__URL)"
+            ) from None
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)  # type: ignore[arg-type]  # pool proxy wraps a Connection
@@ -178,17 +205,31 @@ class PostgresLedger:
             raise RuntimeError("PostgresLedger used before open()")
         return self._pool
 
-    async def _with_reconnect(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run ``operation``, retrying connection-level failures with backoff for a while."""
+    async def _with_reconnect(
+        self, operation: Callable[[], Awaitable[T]], *, what: str = "query"
+    ) -> T:
+        """Run ``operation``, retrying connection-level failures with backoff for a while;
+        each retry is logged (``ledger.reconnect``) with the attempt and the error."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._reconnect_window_s
         delay = 0.1
+        attempt = 0
         while True:
+            attempt += 1
             try:
                 return await operation()
-            except _RETRYABLE_ERRORS:
-                if loop.time() + delay > deadline:
+            except _RETRYABLE_ERRORS as exc:
+                remaining = deadline - loop.time()
+                if remaining < delay:
                     raise
+                log.warning(
+                    "ledger.reconnect",
+                    operation=what,
+                    attempt=attempt,
+                    error=_describe(exc),
+                    retry_in_s=round(delay, 2),
+                    gives_up_in_s=round(remaining, 1),
+                )
                 if self._pool is not None:
                     # drop every pooled connection: after an outage they are all dead
                     await self._pool.expire_connections()

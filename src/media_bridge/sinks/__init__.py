@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from media_bridge.config import SinkSettings
+from media_bridge.errors import ConfigError
 from media_bridge.sinks.base import MediaSink, TextSink
 from media_bridge.sinks.dir import DirSink
 from media_bridge.sinks.http import HttpMediaSink
@@ -38,7 +39,7 @@ class Sinks:
 
 def _require(value: str | None, setting: str, sink: str) -> str:
     if not value:
-        raise ValueError(f"sinks.{setting} is required for the {sink} sink")
+        raise ConfigError(f"sinks.{setting} is required for the {sink} sink")
     return value
 
 
@@ -62,7 +63,7 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
 
         media = kafka_media_sink_from_url(settings.media, dir_path=settings.dir_path)
     else:
-        raise ValueError(
+        raise ConfigError(
             f"sinks.media must be 'dir', 'http', s3://... or kafka://..., not {settings.media!r}"
         )
     text: TextSink
@@ -79,7 +80,7 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
 
         text = kafka_text_sink_from_url(settings.text)
     else:
-        raise ValueError(
+        raise ConfigError(
             f"sinks.text must be 'jsonl', 'http' or kafka://..., not {settings.text!r}"
         )
     return Sinks(media=media, text=text)

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from media_bridge.errors import DeliveryRejected, RateLimited, Transient
+from media_bridge.errors import ConfigError, DeliveryRejected, RateLimited, Transient
 from media_bridge.redact import redact_text, redact_url
 from media_bridge.sinks.naming import delivery_stem, file_name
 from media_bridge.sinks.signing import sha256_hex, signed_headers
@@ -118,7 +118,7 @@ class HttpMediaSink:
         timeout_s: float = 300.0,
     ) -> None:
         if not secret:
-            raise ValueError("the http media sink needs a secret to sign its requests")
+            raise ConfigError("the http media sink needs a secret to sign its requests")
         self.url = url
         self._secret = secret
         self._session = session

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from media_bridge.errors import DeliveryRejected, Transient
+from media_bridge.errors import ConfigError, DeliveryRejected, Transient
 from media_bridge.sinks.base import MediaSink
 from media_bridge.types import Delivery
 
@@ -210,7 +210,9 @@ def _bootstrap_and_topic(url: str) -> tuple[str, str, dict[str, str]]:
     parts = urlsplit(url)
     topic = parts.path.strip("/")
     if parts.scheme != "kafka" or not parts.netloc or not topic:
-        raise ValueError(f"kafka sink URL must be kafka://HOST:PORT[,HOST:PORT]/TOPIC, not {url!r}")
+        raise ConfigError(
+            f"kafka sink URL must be kafka://HOST:PORT[,HOST:PORT]/TOPIC, not {url!r}"
+        )
     return parts.netloc, topic, dict(parse_qsl(parts.query))
 
 

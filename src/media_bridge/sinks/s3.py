@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import aioboto3  # type: ignore[import-untyped]
 
-from media_bridge.errors import DeliveryRejected, Transient
+from media_bridge.errors import ConfigError, DeliveryRejected, Transient
 from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import DeliveredFile, Delivery
 
@@ -180,11 +180,11 @@ def s3_sink_from_url(url: str) -> S3MediaSink:
     """
     parts = urlsplit(url)
     if parts.scheme != "s3" or not parts.netloc:
-        raise ValueError(f"S3 sink URL must be s3://BUCKET[/PREFIX], not {url!r}")
+        raise ConfigError(f"S3 sink URL must be s3://BUCKET[/PREFIX], not {url!r}")
     options = dict(parse_qsl(parts.query))
     unknown = set(options) - {"endpoint_url", "region", "sidecar", "kms_key_id", "bucket_key"}
     if unknown:
-        raise ValueError(f"S3 sink URL: unknown option(s) {sorted(unknown)}")
+        raise ConfigError(f"S3 sink URL: unknown option(s) {sorted(unknown)}")
     return S3MediaSink(
         parts.netloc,
         prefix=parts.path.lstrip("/"),

@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 
+from media_bridge.errors import ConfigError
 from media_bridge.redact import redact_url
 from media_bridge.sinks.http import post_signed
 from media_bridge.sinks.signing import sha256_hex, signed_headers
@@ -109,7 +110,7 @@ class HttpTextSink:
         timeout_s: float = 30.0,
     ) -> None:
         if not secret:
-            raise ValueError("the http text sink needs a secret to sign its requests")
+            raise ConfigError("the http text sink needs a secret to sign its requests")
         self.url = url
         self._secret = secret
         self._session = session

@@ -56,6 +56,53 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+class _RefusalLog:
+    """Counts 401s; logs at most one line per ``every_s`` with the count since the last one
+    and what was expected (header names only, never values)."""
+
+    def __init__(self, settings: IntakeSettings, every_s: float = 60.0) -> None:
+        import time
+
+        self._settings = settings
+        self._every = every_s
+        self._clock = time.monotonic
+        self._last: float | None = None
+        self._since = 0
+
+    def expected(self) -> str:
+        wanted = []
+        if self._settings.api_key:
+            wanted.append(f"header {self._settings.api_key_header} with the API key")
+        if self._settings.basic_user is not None and self._settings.basic_password is not None:
+            wanted.append("basic auth (authorization header)")
+        return " or ".join(wanted) or "nothing (anonymous refused)"
+
+    def refused(self, request: Request) -> None:
+        from media_bridge import metrics
+
+        metrics.INTAKE_UNAUTHORIZED.inc()
+        self._since += 1
+        now = self._clock()
+        if self._last is not None and now - self._last < self._every:
+            return
+        self._last = now
+        sent = sorted(
+            name
+            for name in request.headers
+            if name in {self._settings.api_key_header.lower(), "authorization"}
+            or "key" in name
+            or "auth" in name
+        )
+        log.warning(
+            "intake.unauthorized",
+            expected=self.expected(),
+            auth_headers_sent=sent,
+            refused=self._since,
+            client=request.client.host if request.client else None,
+        )
+        self._since = 0
+
+
 def build_intake_app(
     intake: Intake,
     settings: IntakeSettings,
@@ -63,8 +110,11 @@ def build_intake_app(
     extra_routes: list[Route] | None = None,
     ready: Callable[[], bool] = lambda: True,
 ) -> Starlette:
+    refusals = _RefusalLog(settings)
+
     async def post_events(request: Request) -> Response:
         if not _authorised(request, settings):
+            refusals.refused(request)
             return JSONResponse({"error": "unauthorized"}, status_code=401)
         body = await _read_limited(request, settings.max_body_bytes)
         if body is None:

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from media_bridge.errors import ConfigError
 from media_bridge.sources.base import RawEvent
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ def kafka_source_from_spec(spec: str) -> KafkaSource:
     options = dict(parse_qsl(query))
     bootstrap = options.pop("bootstrap", "")
     if not topics or not bootstrap:
-        raise ValueError("kafka source: use kafka:TOPIC[,TOPIC]?bootstrap=HOST:PORT[&group=G]")
+        raise ConfigError("--source kafka: use kafka:TOPIC[,TOPIC]?bootstrap=HOST:PORT[&group=G]")
     group = options.pop("group", "media-bridge")
     max_in_flight = int(options.pop("max_in_flight", 1000))
     batch_size = int(options.pop("batch_size", 100))

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 
 import aioboto3  # type: ignore[import-untyped]
 
+from media_bridge.errors import ConfigError
 from media_bridge.redact import redact_text
 from media_bridge.sources.base import RawEvent
 
@@ -274,11 +275,14 @@ def sqs_source_from_spec(spec: str) -> SqsSource:
     """
     queue, _, query = spec.partition("?")
     if not queue:
-        raise ValueError("sqs source: give the queue URL or name, e.g. sqs:https://sqs.../queue")
+        raise ConfigError(
+            "--source sqs: give the queue URL or name, e.g. sqs:https://sqs.REGION.amazonaws.com/"
+            "ACCOUNT/QUEUE"
+        )
     options = dict(parse_qsl(query))
     unknown = set(options) - _SPEC_OPTIONS
     if unknown:
-        raise ValueError(f"sqs source: unknown option(s) {sorted(unknown)}")
+        raise ConfigError(f"--source sqs: unknown option(s) {sorted(unknown)}")
     return SqsSource(
         queue,
         endpoint_url=options.get("endpoint_url"),

@@ -55,6 +55,12 @@ def test_replay_from_stdin(tmp_path: Path) -> None:
     assert "jobs done / dead" in summary
     assert "clips delivered by quality ok " in summary
     assert "clips diverted (audio.below_gate) hold_local 0 / drop 0" in summary
+    assert f"events read {len(events.splitlines())} " in summary
+    assert "events rejected / unknown topic 0 / " in summary
+    assert "jobs pending / running / done / retry / dead 0 / 0 / " in summary
+    assert f"attachment {len(expected)}" in summary.split("deliveries by kind", 1)[1]
+    assert "API requests (answered 5xx / 429) " in summary
+    assert "in-call retries / job retries " in summary
 
 
 def test_replay_summary_and_log_show_dropped_clips(tmp_path: Path) -> None:

@@ -109,9 +109,23 @@ async def test_single_event_with_basic_auth(emu: EmulatorHandle, intake: Intake)
     "headers", [{"x-api-key": "wrong"}, {"x-api-key": "", "authorization": "Basic eDp5"}]
 )
 async def test_wrong_credentials_are_refused(intake: Intake, headers: dict[str, str]) -> None:
-    status, _ = await intake.post(b"{}", headers)
-    assert status == 401
+    from structlog.testing import capture_logs
+
+    from media_bridge import metrics
+
+    before = metrics.counter_value(metrics.INTAKE_UNAUTHORIZED)
+    with capture_logs() as logs:
+        status, _ = await intake.post(b"{}", headers)
+        again, _ = await intake.post(b"{}", headers)
+    assert status == again == 401
     assert await _rejected(intake.bridge) == []
+    # counted every time, logged once (rate-limited), naming what was expected
+    assert metrics.counter_value(metrics.INTAKE_UNAUTHORIZED) == before + 2
+    refused = [e for e in logs if e["event"] == "intake.unauthorized"]
+    assert len(refused) == 1, logs
+    assert "header x-api-key" in refused[0]["expected"]
+    assert refused[0]["refused"] == 1
+    assert "wrong" not in str(refused[0])
 
 
 async def test_oversize_body_is_refused_without_recording(intake: Intake) -> None:

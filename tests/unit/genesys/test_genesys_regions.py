@@ -89,8 +89,11 @@ def test_overrides_replace_the_region_and_default_to_the_api_url() -> None:
 
 
 def test_bad_override_is_refused() -> None:
+    # by the settings at start, and again when the hosts are resolved
+    with pytest.raises(ValueError, match=r"must be an http\(s\) URL"):
+        GenesysSettings(api_url="ftp://x")
     with pytest.raises(BadInput):
-        resolve_hosts(GenesysSettings(api_url="ftp://x"))
+        resolve_hosts(GenesysSettings.model_construct(api_url="ftp://x"))
 
 
 def test_origin_fills_default_ports() -> None:

@@ -63,7 +63,8 @@ async def test_factory_builds_the_configured_sinks(tmp_path: Path) -> None:
         )
         assert isinstance(http.media, HttpMediaSink)
         assert isinstance(http.text, HttpTextSink)
-        with pytest.raises(ValueError, match="http_secret is required"):
-            sinks_from_settings(SinkSettings(media="http", http_url="https://e.example"), session)
-        with pytest.raises(ValueError, match=r"sinks\.media must be"):
-            sinks_from_settings(SinkSettings(media="ftp"), session)
+        # refused with the settings, before any sink is built
+        with pytest.raises(ValueError, match=r"sinks\.http_secret"):
+            SinkSettings(media="http", http_url="https://e.example")
+        with pytest.raises(ValueError, match="must be 'dir', 'http'"):
+            SinkSettings(media="ftp")
