@@ -28,6 +28,11 @@ class FetchSettings(BaseModel):
     max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     #: bounded re-resolutions of a stale URL before the job is retried later
     max_url_refreshes: int = Field(default=3, ge=0)
+    #: no message read for a message-topic message whose ``messageMetadata.content[]``
+    #: lists attachments only (all of them in ``media[]``): it has no text to read. That
+    #: Genesys lists a ``Text`` entry for a captioned attachment is not verified
+    #: (docs/emulator.md); ``false`` reads every message as before
+    skip_textless_reads: bool = True
     tmp_dir: Path | None = None
 
 

@@ -1,0 +1,93 @@
+"""Platform API requests per delivered item, pinned (issue 22, GENESYS.md section 8).
+
+Method: the emulator's request counts on the ``api`` and ``downloads`` hosts (login and
+storage are not Platform API requests), the default messaging scenario without voice
+conversations, events replayed at once (fresh links), the emulator's rate limit off,
+audio and texts on; items = voice notes delivered + texts delivered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genesys_emulator.config import EmulatorConfig, EventPath, ScenarioConfig
+from genesys_emulator.events import scenario_events
+from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.types import JobState
+from tests.integration.bridge.harness import (
+    bridge_settings,
+    delivered_sidecars,
+    expected_audio,
+    nlp_records,
+    run_bridge,
+    write_events,
+)
+
+pytestmark = pytest.mark.integration
+
+PLATFORM_HOSTS = frozenset({"api", "downloads"})
+
+
+@pytest.fixture
+def emu() -> Iterator[EmulatorHandle]:
+    config = EmulatorConfig(rate_limit_requests=0, scenario=ScenarioConfig(voice_conversations=0))
+    with running_emulator(config) as handle:
+        yield handle
+
+
+def platform_requests(emu: EmulatorHandle) -> Counter[str]:
+    """Requests by path on the Platform API hosts (login and storage excluded)."""
+    found: Counter[str] = Counter()
+    for row in emu.stats()["requests"]:
+        if row["host"] in PLATFORM_HOSTS:
+            found[row["path"]] += row["count"]
+    return found
+
+
+def expected_texts(emu: EmulatorHandle) -> int:
+    return sum(
+        1
+        for conversation in emu.state.conversations.values()
+        for message in conversation.messages
+        if message.direction == "inbound" and message.text
+    )
+
+
+async def _run(
+    emu: EmulatorHandle, tmp_path: Path, path: EventPath, **sections: Any
+) -> tuple[int, int]:
+    events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, path))
+    counts, _ = await run_bridge(bridge_settings(emu, tmp_path, **sections), events)
+    assert counts[JobState.DEAD] == 0
+    notes = {s["key"] for s in delivered_sidecars(tmp_path)}
+    assert notes == set(expected_audio(emu))
+    texts = nlp_records(tmp_path)
+    assert len(texts) == expected_texts(emu)
+    return len(notes) + len(texts), sum(platform_requests(emu).values())
+
+
+@pytest.mark.parametrize("path", ["message", "detail"])
+async def test_requests_per_delivered_item(
+    emu: EmulatorHandle, tmp_path: Path, path: EventPath
+) -> None:
+    items, requests = await _run(emu, tmp_path, path)
+    assert requests / items <= 1.05, (requests, items, platform_requests(emu))
+
+
+async def test_textless_messages_are_read_when_the_skip_is_off(
+    emu: EmulatorHandle, tmp_path: Path
+) -> None:
+    items, requests = await _run(emu, tmp_path, "message", fetch={"skip_textless_reads": False})
+    textless = sum(
+        1
+        for conversation in emu.state.conversations.values()
+        for message in conversation.messages
+        if message.direction == "inbound" and not message.text
+    )
+    assert textless
+    assert requests == items + textless  # one read more per attachment-only message
