@@ -91,3 +91,27 @@ async def test_textless_messages_are_read_when_the_skip_is_off(
     )
     assert textless
     assert requests == items + textless  # one read more per attachment-only message
+
+
+async def test_a_stale_link_costs_one_message_read(emu: EmulatorHandle, tmp_path: Path) -> None:
+    """A stale link: its failed request (staleness is learnt by trying), one message read
+    for a fresh link, and that link's request; never a second read of the message."""
+    events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, "message"))
+    emu.expire_links()
+    counts, _ = await run_bridge(bridge_settings(emu, tmp_path), events)
+    assert counts[JobState.DEAD] == 0
+    stale = set(expected_audio(emu))
+    assert {s["key"] for s in delivered_sidecars(tmp_path)} == stale
+    requests = platform_requests(emu)
+    downloads = sum(n for path, n in requests.items() if path.startswith("/api/v2/downloads/"))
+    assert downloads <= 2 * len(stale)
+    for conversation in emu.state.conversations.values():
+        for message in conversation.messages:
+            if message.direction != "inbound":
+                continue
+            path = f"/api/v2/conversations/messages/{conversation.id}/messages/{message.id}"
+            audio = any(a.media_type == "Audio" for a in message.attachments)
+            # at most one read for its text and one for its stale link
+            assert requests[path] <= int(bool(message.text)) + int(audio), path
+    items = len(stale) + len(nlp_records(tmp_path))
+    assert sum(requests.values()) <= items + 2 * len(stale)
