@@ -18,7 +18,8 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, EventPath, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.types import JobState
+from media_bridge.ledger import ledger_from_url
+from media_bridge.types import Job, JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
@@ -62,13 +63,29 @@ async def _run(
     emu: EmulatorHandle, tmp_path: Path, path: EventPath, **sections: Any
 ) -> tuple[int, int]:
     events = write_events(tmp_path / "events.jsonl", scenario_events(emu.state, path))
-    counts, _ = await run_bridge(bridge_settings(emu, tmp_path, **sections), events)
+    counts, bridge = await run_bridge(bridge_settings(emu, tmp_path, **sections), events)
     assert counts[JobState.DEAD] == 0
     notes = {s["key"] for s in delivered_sidecars(tmp_path)}
     assert notes == set(expected_audio(emu))
     texts = nlp_records(tmp_path)
     assert len(texts) == expected_texts(emu)
-    return len(notes) + len(texts), sum(platform_requests(emu).values())
+    requests = sum(platform_requests(emu).values())
+    # every request is charged to the job that spent it, and counted by family
+    spent = [(job.result or {}).get("api_requests") for job in await _done_jobs(tmp_path)]
+    assert all(isinstance(n, int) for n in spent)
+    assert sum(n for n in spent if isinstance(n, int)) == requests
+    assert bridge.context is not None
+    assert sum(bridge.context.genesys.stats.by_family.values()) == requests
+    return len(notes) + len(texts), requests
+
+
+async def _done_jobs(root: Path) -> list[Job]:
+    ledger = ledger_from_url(f"sqlite:///{root}/ledger.db")
+    await ledger.open()
+    try:
+        return await ledger.list_jobs(JobState.DONE, limit=10_000)
+    finally:
+        await ledger.close()
 
 
 @pytest.mark.parametrize("path", ["message", "detail"])
