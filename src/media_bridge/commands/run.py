@@ -9,6 +9,7 @@ from typing import Any
 
 from media_bridge.commands.common import (
     add_settings_arguments,
+    budget_row,
     settings_from_args,
     source_from_spec,
     verdict_rows,
@@ -75,18 +76,22 @@ async def run_bridge(args: argparse.Namespace) -> int:
             return 0
         dead = counts.get(_dead(), 0)
         if getattr(args, "summary", False):
-            print_summary(counts)
+            genesys = bridge.context.genesys if bridge.context is not None else None
+            print_summary(counts, genesys.stats.requests if genesys is not None else None)
         return 1 if dead else 0
 
 
-def print_summary(counts: dict[Any, int]) -> None:
-    """The replay summary on stdout: jobs, then the clips' verdicts and diversions."""
+def print_summary(counts: dict[Any, int], requests: int | None = None) -> None:
+    """The replay summary on stdout: jobs, the clips' verdicts and diversions, and the
+    Platform API requests per delivered item (when the client's count is given)."""
     from media_bridge.types import JobState
 
     rows = [
         ("jobs done / dead", f"{counts.get(JobState.DONE, 0)} / {counts.get(JobState.DEAD, 0)}"),
         *verdict_rows(),
     ]
+    if requests is not None:
+        rows.append(budget_row(requests))
     width = max(len(name) for name, _ in rows)
     print("summary")
     for name, value in rows:

@@ -55,6 +55,7 @@ def test_replay_from_stdin(tmp_path: Path) -> None:
     assert "jobs done / dead" in summary
     assert "clips delivered by quality ok " in summary
     assert "clips diverted (audio.below_gate) hold_local 0 / drop 0" in summary
+    assert "Platform API requests per delivered item " in summary
 
 
 def test_replay_summary_and_log_show_dropped_clips(tmp_path: Path) -> None:
