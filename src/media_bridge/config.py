@@ -45,8 +45,13 @@ class LedgerSettings(BaseModel):
 
 class WorkerSettings(BaseModel):
     concurrency: int = Field(default=32, ge=1)
-    #: how often a messaging conversation without a customer.end is read again
+    #: how often a messaging conversation without a customer.end is read again, at first:
+    #: while nothing changes the interval grows by ``conversation_poll_backoff`` per read
+    #: (1 keeps it fixed) up to ``conversation_poll_max_s``; a new message or a new event
+    #: brings it back to ``conversation_poll_s``
     conversation_poll_s: float = Field(default=30.0, gt=0)
+    conversation_poll_backoff: float = Field(default=2.0, ge=1.0)
+    conversation_poll_max_s: float = Field(default=300.0, gt=0)
     #: stop watching a conversation after this long without an end event
     conversation_watch_max_s: float = Field(default=6 * 3600.0, gt=0)
 
