@@ -32,6 +32,7 @@ from media_bridge.intake import Intake, IntakeResult, pump
 from media_bridge.jobs import JobHandler
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
+from media_bridge.message_reads import MessageReads
 from media_bridge.observability import get_logger
 from media_bridge.planner import media_types_from_settings
 from media_bridge.sources.base import Source
@@ -127,6 +128,7 @@ class Bridge:
             work_dir=work_dir,
             speakers=SpeakerDescriber(settings.identity),
             consent=ConsentChecker(settings.consent, genesys),
+            messages=MessageReads(genesys),
         )
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,
