@@ -33,6 +33,9 @@ class FetchSettings(BaseModel):
     #: Genesys lists a ``Text`` entry for a captioned attachment is not verified
     #: (docs/emulator.md); ``false`` reads every message as before
     skip_textless_reads: bool = True
+    #: texts of one conversation whose jobs start within this many seconds share one
+    #: ``messages/bulk`` read (0 reads each message alone)
+    text_batch_window_s: float = Field(default=0.1, ge=0)
     tmp_dir: Path | None = None
 
 

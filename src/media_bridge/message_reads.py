@@ -18,6 +18,9 @@ from typing import Any
 
 from media_bridge.genesys import GenesysClient
 
+#: the bulk endpoint takes a list of ids; keep requests modest
+BULK_SIZE = 100
+
 #: how long a read is kept for the other jobs of the message
 KEEP_S = 60.0
 #: reads kept at most (the oldest go first)
@@ -30,13 +33,18 @@ class MessageReads:
         genesys: GenesysClient,
         *,
         keep_s: float = KEEP_S,
+        batch_window_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.genesys = genesys
         self.keep_s = keep_s
+        self.batch_window_s = batch_window_s
         self._clock = clock
         self._kept: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
-        self._reading: dict[tuple[str, str], asyncio.Task[dict[str, Any]]] = {}
+        self._reading: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+        #: per conversation, the message ids waiting for the batch window to close
+        self._batches: dict[str, list[str]] = {}
+        self._batch_tasks: set[asyncio.Task[None]] = set()
 
     def kept(self, conversation_id: str, message_id: str) -> dict[str, Any] | None:
         """A read of the message made in the last ``keep_s`` seconds, if any (no request)."""
@@ -65,8 +73,67 @@ class MessageReads:
         # shielded: one waiting job being cancelled must not cancel the others' read
         return await asyncio.shield(reading)
 
+    async def read_text(self, conversation_id: str, message_id: str) -> dict[str, Any]:
+        """Like ``read``, but batched with other texts of the conversation (see above)."""
+        if self.batch_window_s <= 0:
+            return await self.read(conversation_id, message_id)
+        key = (conversation_id, message_id)
+        kept = self.kept(conversation_id, message_id)
+        if kept is not None:
+            return kept
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.get_running_loop().create_future()
+            self._reading[key] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(key, None))
+            waiting = self._batches.get(conversation_id)
+            if waiting is None:
+                waiting = self._batches[conversation_id] = []
+                # started by this job's read: the request is charged to it
+                task = asyncio.ensure_future(self._read_batch(conversation_id))
+                self._batch_tasks.add(task)
+                task.add_done_callback(self._batch_tasks.discard)
+            waiting.append(message_id)
+        return await asyncio.shield(reading)
+
+    async def _read_batch(self, conversation_id: str) -> None:
+        await asyncio.sleep(self.batch_window_s)
+        ids = self._batches.pop(conversation_id, [])
+        futures = {mid: self._reading.get((conversation_id, mid)) for mid in ids}
+        try:
+            found: dict[str, dict[str, Any]] = {}
+            if len(ids) > 1:
+                for start in range(0, len(ids), BULK_SIZE):
+                    chunk = ids[start : start + BULK_SIZE]
+                    listing = await self.genesys.get_messages_bulk(conversation_id, chunk)
+                    for entity in listing.get("entities") or []:
+                        if isinstance(entity, dict) and entity.get("id") in futures:
+                            found[str(entity["id"])] = entity
+            for mid in ids:  # alone, or left out of the bulk answer
+                if mid not in found:
+                    found[mid] = await self.genesys.get_message(conversation_id, mid)
+        except Exception as exc:  # every waiting job sees the failure (and is retried)
+            for future in futures.values():
+                if future is not None and not future.done():
+                    future.set_exception(exc)
+            return
+        except BaseException:
+            for future in futures.values():
+                if future is not None:
+                    future.cancel()
+            raise
+        for mid, message in found.items():
+            self._keep((conversation_id, mid), message)
+            future = futures.get(mid)
+            if future is not None and not future.done():
+                future.set_result(message)
+
     async def _read(self, key: tuple[str, str]) -> dict[str, Any]:
         message = await self.genesys.get_message(*key)
+        self._keep(key, message)
+        return message
+
+    def _keep(self, key: tuple[str, str], message: dict[str, Any]) -> None:
         if len(self._kept) >= MAX_KEPT:
             now = self._clock()
             for stale in [k for k, (until, _) in self._kept.items() if until <= now]:
@@ -74,4 +141,3 @@ class MessageReads:
             while len(self._kept) >= MAX_KEPT:
                 del self._kept[next(iter(self._kept))]
         self._kept[key] = (self._clock() + self.keep_s, message)
-        return message

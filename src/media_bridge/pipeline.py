@@ -128,7 +128,7 @@ class Bridge:
             work_dir=work_dir,
             speakers=SpeakerDescriber(settings.identity),
             consent=ConsentChecker(settings.consent, genesys),
-            messages=MessageReads(genesys),
+            messages=MessageReads(genesys, batch_window_s=settings.fetch.text_batch_window_s),
         )
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,

@@ -49,7 +49,8 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     new_jobs: list[NewJob] = []
     if record.get("text") is None and payload.get("message_id"):
         # kept for the message's attachment jobs (a stale link needs this very read)
-        message = await ctx.messages.read(payload["conversation_id"], payload["message_id"])
+        # (texts of the conversation starting close together share one bulk read)
+        message = await ctx.messages.read_text(payload["conversation_id"], payload["message_id"])
         facts = merge(facts, from_message(message))
         record["text"] = message_text(message)
         record["channel"] = record.get("channel") or message_channel(message)

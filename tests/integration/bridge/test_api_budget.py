@@ -93,13 +93,16 @@ async def test_requests_per_delivered_item(
     emu: EmulatorHandle, tmp_path: Path, path: EventPath
 ) -> None:
     items, requests = await _run(emu, tmp_path, path)
+    print(f"{path}: {requests} requests for {items} items: {requests / items:.2f}")
     assert requests / items <= 1.05, (requests, items, platform_requests(emu))
 
 
 async def test_textless_messages_are_read_when_the_skip_is_off(
     emu: EmulatorHandle, tmp_path: Path
 ) -> None:
-    items, requests = await _run(emu, tmp_path, "message", fetch={"skip_textless_reads": False})
+    items, requests = await _run(
+        emu, tmp_path, "message", fetch={"skip_textless_reads": False, "text_batch_window_s": 0}
+    )
     textless = sum(
         1
         for conversation in emu.state.conversations.values()
@@ -138,6 +141,7 @@ async def test_a_stale_link_costs_one_message_read(emu: EmulatorHandle, tmp_path
         and not message.text
         and any(a.media_type == "Audio" for a in message.attachments)
     )
-    # the fresh path costs items (texts + notes); a stale link adds its failed request,
-    # and a message read only where the message has no text (a text's read is shared)
-    assert sum(requests.values()) == texts + 2 * len(stale) + textless_reads
+    # the fresh path costs at most items (texts + notes); a stale link adds its failed
+    # request, and a message read only where the message has no text (a text's read is
+    # shared; texts of a conversation may share one bulk read)
+    assert sum(requests.values()) <= texts + 2 * len(stale) + textless_reads
