@@ -94,7 +94,17 @@ async def test_requests_per_delivered_item(
 ) -> None:
     items, requests = await _run(emu, tmp_path, path)
     print(f"{path}: {requests} requests for {items} items: {requests / items:.2f}")
-    assert requests / items <= 1.05, (requests, items, platform_requests(emu))
+    assert requests / items <= 1.05
+    by_path = platform_requests(emu)
+    conversations = list(emu.state.conversations)
+    if path == "detail":
+        # one change (the replayed events of a conversation): one read of it, one bulk read
+        for conversation_id in conversations:
+            base = f"/api/v2/conversations/messages/{conversation_id}"
+            assert by_path[base] == 1
+            assert by_path[f"{base}/messages/bulk"] == 1
+    # no message is read twice, and no download link resolved twice
+    assert max(by_path.values()) == 1, (requests, items, platform_requests(emu))
 
 
 async def test_textless_messages_are_read_when_the_skip_is_off(
