@@ -46,6 +46,17 @@ class MessageReads:
         self._batches: dict[str, list[str]] = {}
         self._batch_tasks: set[asyncio.Task[None]] = set()
 
+    async def close(self) -> None:
+        """Cancel the batch reads still waiting (at shutdown their jobs are released)."""
+        tasks = list(self._batch_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for future in list(self._reading.values()):  # a batch cancelled before it began
+            if not isinstance(future, asyncio.Task):
+                future.cancel()
+        self._batches.clear()
+
     def kept(self, conversation_id: str, message_id: str) -> dict[str, Any] | None:
         """A read of the message made in the last ``keep_s`` seconds, if any (no request)."""
         found = self._kept.get((conversation_id, message_id))
@@ -97,10 +108,16 @@ class MessageReads:
         return await asyncio.shield(reading)
 
     async def _read_batch(self, conversation_id: str) -> None:
-        await asyncio.sleep(self.batch_window_s)
-        ids = self._batches.pop(conversation_id, [])
-        futures = {mid: self._reading.get((conversation_id, mid)) for mid in ids}
+        futures: dict[str, asyncio.Future[dict[str, Any]] | None] = {}
+
+        def take() -> list[str]:
+            ids = self._batches.pop(conversation_id, [])
+            futures.update({mid: self._reading.get((conversation_id, mid)) for mid in ids})
+            return ids
+
         try:
+            await asyncio.sleep(self.batch_window_s)
+            ids = take()
             found: dict[str, dict[str, Any]] = {}
             if len(ids) > 1:
                 for start in range(0, len(ids), BULK_SIZE):
@@ -117,7 +134,8 @@ class MessageReads:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return
-        except BaseException:
+        except BaseException:  # closed (cancelled), perhaps while waiting: so are the reads
+            take()
             for future in futures.values():
                 if future is not None:
                     future.cancel()

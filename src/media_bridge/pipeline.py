@@ -130,6 +130,7 @@ class Bridge:
             consent=ConsentChecker(settings.consent, genesys),
             messages=MessageReads(genesys, batch_window_s=settings.fetch.text_batch_window_s),
         )
+        self._closers.append(self.context.messages.close)
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,
             JobKind.TEXT: handle_text,

@@ -81,3 +81,14 @@ async def test_a_failed_bulk_read_fails_every_waiting_text() -> None:
     assert all(isinstance(r, Transient) for r in results)
     assert reads.kept("c", "m1") is None  # nothing kept: the retried job asks again
     assert (await reads.read_text("c", "m1"))["read"] == 1  # alone now: a plain read
+
+
+async def test_close_cancels_the_batches_still_waiting() -> None:
+    genesys = _Genesys()
+    reads = MessageReads(cast(GenesysClient, genesys), batch_window_s=10)
+    waiting = asyncio.ensure_future(reads.read_text("c", "m1"))
+    await asyncio.sleep(0)
+    await reads.close()
+    results = await asyncio.gather(waiting, return_exceptions=True)
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert genesys.reads == 0
