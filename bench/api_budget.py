@@ -10,6 +10,19 @@ note is delivered); message-topic events carry each note's Downloads link. The b
 runs with each consent mode; the baseline is the minimum the path allows (one
 Downloads API request per note, GENESYS.md section 8). Counted: requests to /api/v2/
 (the token endpoint and the signed storage URLs are not Platform API requests).
+
+Figures (20 x 3, 2-core machine):
+
+| run | delivered | requests | per note | besides downloads |
+|---|---|---|---|---|
+| baseline | 60 | 60 | 1.00 | - |
+| consent.mode=off | 60 | 60 | 1.00 | - |
+| consent.mode=participant_attribute | 60 | 60 | 1.00 | - |
+| consent.mode=external_contact | 60 | 80 | 1.33 | 20 contact reads |
+
+Before the message read of a message whose ``messageMetadata`` shows no text was
+skipped (``fetch.skip_textless_reads``), every mode cost one message read more per note
+(2.00, 2.00, 2.33).
 """
 
 from __future__ import annotations

@@ -39,7 +39,11 @@ def message_media(state: OrgState, attachment: Attachment) -> dict[str, Any]:
 
 
 def message_metadata(message: Message) -> dict[str, Any]:
-    content = [{"contentType": "Attachment", "subType": a.media_type} for a in message.attachments]
+    """``messageMetadata``: a ``Text`` entry when the message has text (the SDK enum lists
+    ``Text`` among the content types; that Genesys lists it is an assumption, see
+    docs/emulator.md), then one ``Attachment`` entry per attachment."""
+    content: list[dict[str, Any]] = [{"contentType": "Text"}] if message.text else []
+    content += [{"contentType": "Attachment", "subType": a.media_type} for a in message.attachments]
     return {"type": "Text", "content": content}
 
 

@@ -66,6 +66,14 @@ class FetchSettings(BaseModel):
     max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     #: bounded re-resolutions of a stale URL before the job is retried later
     max_url_refreshes: int = Field(default=3, ge=0)
+    #: no message read for a message-topic message whose ``messageMetadata.content[]``
+    #: lists attachments only (all of them in ``media[]``): it has no text to read. That
+    #: Genesys lists a ``Text`` entry for a captioned attachment is not verified
+    #: (docs/emulator.md); ``false`` reads every message as before
+    skip_textless_reads: bool = True
+    #: texts of one conversation whose jobs start within this many seconds share one
+    #: ``messages/bulk`` read (0 reads each message alone)
+    text_batch_window_s: float = Field(default=0.1, ge=0)
     tmp_dir: Path | None = None
 
 
@@ -105,8 +113,13 @@ class LedgerSettings(BaseModel):
 
 class WorkerSettings(BaseModel):
     concurrency: int = Field(default=32, ge=1)
-    #: how often a messaging conversation without a customer.end is read again
+    #: how often a messaging conversation without a customer.end is read again, at first:
+    #: while nothing changes the interval grows by ``conversation_poll_backoff`` per read
+    #: (1 keeps it fixed) up to ``conversation_poll_max_s``; a new message or a new event
+    #: brings it back to ``conversation_poll_s``
     conversation_poll_s: float = Field(default=30.0, gt=0)
+    conversation_poll_backoff: float = Field(default=2.0, ge=1.0)
+    conversation_poll_max_s: float = Field(default=300.0, gt=0)
     #: stop watching a conversation after this long without an end event
     conversation_watch_max_s: float = Field(default=6 * 3600.0, gt=0)
 

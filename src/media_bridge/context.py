@@ -12,6 +12,7 @@ from media_bridge.fetch import MediaFetcher
 from media_bridge.genesys import GenesysClient
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.base import Ledger
+from media_bridge.message_reads import MessageReads
 from media_bridge.sinks.base import MediaSink, TextSink
 
 
@@ -33,4 +34,6 @@ class BridgeContext:
     speakers: SpeakerDescriber
     #: the consent verdict of a job, before its download (``consent.mode``)
     consent: ConsentChecker
+    #: message reads shared by a message's text and attachment jobs
+    messages: MessageReads
     org_id: str | None = None

@@ -105,6 +105,14 @@ class GenesysClientCollector:
         for status, count in sorted(stats.by_status.items()):
             by_status.add_metric([str(status)], count)
         yield by_status
+        by_family = CounterMetricFamily(
+            "bridge_genesys_requests",
+            "Platform API requests sent (retries included), by endpoint family",
+            labels=["family"],
+        )
+        for name, count in sorted(stats.by_family.items()):
+            by_family.add_metric([name], count)
+        yield by_family
         yield CounterMetricFamily(
             "bridge_genesys_rate_limited",
             "429 answers from the Genesys API",

@@ -32,6 +32,7 @@ from media_bridge.intake import Intake, IntakeResult, pump
 from media_bridge.jobs import JobHandler
 from media_bridge.ledger.base import Ledger
 from media_bridge.ledger.sealed import ledger_for
+from media_bridge.message_reads import MessageReads
 from media_bridge.observability import get_logger
 from media_bridge.planner import media_types_from_settings
 from media_bridge.retention import sweep_forever
@@ -129,7 +130,9 @@ class Bridge:
             work_dir=work_dir,
             speakers=SpeakerDescriber(settings.identity),
             consent=ConsentChecker(settings.consent, genesys),
+            messages=MessageReads(genesys, batch_window_s=settings.fetch.text_batch_window_s),
         )
+        self._closers.append(self.context.messages.close)
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,
             JobKind.TEXT: handle_text,

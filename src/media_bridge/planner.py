@@ -71,6 +71,9 @@ def _facts(speaker: SpeakerFacts | None) -> dict[str, Any] | None:
     return speaker.to_payload() if speaker is not None else None
 
 
+#: the text-job payload field saying the event's ``messageMetadata`` shows no text
+NO_TEXT = "_no_text"
+
 #: the payload field with the consent attribute's value as the planning event showed it
 CONSENT_HINT = "consent_hint"
 
@@ -135,6 +138,8 @@ def _message_text_jobs(event: ParsedEvent, meta: dict[str, Any]) -> list[NewJob]
                 "conversation_id": conversation_id,
                 "message_id": message_id,
                 "text": None,  # not in the topic: read from the API
+                # unless the metadata shows there is none (fetch.skip_textless_reads)
+                NO_TEXT: message_id in event.textless_messages,
                 "participant_id": ref.participant_id if ref else None,
                 "participant_purpose": ref.participant_purpose if ref else "customer",
                 "channel": ref.channel if ref else None,

@@ -119,6 +119,8 @@ class ParsedEvent:
     message_ids: dict[str, list[str]] = field(default_factory=dict)
     #: who sent each of those messages (by message id), from the topic's participant
     message_speakers: dict[str, SpeakerFacts] = field(default_factory=dict)
+    #: ids of those messages whose ``messageMetadata`` shows no text (attachments only)
+    textless_messages: set[str] = field(default_factory=set)
     #: raw real-time transcription bodies (``v2.conversations.{id}.transcription``)
     transcriptions: list[dict[str, Any]] = field(default_factory=list)
 

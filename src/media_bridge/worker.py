@@ -18,6 +18,7 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.errors import BridgeError, UrlExpired
+from media_bridge.genesys import budget
 from media_bridge.jobs import JobHandler, JobOutcome
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
@@ -145,7 +146,10 @@ class Worker:
         try:
             handler = self._handlers[job.kind]
             try:
-                outcome = await handler(job, self._context)
+                with budget.counting() as spent:
+                    outcome = await handler(job, self._context)
+                # the Platform API requests this run spent (GENESYS.md section 8)
+                outcome.result["api_requests"] = spent.count
             except BridgeError as error:
                 await self._record_failure(job, error)
                 return

@@ -1,4 +1,5 @@
-"""The demo and replay summaries show clips by quality, clips diverted, consent verdicts."""
+"""The demo and replay summaries show clips by quality, clips diverted, consent verdicts,
+and Platform API requests per delivered item."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from media_bridge import metrics
-from media_bridge.commands.common import verdict_rows
+from media_bridge.commands.common import BUDGET_ROW, verdict_rows
 from media_bridge.commands.demo import _summary_rows
 from media_bridge.commands.run import print_summary
 from media_bridge.types import JobState
@@ -39,6 +40,12 @@ def verdicts(monkeypatch: pytest.MonkeyPatch) -> Counter:
     consent.labels(kind="recording", verdict="granted").inc()
     consent.labels(kind="attachment", verdict="refused").inc(2)
     consent.labels(kind="attachment", verdict="held").inc(6)
+    delivered = Counter(
+        "bridge_delivered_total", "test", ["kind", "media_type"], registry=CollectorRegistry()
+    )
+    monkeypatch.setattr(metrics, "DELIVERED", delivered)
+    delivered.labels(kind="attachment", media_type="Audio").inc(3)
+    delivered.labels(kind="text", media_type="text").inc(5)
     return fresh
 
 
@@ -62,6 +69,7 @@ def test_the_demo_summary_has_the_verdict_rows(verdicts: Counter, tmp_path: Path
     assert rows["clips delivered by quality"] == "ok 1 / short 3 / noisy 1 / clipped 0"
     assert rows["clips diverted (audio.below_gate)"] == "hold_local 2 / drop 1"
     assert rows[CONSENT_ROW] == "granted 5 / refused 2 / held 6 / not checked 0"
+    assert rows[BUDGET_ROW] == "0.75 (6 requests, 8 items)"
 
 
 def test_the_replay_summary_is_printed(
@@ -97,6 +105,7 @@ def test_the_replay_summary_is_printed(
         "deliveries by kind attachment 6 / recording 2",
         "API requests (answered 5xx / 429) 11 (2 / 1)",
         "in-call retries / job retries 3 / 3",
+        f"{BUDGET_ROW} 1.38 (11 requests, 8 items)",
         "clips delivered by quality ok 1 / short 3 / noisy 1 / clipped 0",
         "clips diverted (audio.below_gate) hold_local 2 / drop 1",
         f"{CONSENT_ROW} granted 5 / refused 2 / held 6 / not checked 0",

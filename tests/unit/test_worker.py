@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from media_bridge.errors import NotFound, PermissionMissing, RateLimited, Transient, UrlExpired
+from media_bridge.genesys import budget
 from media_bridge.jobs import JobOutcome
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
@@ -61,7 +62,20 @@ async def test_success_is_done_with_its_result(ledger: Ledger) -> None:
 
     job = await _run(ledger, ok)
     assert job.state is JobState.DONE
-    assert job.result == {"delivered": 1}
+    assert job.result == {"delivered": 1, "api_requests": 0}
+
+
+async def test_the_result_records_the_platform_api_requests_the_run_spent(
+    ledger: Ledger,
+) -> None:
+    async def reads(job: Job, ctx: Any) -> JobOutcome:
+        budget.spend("/api/v2/conversations/messages/c/messages/m")
+        budget.spend("/api/v2/downloads/d")
+        return JobOutcome(result={"delivered": 1})
+
+    budget.spend("/api/v2/downloads/outside")  # not inside a job: charged to none
+    job = await _run(ledger, reads)
+    assert job.result == {"delivered": 1, "api_requests": 2}
 
 
 async def test_missing_permission_parks_the_job_dead_with_the_permission_named(

@@ -90,3 +90,16 @@ def verdict_rows() -> list[tuple[str, str]]:
         ("clips diverted (audio.below_gate)", diverted),
         ("consent verdicts (held: checks that waited)", verdicts),
     ]
+
+
+BUDGET_ROW = "Platform API requests per delivered item"
+
+
+def budget_row(requests: int) -> tuple[str, str]:
+    """Requests per delivered item (``bridge_delivered_total``, every kind) in this process:
+    Genesys allows 300 requests per minute per token, so this bounds the throughput."""
+    from media_bridge import metrics
+
+    items = int(metrics.counter_value(metrics.DELIVERED))
+    per = f"{requests / items:.2f}" if items else "-"
+    return (BUDGET_ROW, f"{per} ({requests} requests, {items} items)")

@@ -46,7 +46,7 @@ def _summary_rows(
     out: Path, elapsed: float, bridge: Any, counts: dict[Any, int]
 ) -> list[tuple[str, str]]:
     from media_bridge import metrics
-    from media_bridge.commands.common import verdict_rows
+    from media_bridge.commands.common import budget_row, verdict_rows
     from media_bridge.types import JobState
 
     by_type: Counter[str] = Counter()
@@ -82,6 +82,7 @@ def _summary_rows(
             f"{metrics.counter_value(metrics.URL_REFRESHES):.0f}",
         ),
         ("API requests (answered 5xx / 429)", _api_line(bridge)),
+        budget_row(bridge.context.genesys.stats.requests),
         (
             "in-call retries / job retries",
             f"{_client_retries(bridge)} / {_job_retries():.0f}",

@@ -9,6 +9,7 @@ from typing import Any
 
 from media_bridge.commands.common import (
     add_settings_arguments,
+    budget_row,
     genesys_settings_from_args,
     source_from_spec,
     verdict_rows,
@@ -186,6 +187,7 @@ def summary_rows(counts: dict[Any, int], bridge: Any) -> list[tuple[str, str]]:
         rows += [
             ("API requests (answered 5xx / 429)", _api_line(bridge)),
             ("in-call retries / job retries", f"{_client_retries(bridge)} / {_job_retries():.0f}"),
+            budget_row(bridge.context.genesys.stats.requests),
         ]
     return rows + verdict_rows()
 

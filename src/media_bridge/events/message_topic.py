@@ -54,17 +54,42 @@ def _attachment_subtypes(metadata: Any) -> list[str | None]:
     ]
 
 
+def shows_no_text(metadata: Any, media_count: int) -> bool:
+    """True when ``messageMetadata.content[]`` says the message is attachments only.
+
+    The SDK's content types (ConversationMessageMetadataContent) include ``Text`` beside
+    ``Attachment``, ``QuickReply``, ``ButtonResponse`` and others. A message whose content
+    lists attachments and nothing else is taken to have no text; an empty or missing
+    content list, or any other entry (which may carry text), says nothing. The topic's
+    ``media[]`` must list every attachment too, or the message read is still needed to
+    find them. Whether Genesys lists a ``Text`` entry for a captioned attachment is not
+    verified (docs/emulator.md): ``fetch.skip_textless_reads=false`` reads every message.
+    """
+    if not isinstance(metadata, dict):
+        return False
+    content = metadata.get("content")
+    if not isinstance(content, list) or not content:
+        return False
+    kinds = [
+        str(item.get("contentType", "")).lower() if isinstance(item, dict) else ""
+        for item in content
+    ]
+    return all(kind == "attachment" for kind in kinds) and media_count >= len(kinds)
+
+
 def parse_message_body(
     body: dict[str, Any],
     *,
     purposes: Collection[str] = CUSTOMER_PURPOSES,
     speakers: dict[str, SpeakerFacts] | None = None,
+    textless: set[str] | None = None,
 ) -> tuple[list[AttachmentRef], list[TextMessage], dict[str, list[str]]]:
     """Every message of a participant with a wanted purpose (customer by default).
 
     Raises BadInput naming the first missing id: an attachment without a conversation,
     message or media id cannot get an idempotency key. ``speakers``, when given, receives
-    the sender of each message id (for the text jobs of messages without media).
+    the sender of each message id (for the text jobs of messages without media);
+    ``textless``, when given, receives the ids of messages whose metadata shows no text.
     """
     conversation_id = text_or_none(body.get("id"))
     if conversation_id is None:
@@ -111,6 +136,8 @@ def parse_message_body(
             sub_types = _attachment_subtypes(details.get("messageMetadata"))
             if not isinstance(media, list):
                 raise BadInput(f"message topic: {where}.media is not a list")
+            if textless is not None and shows_no_text(details.get("messageMetadata"), len(media)):
+                textless.add(message_id)
             for i, item in enumerate(media):
                 if not isinstance(item, dict):
                     raise BadInput(f"message topic: {where}.media[{i}] is not an object")

@@ -80,7 +80,7 @@ def parse_event_result(raw: bytes | str | dict[str, Any]) -> ParseResult:
     family = topic_family(envelope.topic)
     if family is TopicFamily.MESSAGE:
         event.attachments, event.texts, event.message_ids = parse_message_body(
-            envelope.body, speakers=event.message_speakers
+            envelope.body, speakers=event.message_speakers, textless=event.textless_messages
         )
     elif family is TopicFamily.DETAIL:
         event.activities = [parse_detail_body(envelope.topic, envelope.body)]

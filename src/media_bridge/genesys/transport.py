@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from media_bridge.errors import BridgeError, RateLimited, Transient
+from media_bridge.genesys import budget
 from media_bridge.genesys.auth import TokenManager
 from media_bridge.genesys.error_body import error_for_status, parse_error_body, parse_retry_after
 from media_bridge.genesys.pacing import PacingGate, full_jitter_backoff
@@ -55,6 +56,8 @@ class ClientStats:
     unauthorized: int = 0
     transient_errors: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
+    #: requests sent by endpoint family (``budget.family``)
+    by_family: dict[str, int] = field(default_factory=dict)
 
 
 class ApiTransport:
@@ -98,7 +101,8 @@ class ApiTransport:
         """Send one API call under the shared policy; returns on a status in ``ok``."""
         url = self.hosts.api_url(path_or_url)
         self.check_token_allowed(url)
-        what = what or f"{method} {urlsplit(url).path}"
+        path = urlsplit(url).path
+        what = what or f"{method} {path}"
         settings = self._settings
         attempt = 0
         refreshed = False
@@ -106,6 +110,8 @@ class ApiTransport:
             await self.gate.wait()
             token = await self.tokens.get_token()
             self.stats.requests += 1
+            name = budget.spend(path)
+            self.stats.by_family[name] = self.stats.by_family.get(name, 0) + 1
             error: BridgeError
             delay = full_jitter_backoff(
                 attempt, base=settings.backoff_base_s, cap=settings.backoff_max_s

@@ -50,8 +50,14 @@ class _Target:
     sender: SpeakerFacts | None = None
 
 
-async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef) -> _Target:
-    message = await ctx.genesys.get_message(ref.conversation_id, ref.message_id)
+async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef, *, fresh: bool) -> _Target:
+    """The attachment as a message read lists it: the read the message's text job made
+    (``ctx.messages`` keeps it a short while) unless ``fresh``, else a new one."""
+    message = await ctx.messages.read(ref.conversation_id, ref.message_id, fresh=fresh)
+    return _target_in(message, ref)
+
+
+def _target_in(message: dict[str, Any], ref: AttachmentRef) -> _Target:
     found = attachment_from_message(message, ref.media_id)
     if found is None or not found.get("url"):
         raise NotFound(f"attachment {ref.media_id} is not in message {ref.message_id}")
@@ -79,7 +85,12 @@ async def _fetch(ctx: BridgeContext, target: _Target, dest: Path) -> DownloadedF
 async def _download(
     ctx: BridgeContext, ref: AttachmentRef, dest: Path
 ) -> tuple[DownloadedFile, _Target, int]:
-    """Download with bounded URL refreshes; returns (file, target used, refreshes)."""
+    """Download with bounded URL refreshes; returns (file, target used, refreshes).
+
+    Requests (GENESYS.md section 8): a fresh link costs its Downloads request alone. A
+    stale one costs that failed request, one message read (none when the message's text
+    job has just read it: the read is shared) and the new link's request; never two reads.
+    """
     link = event_download_link(ref.url, ctx.genesys.hosts) if ref.url else None
     refreshes = 0
     if link is not None:
@@ -90,14 +101,18 @@ async def _download(
             log.info("event_url_dropped", url=redact_url(link), error=f"{type(exc).__name__}")
             refreshes = 1  # the dropped event link counts as the first refresh
             metrics.URL_REFRESHES.inc()
+    # the first read may be the one the message's text job just made (ctx.messages);
+    # once a read's link has failed, only a new read helps
+    reread = False
     while True:
-        target = await _fresh_target(ctx, ref)
+        target = await _fresh_target(ctx, ref, fresh=reread)
         try:
             return await _fetch(ctx, target, dest), target, refreshes
         except UrlExpired:
             if refreshes >= ctx.settings.fetch.max_url_refreshes:
                 raise
             refreshes += 1
+            reread = True
             metrics.URL_REFRESHES.inc()
 
 

@@ -2,8 +2,13 @@
 
 Read the messaging conversation, find the customer's messages not seen before
 (a message is seen once its ``text:`` job exists), read those in bulk, and plan
-their attachment and text jobs. Until the conversation ends, the job runs again
-every ``worker.conversation_poll_s`` (a new detail event reopens it at once).
+their attachment and text jobs. Until the conversation ends, the job runs again: after
+``worker.conversation_poll_s`` at first, then, while nothing changes, at intervals that
+grow by ``worker.conversation_poll_backoff`` up to ``worker.conversation_poll_max_s``
+(each read is a Platform API request; GENESYS.md section 8). A new detail event reopens
+the job at once. The backoff keeps no state: the quiet time is counted from the latest
+of the reopening event's receipt and the conversation's newest message, so a new message
+or a new event starts it over, and a restart or another worker computes the same.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from media_bridge.config import WorkerSettings
 from media_bridge.context import BridgeContext
 from media_bridge.errors import Transient
-from media_bridge.events.values import channel_name
+from media_bridge.events.values import channel_name, parse_time
 from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import conversation_ended, customer_message_ids
@@ -53,8 +59,38 @@ async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
         raise Transient(f"bulk read returned {len(messages)} of {len(new)} messages")
     if ended or _watched_too_long(job, ctx):
         return JobOutcome(result=result, new_jobs=new_jobs)
-    again = datetime.now(UTC) + timedelta(seconds=ctx.settings.worker.conversation_poll_s)
+    now = datetime.now(UTC)
+    again = now + timedelta(
+        seconds=next_poll_s(ctx.settings.worker, _last_change(payload, conversation), now)
+    )
     return JobOutcome(result=result, new_jobs=new_jobs, run_again_at=again)
+
+
+def next_poll_s(worker: WorkerSettings, last_change: datetime | None, now: datetime) -> float:
+    """The wait before the next read: ``poll_s`` right after a change, then growing.
+
+    With backoff factor f the reads come at poll, poll*f, poll*f^2... after the change:
+    the next wait is poll + quiet*(f - 1), quiet being the time since the change.
+    """
+    poll = worker.conversation_poll_s
+    if last_change is None or worker.conversation_poll_backoff <= 1.0:
+        return poll
+    quiet = max(0.0, (now - last_change).total_seconds())
+    wait = poll + quiet * (worker.conversation_poll_backoff - 1.0)
+    return min(max(poll, worker.conversation_poll_max_s), wait)
+
+
+def _last_change(payload: dict[str, Any], conversation: dict[str, Any]) -> datetime | None:
+    """The latest of the reopening event's receipt and any message's ``messageTime``."""
+    times = [parse_time((payload.get("event") or {}).get("received_at"))]
+    for participant in conversation.get("participants") or []:
+        if not isinstance(participant, dict):
+            continue
+        for details in participant.get("messages") or []:
+            if isinstance(details, dict):
+                times.append(parse_time(details.get("messageTime")))
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def _watched_too_long(job: Job, ctx: BridgeContext) -> bool:

@@ -2,7 +2,9 @@
 
 A text job planned from a message topic has no text yet (the topic carries none):
 the message is read from the API. A message without text (an attachment only)
-completes without a delivery; its job still marks the message as seen.
+completes without a delivery; its job still marks the message as seen. When the
+event's ``messageMetadata`` already showed no text (``planner.NO_TEXT``), the message
+is not read at all unless ``fetch.skip_textless_reads`` is off.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from media_bridge.identity import merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import message_channel, message_text
-from media_bridge.planner import SPEAKER_FACTS, media_types_from_settings, speaker_facts
+from media_bridge.planner import NO_TEXT, SPEAKER_FACTS, media_types_from_settings, speaker_facts
 from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobKind, NewJob
 
@@ -33,6 +35,8 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
         for k, v in payload.items()
         if k not in ("event", SPEAKER_FACTS) and not k.startswith("_")
     }
+    if payload.get(NO_TEXT) and ctx.settings.fetch.skip_textless_reads:
+        return JobOutcome(result={"skipped": "no text (event metadata)"})
     facts = speaker_facts(payload)
     consent = not_checked()
     if ctx.consent.enabled and ctx.settings.consent.hold_texts and payload.get("message_id"):
@@ -45,7 +49,9 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
             return held_or_refused
     new_jobs: list[NewJob] = []
     if record.get("text") is None and payload.get("message_id"):
-        message = await ctx.genesys.get_message(payload["conversation_id"], payload["message_id"])
+        # kept for the message's attachment jobs (a stale link needs this very read)
+        # (texts of the conversation starting close together share one bulk read)
+        message = await ctx.messages.read_text(payload["conversation_id"], payload["message_id"])
         facts = merge(facts, from_message(message))
         record["text"] = message_text(message)
         record["channel"] = record.get("channel") or message_channel(message)

@@ -61,6 +61,7 @@ def test_replay_from_stdin(tmp_path: Path) -> None:
     assert f"attachment {len(expected)}" in summary.split("deliveries by kind", 1)[1]
     assert "API requests (answered 5xx / 429) " in summary
     assert "in-call retries / job retries " in summary
+    assert "Platform API requests per delivered item " in summary
 
 
 def test_replay_summary_and_log_show_dropped_clips(tmp_path: Path) -> None:

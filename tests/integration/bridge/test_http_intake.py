@@ -188,3 +188,4 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
     assert "bridge_event_to_delivery_seconds_bucket" in text
     assert "bridge_token_refreshes_total" in text
     assert "bridge_genesys_rate_limited_total" in text
+    assert "bridge_genesys_requests_total" in text

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from media_bridge.events import parse_event
-from media_bridge.planner import media_types_from_settings, payload_to_attachment, plan_jobs
+from media_bridge.events.message_topic import shows_no_text
+from media_bridge.planner import (
+    NO_TEXT,
+    media_types_from_settings,
+    payload_to_attachment,
+    plan_jobs,
+)
 from media_bridge.types import ConversationActivity, JobKind, ParsedEvent
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "events"
@@ -110,3 +116,26 @@ def test_duplicate_attachments_in_one_event_give_one_job() -> None:
     keys = [j.key for j in jobs]
     assert len(keys) == len(set(keys))
     assert sum(j.kind is JobKind.ATTACHMENT for j in jobs) == 2
+
+
+def test_text_jobs_of_messages_whose_metadata_shows_no_text_are_marked() -> None:
+    parsed = event("message_queue_voice_note.json")
+    (conversation_id, ids), *_ = parsed.message_ids.items()
+    parsed.textless_messages = {ids[0]}
+    texts = {j.key: j for j in plan_jobs(parsed, set(), now=NOW) if j.kind is JobKind.TEXT}
+    assert texts[f"text:{conversation_id}:{ids[0]}"].payload[NO_TEXT] is True
+    assert all(not j.payload[NO_TEXT] for k, j in texts.items() if not k.endswith(ids[0]))
+
+
+def test_shows_no_text_only_for_attachments_all_listed_in_media() -> None:
+    audio = {"contentType": "Attachment", "subType": "Audio"}
+    assert shows_no_text({"type": "Text", "content": [audio]}, 1)
+    assert shows_no_text({"type": "Text", "content": [audio, audio]}, 2)
+    # media[] (deprecated) short of the attachments: the read must find them
+    assert not shows_no_text({"type": "Text", "content": [audio, audio]}, 1)
+    assert not shows_no_text({"type": "Text", "content": [{"contentType": "Text"}, audio]}, 1)
+    # another content type may carry text (a button response, a quick reply)
+    assert not shows_no_text({"content": [{"contentType": "ButtonResponse"}, audio]}, 1)
+    assert not shows_no_text({"type": "Text", "content": []}, 0)
+    assert not shows_no_text({"type": "Text"}, 0)
+    assert not shows_no_text(None, 1)
