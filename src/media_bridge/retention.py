@@ -11,8 +11,6 @@ the dir sink *is* the delivery (``media-bridge forget`` removes one person's fil
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +20,7 @@ from media_bridge import metrics
 from media_bridge.config import LedgerSettings, Settings
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
+from media_bridge.sidecars import delete_delivery, read_sidecar, sidecars
 
 log = get_logger(__name__)
 
@@ -71,26 +70,12 @@ def purge_kept_clips(settings: Settings, *, dry_run: bool = False, now: float | 
     root = settings.sinks.dir_path
     cutoff = (now if now is not None else time.time()) - settings.sinks.kept_retention_s
     removed = 0
-    for sidecar in sorted(root.glob("*/*.json")) if root.is_dir() else []:
-        if sidecar.parent.name.startswith("_") or sidecar.stat().st_mtime >= cutoff:
+    for sidecar in sidecars(root):
+        if sidecar.stat().st_mtime >= cutoff:
             continue
-        try:
-            record = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        names = [f.get("name") for f in record.get("files") or [] if isinstance(f, dict)]
-        for name in names:
-            if isinstance(name, str) and "/" not in name and not name.startswith("."):
-                target = sidecar.parent / name
-                if target.is_file():
-                    removed += 1
-                    if not dry_run:
-                        target.unlink()
-        removed += 1
-        if not dry_run:
-            sidecar.unlink()
-            with contextlib.suppress(OSError):  # other clips of the conversation stay
-                sidecar.parent.rmdir()
+        record = read_sidecar(sidecar)
+        if record is not None:
+            removed += delete_delivery(sidecar, record, dry_run)
     if not dry_run:
         metrics.PURGED.labels(what="kept_clips").inc(removed)
     return removed

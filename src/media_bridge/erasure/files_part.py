@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from pathlib import Path
@@ -10,16 +9,7 @@ from typing import Any
 
 from media_bridge.erasure.subject import Subject
 from media_bridge.files import create_temp_beside
-
-
-def _sidecars(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    # conversation folders only: ``_erasures`` (no conversation id has a ``_``) is ours
-    return sorted(
-        p for p in root.glob("*/*.json") if p.is_file() and not p.parent.name.startswith("_")
-    )
-
+from media_bridge.sidecars import delete_delivery, read_sidecar, sidecars
 
 #: the dir sink's folder of erasure records
 ERASURES = "_erasures"
@@ -41,12 +31,9 @@ def _records(path: Path) -> list[Any]:
 def conversations_in_files(root: Path | None, nlp: Path | None, subject: Subject) -> set[str]:
     """The conversations whose deliveries or NLP records name the subject."""
     found: set[str] = set()
-    for sidecar in _sidecars(root) if root is not None else []:
-        try:
-            record = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        metadata = record.get("metadata") if isinstance(record, dict) else None
+    for sidecar in sidecars(root):
+        record = read_sidecar(sidecar)
+        metadata = record.get("metadata") if record is not None else None
         if subject.metadata_matches(metadata) and isinstance(metadata, dict):
             found.add(str(metadata.get("conversation_id") or ""))
     for record in _records(nlp) if nlp is not None else []:
@@ -62,33 +49,11 @@ def forget_in_dir(root: Path, subject: Subject, dry_run: bool) -> int:
     naming schemes are found too. Returns the number of files removed (sidecars included).
     """
     removed = 0
-    for sidecar in _sidecars(root):
-        try:
-            record = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(record, dict) or not subject.metadata_matches(record.get("metadata")):
-            continue
-        names = [f.get("name") for f in record.get("files") or [] if isinstance(f, dict)]
-        for name in names:
-            # names come from the sidecar: only plain names inside the same folder
-            if not isinstance(name, str) or "/" in name or name.startswith("."):
-                continue
-            target = sidecar.parent / name
-            if target.is_file():
-                removed += 1
-                if not dry_run:
-                    target.unlink()
-        removed += 1
-        if not dry_run:
-            sidecar.unlink()
-            _remove_if_empty(sidecar.parent)
+    for sidecar in sidecars(root):
+        record = read_sidecar(sidecar)
+        if record is not None and subject.metadata_matches(record.get("metadata")):
+            removed += delete_delivery(sidecar, record, dry_run)
     return removed
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not empty: other deliveries stay
-        folder.rmdir()
 
 
 def forget_in_jsonl(path: Path, subject: Subject, dry_run: bool) -> int:

@@ -12,10 +12,31 @@ import pytest
 
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
-from genesys_emulator.testing import running_emulator
+from genesys_emulator.testing import EmulatorHandle, running_emulator
 from tests.integration.bridge.harness import delivered_sidecars, expected_audio
 
 pytestmark = pytest.mark.integration
+
+
+def replay(
+    emu: EmulatorHandle, root: Path, events: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``media-bridge replay -`` in a subprocess against ``emu``, writing under ``root``."""
+    return subprocess.run(
+        [sys.executable, "-m", "media_bridge", "replay", "-"],
+        input=events,
+        env={
+            **os.environ,
+            **emu.env(),
+            "MEDIA_BRIDGE_LEDGER__URL": f"sqlite:///{root}/ledger.db",
+            "MEDIA_BRIDGE_SINKS__DIR_PATH": str(root / "out"),
+            "MEDIA_BRIDGE_SINKS__TEXT_PATH": str(root / "nlp.jsonl"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_replay_from_stdin(tmp_path: Path) -> None:
@@ -24,22 +45,14 @@ def test_replay_from_stdin(tmp_path: Path) -> None:
     )
     with running_emulator(config) as emu:
         events = "".join(json.dumps(e) + "\n" for e in scenario_events(emu.state))
-        env = {
-            **os.environ,
-            **emu.env(),
-            "MEDIA_BRIDGE_LEDGER__URL": f"sqlite:///{tmp_path}/ledger.db",
-            "MEDIA_BRIDGE_SINKS__DIR_PATH": str(tmp_path / "out"),
-            "MEDIA_BRIDGE_SINKS__TEXT_PATH": str(tmp_path / "nlp.jsonl"),
-            "MEDIA_BRIDGE_AUDIO__MIN_NET_SPEECH_S": "0.5",
-            "MEDIA_BRIDGE_VOICE__RECORDING_DELAY_S": "0",
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "media_bridge", "replay", "-"],
-            input=events,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        done = replay(
+            emu,
+            tmp_path,
+            events,
+            {
+                "MEDIA_BRIDGE_AUDIO__MIN_NET_SPEECH_S": "0.5",
+                "MEDIA_BRIDGE_VOICE__RECORDING_DELAY_S": "0",
+            },
         )
         expected = expected_audio(emu)
         calls = [c.id for c in emu.conversations() if c.kind == "voice"]
@@ -70,22 +83,14 @@ def test_replay_summary_and_log_show_dropped_clips(tmp_path: Path) -> None:
     )
     with running_emulator(config) as emu:
         events = "".join(json.dumps(e) + "\n" for e in scenario_events(emu.state))
-        env = {
-            **os.environ,
-            **emu.env(),
-            "MEDIA_BRIDGE_LEDGER__URL": f"sqlite:///{tmp_path}/ledger.db",
-            "MEDIA_BRIDGE_SINKS__DIR_PATH": str(tmp_path / "out"),
-            "MEDIA_BRIDGE_SINKS__TEXT_PATH": str(tmp_path / "nlp.jsonl"),
-            "MEDIA_BRIDGE_AUDIO__BELOW_GATE": "drop",
-            "MEDIA_BRIDGE_LOG_JSON": "true",
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "media_bridge", "replay", "-"],
-            input=events,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        done = replay(
+            emu,
+            tmp_path,
+            events,
+            {
+                "MEDIA_BRIDGE_AUDIO__BELOW_GATE": "drop",
+                "MEDIA_BRIDGE_LOG_JSON": "true",
+            },
         )
         expected = expected_audio(emu)
 
@@ -112,22 +117,14 @@ def test_replay_summary_and_log_show_consent_verdicts(tmp_path: Path) -> None:
         for answer in ("granted", "refused", "granted"):
             emu.add_messaging_conversation("whatsapp", kinds=("ogg_opus",)).consent = answer
         events = "".join(json.dumps(e) + "\n" for e in scenario_events(emu.state, "message"))
-        env = {
-            **os.environ,
-            **emu.env(),
-            "MEDIA_BRIDGE_LEDGER__URL": f"sqlite:///{tmp_path}/ledger.db",
-            "MEDIA_BRIDGE_SINKS__DIR_PATH": str(tmp_path / "out"),
-            "MEDIA_BRIDGE_SINKS__TEXT_PATH": str(tmp_path / "nlp.jsonl"),
-            "MEDIA_BRIDGE_CONSENT__MODE": "external_contact",
-            "MEDIA_BRIDGE_LOG_JSON": "true",
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "media_bridge", "replay", "-"],
-            input=events,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        done = replay(
+            emu,
+            tmp_path,
+            events,
+            {
+                "MEDIA_BRIDGE_CONSENT__MODE": "external_contact",
+                "MEDIA_BRIDGE_LOG_JSON": "true",
+            },
         )
     assert done.returncode == 0, done.stderr[-2000:]
     summary = " ".join(done.stdout.split())
