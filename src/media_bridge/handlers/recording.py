@@ -194,9 +194,9 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
             hint=call.get("consent_hint"),
             hint_source="conversation",
         )
-        held_or_refused = settle(job, consent, ctx.settings.consent)
-        if held_or_refused is not None:
-            return held_or_refused
+    held_or_refused = settle(job, consent, ctx.settings.consent)  # counted whatever the mode
+    if held_or_refused is not None:
+        return held_or_refused
     answer = await ctx.genesys.get_recording(conv, rid, voice.format_id)
     if not answer.ready or answer.recording is None:
         return run_again(
