@@ -63,6 +63,9 @@ class EmulatorHandle:
             "api_url": self.api_url,
             "downloads_url": self.downloads_url,
             "verify_tls": False,
+            # tests exercise the emulator's own limit: the bridge's pacer is off unless a
+            # test (or the demo) turns it on
+            "pacing": "off",
         }
 
     def env(self) -> dict[str, str]:
@@ -73,6 +76,7 @@ class EmulatorHandle:
             "MEDIA_BRIDGE_GENESYS__LOGIN_URL": self.login_url,
             "MEDIA_BRIDGE_GENESYS__API_URL": self.api_url,
             "MEDIA_BRIDGE_GENESYS__DOWNLOADS_URL": self.downloads_url,
+            "MEDIA_BRIDGE_GENESYS__PACING": "off",
         }
 
     # --- what the org holds ---------------------------------------------------------------

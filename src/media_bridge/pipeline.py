@@ -21,7 +21,9 @@ from media_bridge import metrics
 from media_bridge.config import Settings, secret_value
 from media_bridge.consent import ConsentChecker
 from media_bridge.context import BridgeContext
+from media_bridge.errors import BridgeError
 from media_bridge.files import private_dir
+from media_bridge.genesys import GenesysClient
 from media_bridge.handlers.attachment import handle_attachment
 from media_bridge.handlers.conversation import handle_conversation
 from media_bridge.handlers.recording import handle_recording
@@ -90,7 +92,6 @@ class Bridge:
 
         from media_bridge.audio import AudioProcessor
         from media_bridge.fetch import MediaFetcher
-        from media_bridge.genesys import GenesysClient
         from media_bridge.sinks import DirSink, sinks_from_settings
 
         settings = self.settings
@@ -159,6 +160,7 @@ class Bridge:
             on_new_jobs=self.worker.wake,
             consent_attribute=_consent_attribute(settings),
         )
+        await _apply_org_limit(genesys, settings)
         log.info(
             "bridge.start",
             worker=self.worker_id,
@@ -168,6 +170,7 @@ class Bridge:
             consent_mode=settings.consent.mode,
             pseudonymized=settings.identity.pseudonymize_secret is not None,
             below_gate=settings.audio.below_gate,
+            api_budget_per_minute=genesys.gate.per_minute,
         )
         return self
 
@@ -254,3 +257,18 @@ def _consent_attribute(settings: Settings) -> str | None:
     if settings.consent.mode != "participant_attribute":
         return None
     return settings.consent.attribute
+
+
+async def _apply_org_limit(genesys: GenesysClient, settings: Settings) -> None:
+    """``genesys.read_org_limit``: pace at the share of the org's own limit."""
+    wanted = settings.genesys
+    if not wanted.read_org_limit or wanted.pacing == "off" or wanted.rate_limit_per_minute:
+        return
+    try:
+        limit = await genesys.get_api_limit_per_minute()
+    except BridgeError as exc:  # the configured budget stays: say so, do not stop
+        log.warning("genesys.org_limit_unread", error=str(exc))
+        return
+    if limit is not None:
+        genesys.gate.set_rate(limit * wanted.pacing_share)
+        log.info("genesys.org_limit", per_minute=limit, paced_at=limit * wanted.pacing_share)

@@ -111,6 +111,7 @@ async def _genesys_checks(settings: Any) -> int:
             print(f"        settings used: {used}")
             return 1  # the permission probes need a token
         print(f"        consent.mode: {settings.consent.mode}")
+        print(f"        API budget: {await _budget_line(client, settings.genesys)}")
         for probe in _probes(settings.consent.mode):
             try:
                 await probe.call(client)
@@ -128,6 +129,24 @@ async def _genesys_checks(settings: Any) -> int:
                 continue
             print(f"{outcome}  {probe.need}: {probe.permissions}")
     return failures
+
+
+async def _budget_line(client: Any, genesys: Any) -> str:
+    """The client-side pacing in force, and the org's own limit when it can be read."""
+    from media_bridge.errors import BridgeError
+
+    try:
+        org = await client.get_api_limit_per_minute()
+    except BridgeError:
+        org = None
+    seen = f"; the org's limit: {org:g} per minute per token" if org else ""
+    rate = genesys.paced_per_minute
+    if rate is None:
+        return f"pacing off (only 429s slow the client){seen}"
+    return (
+        f"paced at {rate:g} requests per minute per process (each process has its own "
+        f"token and budget){seen}"
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -29,6 +29,8 @@ from media_bridge.genesys.transport import ApiResponse, ApiTransport, ClientStat
 
 USER_AGENT = "genesys-media-bridge/0.1"
 CONVERSATIONS = "/api/v2/conversations"
+#: the ``platform.api`` limit that bounds a client-credentials token
+API_LIMIT_KEY = "client.credentials.token.rate.per.minute"
 
 
 def _seg(value: str) -> str:
@@ -76,7 +78,7 @@ class GenesysClient:
         self.hosts: GenesysHosts = resolve_hosts(settings)
         self.stats = ClientStats()
         self.gate = PacingGate(
-            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+            per_minute=settings.paced_per_minute, burst=settings.rate_limit_burst
         )
         self._session = session
         self._owns_session = session is None
@@ -192,6 +194,24 @@ class GenesysClient:
         if not isinstance(body, dict):
             raise Transient("get messages in bulk: expected a JSON object")
         return body
+
+    # -- the API budget ----------------------------------------------------------------
+    async def get_api_limit_per_minute(self) -> float | None:
+        """The org's requests-per-minute limit per token, or None when not listed.
+
+        ``LimitsEntityListing`` of namespace ``platform.api``; the key name
+        (``client.credentials.token.rate.per.minute``) is the one the 429 ErrorBody names,
+        not verified against a real org: unknown keys leave the configured budget."""
+        body = await self._get_dict(
+            "/api/v2/organizations/limits/namespaces/platform.api", "get the org's API limits"
+        )
+        for entity in body.get("entities") or []:
+            if not isinstance(entity, dict):
+                continue
+            value = entity.get("value")
+            if entity.get("key") == API_LIMIT_KEY and isinstance(value, int | float) and value > 0:
+                return float(value)
+        return None
 
     # -- external contacts (consent) --------------------------------------------------
     async def get_external_contact(self, contact_id: str) -> dict[str, Any]:

@@ -34,6 +34,16 @@ class PacingGate:
         self._tokens = self._capacity
         self._refilled_at = clock()
         self.pauses = 0  # how many times a 429 moved the gate
+        self.paced = 0  # how many requests waited for the budget
+        self.waited_s = 0.0  # how long they waited, in all
+
+    @property
+    def per_minute(self) -> float | None:
+        return self._rate * 60.0 if self._rate is not None else None
+
+    def set_rate(self, per_minute: float | None) -> None:
+        """A new budget (the org's own limit, read at start)."""
+        self._rate = per_minute / 60.0 if per_minute else None
 
     @property
     def paused_for(self) -> float:
@@ -65,7 +75,10 @@ class PacingGate:
             # behind earlier ones), then wait until it has been earned
             self._tokens -= 1.0
             if self._tokens < 0:
-                await self._sleep(-self._tokens / self._rate)
+                wait = -self._tokens / self._rate
+                self.paced += 1
+                self.waited_s += wait
+                await self._sleep(wait)
             return
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 
@@ -31,8 +33,19 @@ class GenesysSettings(BaseModel):
     max_connections: int = Field(default=64, ge=1)
     #: TLS verification of Genesys hosts; only for a local emulator may it be turned off
     verify_tls: bool = True
-    #: client-side pacing of Platform API calls (Genesys: 300 requests per minute per
-    #: client-credentials token). None = no client-side bucket; 429s still pace the client.
+    #: client-side pacing of Platform API calls, on by default: Genesys allows 300 requests
+    #: per minute per client-credentials token, and each worker process has its own token,
+    #: so N processes may use N budgets (Genesys warns that working around the limit can
+    #: affect the whole org). ``off``: only 429s pace the client.
+    pacing: Literal["on", "off"] = "on"
+    #: the budget per token (GENESYS.md section 8); ``read_org_limit`` reads the org's own
+    budget_per_minute: float = Field(default=300.0, gt=0)
+    #: the share of the budget this process uses
+    pacing_share: float = Field(default=0.9, gt=0, le=1)
+    #: read the org's effective limit at start (``GET /api/v2/organizations/limits/
+    #: namespaces/platform.api``) and use it as the budget
+    read_org_limit: bool = False
+    #: an explicit rate (requests per minute) that overrides budget and share
     rate_limit_per_minute: float | None = Field(default=None, gt=0)
     #: how many calls the bucket lets through at once before pacing starts
     rate_limit_burst: int = Field(default=10, ge=1)
@@ -71,3 +84,12 @@ class GenesysSettings(BaseModel):
             if parts.scheme not in {"http", "https"} or not parts.hostname:
                 raise ValueError(f"must be an http(s) URL with a host, not {value!r}")
         return value
+
+    @property
+    def paced_per_minute(self) -> float | None:
+        """The client-side rate in force (None: pacing off)."""
+        if self.pacing == "off":
+            return None
+        if self.rate_limit_per_minute is not None:
+            return self.rate_limit_per_minute
+        return self.budget_per_minute * self.pacing_share

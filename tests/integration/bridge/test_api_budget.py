@@ -19,6 +19,7 @@ from genesys_emulator.config import EmulatorConfig, EventPath, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.ledger import ledger_from_url
+from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
@@ -155,3 +156,18 @@ async def test_a_stale_link_costs_one_message_read(emu: EmulatorHandle, tmp_path
     # request, and a message read only where the message has no text (a text's read is
     # shared; texts of a conversation may share one bulk read)
     assert sum(requests.values()) <= texts + 2 * len(stale) + textless_reads
+
+
+async def test_the_orgs_own_limit_sets_the_pace(tmp_path: Path) -> None:
+    """``genesys.read_org_limit``: the share of the limit the org's limits endpoint names."""
+    config = EmulatorConfig(
+        rate_limit_requests=120,
+        scenario=ScenarioConfig(seed=3, messaging_conversations=0, voice_conversations=0),
+    )
+    with running_emulator(config) as emu:
+        settings = bridge_settings(
+            emu, tmp_path, genesys={"pacing": "on", "read_org_limit": True, "pacing_share": 0.5}
+        )
+        async with Bridge(settings, worker_id="budget") as bridge:
+            assert bridge.context is not None
+            assert bridge.context.genesys.gate.per_minute == pytest.approx(60.0)

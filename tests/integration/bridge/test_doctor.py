@@ -56,6 +56,8 @@ def test_doctor_reports_each_permission() -> None:
 
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout.count("\nok ") == 5 + 3  # permissions; ledger, media and text sinks
+    assert "API budget: pacing off" in good.stdout  # the emulator's env turns it off
+    assert "the org's limit: 300 per minute per token" in good.stdout
     assert lacking.returncode == 1
     failed = [line for line in lacking.stdout.splitlines() if line.startswith("FAIL")]
     assert len(failed) == 1
