@@ -262,7 +262,7 @@ def _consent_attribute(settings: Settings) -> str | None:
 async def _apply_org_limit(genesys: GenesysClient, settings: Settings) -> None:
     """``genesys.read_org_limit``: pace at the share of the org's own limit."""
     wanted = settings.genesys
-    if not wanted.read_org_limit or wanted.pacing == "off" or wanted.rate_limit_per_minute:
+    if not wanted.read_org_limit or wanted.paced_per_minute is None or wanted.rate_limit_per_minute:
         return
     try:
         limit = await genesys.get_api_limit_per_minute()

@@ -59,13 +59,15 @@ def test_verdict_rows_count_every_quality_and_diversion(verdicts: Counter) -> No
 
 def test_the_demo_summary_has_the_verdict_rows(verdicts: Counter, tmp_path: Path) -> None:
     stats = SimpleNamespace(by_status={200: 5, 503: 1}, requests=6, rate_limited=0, retries=1)
+    gate = SimpleNamespace(paced=3, waited_s=1.25, per_minute=216.0)
     bridge = SimpleNamespace(
         intake_result=SimpleNamespace(events=4, rejected=[], unknown_topics=0),
         context=SimpleNamespace(
-            genesys=SimpleNamespace(stats=stats), fetcher=SimpleNamespace(retries=0)
+            genesys=SimpleNamespace(stats=stats, gate=gate), fetcher=SimpleNamespace(retries=0)
         ),
     )
     rows = dict(_summary_rows(tmp_path, 1.0, bridge, {JobState.DONE: 4}))
+    assert rows["requests paced / their waits summed"] == "3 / 1.2 s (at 216 per minute)"
     assert rows["clips delivered by quality"] == "ok 1 / short 3 / noisy 1 / clipped 0"
     assert rows["clips diverted (audio.below_gate)"] == "hold_local 2 / drop 1"
     assert rows[CONSENT_ROW] == "granted 5 / refused 2 / held 6 / not checked 0"

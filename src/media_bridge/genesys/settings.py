@@ -45,7 +45,7 @@ class GenesysSettings(BaseModel):
     #: read the org's effective limit at start (``GET /api/v2/organizations/limits/
     #: namespaces/platform.api``) and use it as the budget
     read_org_limit: bool = False
-    #: an explicit rate (requests per minute) that overrides budget and share
+    #: an explicit rate (requests per minute): overrides budget, share and ``pacing``
     rate_limit_per_minute: float | None = Field(default=None, gt=0)
     #: how many calls the bucket lets through at once before pacing starts
     rate_limit_burst: int = Field(default=10, ge=1)
@@ -88,8 +88,8 @@ class GenesysSettings(BaseModel):
     @property
     def paced_per_minute(self) -> float | None:
         """The client-side rate in force (None: pacing off)."""
+        if self.rate_limit_per_minute is not None:  # an explicit rate always paces
+            return self.rate_limit_per_minute
         if self.pacing == "off":
             return None
-        if self.rate_limit_per_minute is not None:
-            return self.rate_limit_per_minute
         return self.budget_per_minute * self.pacing_share

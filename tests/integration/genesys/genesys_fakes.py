@@ -99,6 +99,7 @@ class FakeGenesys:
             "backoff_base_s": 0.01,
             "backoff_max_s": 0.05,
             "request_timeout_s": 5.0,
+            "pacing": "off",  # a test about pacing sets rate_limit_per_minute
         }
         base.update(changes)
         return GenesysSettings(**base)

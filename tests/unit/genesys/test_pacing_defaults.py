@@ -17,7 +17,7 @@ def test_pacing_is_on_at_ninety_percent_of_the_budget() -> None:
 def test_pacing_off_and_an_explicit_rate() -> None:
     assert GenesysSettings(pacing="off").paced_per_minute is None
     assert GenesysSettings(rate_limit_per_minute=100).paced_per_minute == 100
-    assert GenesysSettings(pacing="off", rate_limit_per_minute=100).paced_per_minute is None
+    assert GenesysSettings(pacing="off", rate_limit_per_minute=100).paced_per_minute == 100
 
 
 async def test_the_gate_counts_what_it_paced_and_takes_a_new_rate() -> None:
