@@ -43,6 +43,7 @@ class GateDecision:
         return {
             "quality": self.report.quality.value,
             "quality_reasons": list(self.report.quality_reasons),
+            "audio_s": round(self.report.source.duration_s, 3),
         }
 
     def settle(self, job: Job, conversation_id: str) -> dict[str, Any]:

@@ -63,7 +63,14 @@ async def run_bridge(args: argparse.Namespace) -> int:
         if "http" in specs:
             app = build_intake_app(bridge.intake, settings.intake)
             config = uvicorn.Config(
-                app, host=settings.intake.host, port=settings.intake.port, log_level="warning"
+                app,
+                host=settings.intake.host,
+                port=settings.intake.port,
+                log_level="warning",
+                log_config=None,  # its lines go through structlog (configure_logging)
+                # the intake has no start-up or shutdown hooks; with a lifespan task, the
+                # shutdown's cancellation was logged as a plain-text CancelledError traceback
+                lifespan="off",
             )
             extra.append(uvicorn.Server(config).serve())
         replay = getattr(args, "summary", False)
