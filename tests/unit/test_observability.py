@@ -67,7 +67,9 @@ def test_standard_library_lines_are_json_with_the_context(
     configure_logging("INFO", json=True)
     try:
         with structlog.contextvars.bound_contextvars(key="text:c1:m1"):
-            logging.getLogger("uvicorn.error").warning("GET https://s3.example/a.ogg?Signature=SECRETSIG")
+            logging.getLogger("uvicorn.error").warning(
+                "GET https://s3.example/a.ogg?Signature=SECRETSIG"
+            )
             logging.getLogger("media_bridge.sources.sqs").info("polling")
         lines = capsys.readouterr().err.splitlines()
     finally:

@@ -189,3 +189,19 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
     assert "bridge_token_refreshes_total" in text
     assert "bridge_genesys_rate_limited_total" in text
     assert "bridge_genesys_requests_total" in text
+
+
+async def test_a_duplicate_detail_event_reopens_its_watch_and_adds_nothing(
+    emu: EmulatorHandle, intake: Intake
+) -> None:
+    """The 202 tells new keys (``jobs_added``) from conversation watches revived
+    (``jobs_reopened``): the same messaging detail event again only reopens its watch."""
+    event = next(
+        e for e in scenario_events(emu.state) if e["detail-type"].endswith(".customer.start")
+    )
+    body = json.dumps(event).encode()
+    first = await intake.post(body)
+    again = await intake.post(body)
+
+    assert first == (202, {**first[1], "jobs_added": 1, "jobs_reopened": 0})
+    assert again == (202, {**again[1], "jobs_added": 0, "jobs_reopened": 1})
