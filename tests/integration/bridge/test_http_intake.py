@@ -184,11 +184,14 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
         async with session.get(f"{intake.url}/metrics") as response:
             assert response.status == 200
             text = await response.text()
-    assert 'bridge_events_total{outcome="accepted"}' in text
-    assert "bridge_event_to_delivery_seconds_bucket" in text
-    assert "bridge_token_refreshes_total" in text
-    assert "bridge_genesys_rate_limited_total" in text
-    assert "bridge_genesys_requests_total" in text
+    assert 'media_bridge_events_total{outcome="accepted"}' in text
+    assert "media_bridge_event_to_delivery_seconds_bucket" in text
+    assert "media_bridge_token_refreshes_total" in text
+    assert "media_bridge_genesys_rate_limited_total" in text
+    assert "media_bridge_genesys_requests_total" in text
+    names = {line.split("{")[0].split()[0] for line in text.splitlines() if line[:1] != "#"}
+    assert all(name.startswith("media_bridge_") for name in names if name), names
+    assert not [name for name in names if name.endswith("_created")]
 
 
 async def test_a_duplicate_detail_event_reopens_its_watch_and_adds_nothing(
