@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from media_bridge import metrics
 from media_bridge.events.parse import ParseStatus, Rejection, parse_payload_results
-from media_bridge.ledger.base import Ledger, LedgerDataError
+from media_bridge.ledger.base import AddedJobs, Ledger, LedgerDataError
 from media_bridge.observability import get_logger
 from media_bridge.planner import plan_jobs
 from media_bridge.sources.base import RawEvent, Source
@@ -29,13 +29,17 @@ log = get_logger(__name__)
 @dataclass(slots=True)
 class IntakeResult:
     events: int = 0
+    #: new keys
     jobs_added: int = 0
+    #: existing jobs an event reopened (a conversation watch revived by a new event)
+    jobs_reopened: int = 0
     unknown_topics: int = 0
     rejected: list[str] = field(default_factory=list)
 
     def merge(self, other: IntakeResult) -> None:
         self.events += other.events
         self.jobs_added += other.jobs_added
+        self.jobs_reopened += other.jobs_reopened
         self.unknown_topics += other.unknown_topics
         self.rejected.extend(other.rejected)
 
@@ -94,27 +98,31 @@ class Intake:
                 if jobs:
                     planned.append(_Planned(raw.origin, item.raw or raw.body, jobs))
         if planned:
-            result.jobs_added = await self._record(planned, result)
-            metrics.JOBS_PLANNED.labels(kind="event").inc(result.jobs_added)
+            recorded = await self._record(planned, result)
+            result.jobs_added = recorded.new
+            result.jobs_reopened = recorded.reopened
+            metrics.JOBS_PLANNED.labels(kind="event").inc(recorded)
             if self._on_new_jobs is not None:
                 self._on_new_jobs()
         return result
 
-    async def _record(self, planned: list[_Planned], result: IntakeResult) -> int:
+    async def _record(self, planned: list[_Planned], result: IntakeResult) -> AddedJobs:
         """One write for the batch; if the ledger refuses a value, one write per event."""
         try:
             return await self._ledger.add_jobs([job for event in planned for job in event.jobs])
         except LedgerDataError as exc:
             log.warning("batch_refused_by_ledger", events=len(planned), error=str(exc))
-        added = 0
+        new = reopened = 0
         for event in planned:
             try:
-                added += await self._ledger.add_jobs(event.jobs)
+                added = await self._ledger.add_jobs(event.jobs)
+                new += added.new
+                reopened += added.reopened
             except LedgerDataError as exc:
                 result.events -= 1
                 reason = f"the ledger refused the event's jobs: {exc}"
                 await self._reject(result, event.origin, reason, event.raw)
-        return added
+        return AddedJobs(new=new, reopened=reopened)
 
     async def _reject(self, result: IntakeResult, origin: str, reason: str, raw: bytes) -> None:
         result.rejected.append(reason)

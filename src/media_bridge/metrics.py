@@ -5,73 +5,86 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.core import CounterMetricFamily, Metric
+
+# every name starts with media_bridge_; no <name>_created series beside each counter
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 EVENTS_IN = Counter(
-    "bridge_events_total", "Events received, by outcome", ["outcome"], registry=REGISTRY
+    "media_bridge_events_total", "Events received, by outcome", ["outcome"], registry=REGISTRY
 )
 TOPICS = Counter(
-    "bridge_topics_total", "Parsed events by topic family", ["family"], registry=REGISTRY
+    "media_bridge_topics_total", "Parsed events by topic family", ["family"], registry=REGISTRY
 )
 JOBS_PLANNED = Counter(
-    "bridge_jobs_planned_total", "Jobs newly recorded", ["kind"], registry=REGISTRY
+    "media_bridge_jobs_planned_total", "Jobs newly recorded", ["kind"], registry=REGISTRY
 )
 JOBS_FINISHED = Counter(
-    "bridge_jobs_finished_total",
+    "media_bridge_jobs_finished_total",
     "Job runs by kind and outcome",
     ["kind", "outcome"],
     registry=REGISTRY,
 )
-JOBS_IN_FLIGHT = Gauge("bridge_jobs_in_flight", "Jobs running in this process", registry=REGISTRY)
+JOBS_IN_FLIGHT = Gauge(
+    "media_bridge_jobs_in_flight", "Jobs running in this process", registry=REGISTRY
+)
 DELIVERED = Counter(
-    "bridge_delivered_total", "Deliveries to sinks", ["kind", "media_type"], registry=REGISTRY
+    "media_bridge_delivered_total", "Deliveries to sinks", ["kind", "media_type"], registry=REGISTRY
 )
 CLIP_VERDICTS = Counter(
-    "bridge_clip_verdicts_total",
+    "media_bridge_clip_verdicts_total",
     "Normalised clips by job kind, quality verdict and action "
     "(delivered, or diverted by audio.below_gate: hold_local, drop)",
     ["kind", "quality", "action"],
     registry=REGISTRY,
 )
 CONSENT_VERDICTS = Counter(
-    "bridge_consent_verdicts_total",
+    "media_bridge_consent_verdicts_total",
     "Consent checks by job kind and verdict (granted, not_checked, refused, held)",
     ["kind", "verdict"],
     registry=REGISTRY,
 )
 CONSENT_READS = Counter(
-    "bridge_consent_reads_total",
+    "media_bridge_consent_reads_total",
     "Platform API reads made to find a consent verdict, by source",
     ["source"],
     registry=REGISTRY,
 )
 PURGED = Counter(
-    "bridge_ledger_purged_total",
+    "media_bridge_ledger_purged_total",
     "Ledger rows shrunk to tombstones or deleted by retention (what: tombstoned, "
     "done_deleted, rejected_deleted)",
     ["what"],
     registry=REGISTRY,
 )
 FORGOTTEN = Counter(
-    "bridge_forgotten_total",
+    "media_bridge_forgotten_total",
     "What an erasure removed (what: jobs, speech_rows, files, nlp_lines)",
     ["what"],
     registry=REGISTRY,
 )
 INTAKE_UNAUTHORIZED = Counter(
-    "bridge_intake_unauthorized_total",
+    "media_bridge_intake_unauthorized_total",
     "Intake requests refused with 401 (a misconfigured EventBridge connection)",
     registry=REGISTRY,
 )
 URL_REFRESHES = Counter(
-    "bridge_url_refreshes_total", "Stale media URLs re-resolved through the API", registry=REGISTRY
+    "media_bridge_url_refreshes_total",
+    "Stale media URLs re-resolved through the API",
+    registry=REGISTRY,
 )
-BYTES = Counter("bridge_downloaded_bytes_total", "Media bytes downloaded", registry=REGISTRY)
+BYTES = Counter("media_bridge_downloaded_bytes_total", "Media bytes downloaded", registry=REGISTRY)
 LATENCY = Histogram(
-    "bridge_event_to_delivery_seconds",
+    "media_bridge_event_to_delivery_seconds",
     "From the event's receipt to the delivery of its job",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
     registry=REGISTRY,
@@ -100,13 +113,15 @@ class GenesysClientCollector:
     def collect(self) -> Iterator[Metric]:
         stats = self._client.stats
         by_status = CounterMetricFamily(
-            "bridge_genesys_responses", "Genesys API answers by HTTP status", labels=["status"]
+            "media_bridge_genesys_responses",
+            "Genesys API answers by HTTP status",
+            labels=["status"],
         )
         for status, count in sorted(stats.by_status.items()):
             by_status.add_metric([str(status)], count)
         yield by_status
         by_family = CounterMetricFamily(
-            "bridge_genesys_requests",
+            "media_bridge_genesys_requests",
             "Platform API requests sent (retries included), by endpoint family",
             labels=["family"],
         )
@@ -114,16 +129,20 @@ class GenesysClientCollector:
             by_family.add_metric([name], count)
         yield by_family
         yield CounterMetricFamily(
-            "bridge_genesys_rate_limited",
+            "media_bridge_genesys_rate_limited",
             "429 answers from the Genesys API",
             value=stats.rate_limited,
         )
         yield CounterMetricFamily(
-            "bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
+            "media_bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
         )
         yield CounterMetricFamily(
-            "bridge_token_refreshes", "OAuth tokens obtained", value=self._client.tokens.refreshes
+            "media_bridge_token_refreshes",
+            "OAuth tokens obtained",
+            value=self._client.tokens.refreshes,
         )
         yield CounterMetricFamily(
-            "bridge_media_retries", "media downloads retried in-call", value=self._fetcher.retries
+            "media_bridge_media_retries",
+            "media downloads retried in-call",
+            value=self._fetcher.retries,
         )

@@ -175,6 +175,16 @@ class Bridge:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        jobs: dict[str, int] | None = None
+        with contextlib.suppress(Exception):
+            jobs = {k.value: v for k, v in (await self.ledger.counts()).items()}
+        log.info(
+            "bridge.stop",
+            worker=self.worker_id,
+            events=self.intake_result.events,
+            rejected=len(self.intake_result.rejected),
+            jobs=jobs,
+        )
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):
                 await close()

@@ -3,7 +3,7 @@
 ``deliver`` (the default) sends it to the configured sink with its verdict in
 ``metadata.audio``; ``hold_local`` writes it to the dir sink instead of a remote one;
 ``drop`` delivers nothing. Each diversion is logged at INFO with the job key and the
-conversation id, and every settled clip is counted in ``bridge_clip_verdicts_total``.
+conversation id, and every settled clip is counted in ``media_bridge_clip_verdicts_total``.
 A clip held while the configured sink already is the dir sink is simply delivered.
 """
 
@@ -43,6 +43,7 @@ class GateDecision:
         return {
             "quality": self.report.quality.value,
             "quality_reasons": list(self.report.quality_reasons),
+            "audio_s": round(self.report.source.duration_s, 3),
         }
 
     def settle(self, job: Job, conversation_id: str) -> dict[str, Any]:

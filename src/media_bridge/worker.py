@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
+
 from media_bridge import metrics
 from media_bridge.errors import BridgeError, UrlExpired
 from media_bridge.genesys import budget
@@ -141,6 +143,18 @@ class Worker:
                     log.warning("lease_extend_failed", error=str(exc))
 
     async def _run_one(self, job: Job) -> None:
+        # every line the job logs (its handler, the Genesys client's and the fetcher's
+        # retries) names the job
+        with structlog.contextvars.bound_contextvars(
+            key=job.key,
+            conversation_id=_conversation_id(job),
+            job_kind=job.kind.value,
+            attempt=job.attempts,
+            worker=self.worker_id,
+        ):
+            await self._run_bound(job)
+
+    async def _run_bound(self, job: Job) -> None:
         started = time.monotonic()
         metrics.JOBS_IN_FLIGHT.inc()
         try:
@@ -157,11 +171,12 @@ class Worker:
                 await self._ledger.release(job.key, self.worker_id, datetime.now(UTC))
                 raise
             except Exception as exc:  # a bug must not kill the worker: retry, then dead
-                log.exception("job_crashed", key=job.key)
+                log.exception("job_crashed")
                 await self._record_failure(job, _Unexpected(f"{type(exc).__name__}: {exc}"))
                 return
             await self._record_outcome(job, outcome)
-            log.debug("job_ran", key=job.key, seconds=round(time.monotonic() - started, 3))
+            _log_delivery(outcome)
+            log.debug("job_ran", seconds=round(time.monotonic() - started, 3))
         finally:
             metrics.JOBS_IN_FLIGHT.dec()
             self._running.pop(job.key, None)
@@ -192,7 +207,32 @@ class Worker:
         outcome = "retry" if retry_at else "dead"
         metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome=outcome).inc()
         logger = log.warning if retry_at else log.error
-        logger("job_failed", key=job.key, code=error.code, error=message, outcome=outcome)
+        logger("job_failed", code=error.code, error=message, outcome=outcome)
+
+
+def _conversation_id(job: Job) -> str | None:
+    found = job.payload.get("conversation_id")
+    if isinstance(found, str):
+        return found
+    parts = job.key.split(":")  # kind:conversation:...
+    return parts[1] if len(parts) > 1 else None
+
+
+def _log_delivery(outcome: JobOutcome) -> None:
+    """One INFO line per delivery (the job's key, kind and conversation are in the context)."""
+    result = outcome.result
+    if outcome.run_again_at is not None or not result.get("sink"):
+        return
+    size = result.get("bytes")
+    if size is None and isinstance(result.get("files"), list):
+        sizes = [f.get("size") for f in result["files"] if isinstance(f, dict)]
+        size = sum(s for s in sizes if isinstance(s, int)) if sizes else None
+    log.info(
+        "delivered",
+        sink=result["sink"],
+        bytes=size,
+        audio_s=result.get("audio_s"),
+    )
 
 
 class _Unexpected(BridgeError):

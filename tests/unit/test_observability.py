@@ -52,3 +52,29 @@ def test_a_logger_used_before_reconfiguration_follows_the_new_configuration() ->
     with capture_logs() as logs:
         log.warning("after", n=2)
     assert [entry["event"] for entry in logs] == ["after"]
+
+
+def test_standard_library_lines_are_json_with_the_context(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uvicorn's and other libraries' loggers go through structlog: one JSON object a line,
+    with the bound context and the redaction."""
+    import json
+    import logging
+
+    import structlog
+
+    configure_logging("INFO", json=True)
+    try:
+        with structlog.contextvars.bound_contextvars(key="text:c1:m1"):
+            logging.getLogger("uvicorn.error").warning(
+                "GET https://s3.example/a.ogg?Signature=SECRETSIG"
+            )
+            logging.getLogger("media_bridge.sources.sqs").info("polling")
+        lines = capsys.readouterr().err.splitlines()
+    finally:
+        configure_logging("WARNING")
+    parsed = [json.loads(line) for line in lines if line.strip()]
+    assert [p["logger"] for p in parsed] == ["uvicorn.error", "media_bridge.sources.sqs"]
+    assert all(p["key"] == "text:c1:m1" for p in parsed)
+    assert "SECRETSIG" not in lines[0]

@@ -21,7 +21,7 @@ CONSENT_ROW = "consent verdicts (held: checks that waited)"
 @pytest.fixture
 def verdicts(monkeypatch: pytest.MonkeyPatch) -> Counter:
     fresh = Counter(
-        "bridge_clip_verdicts_total",
+        "media_bridge_clip_verdicts_total",
         "test",
         ["kind", "quality", "action"],
         registry=CollectorRegistry(),
@@ -33,7 +33,10 @@ def verdicts(monkeypatch: pytest.MonkeyPatch) -> Counter:
     fresh.labels(kind="attachment", quality="short", action="hold_local").inc(2)
     fresh.labels(kind="recording", quality="clipped", action="drop").inc()
     consent = Counter(
-        "bridge_consent_verdicts_total", "test", ["kind", "verdict"], registry=CollectorRegistry()
+        "media_bridge_consent_verdicts_total",
+        "test",
+        ["kind", "verdict"],
+        registry=CollectorRegistry(),
     )
     monkeypatch.setattr(metrics, "CONSENT_VERDICTS", consent)
     consent.labels(kind="attachment", verdict="granted").inc(4)
@@ -41,7 +44,7 @@ def verdicts(monkeypatch: pytest.MonkeyPatch) -> Counter:
     consent.labels(kind="attachment", verdict="refused").inc(2)
     consent.labels(kind="attachment", verdict="held").inc(6)
     delivered = Counter(
-        "bridge_delivered_total", "test", ["kind", "media_type"], registry=CollectorRegistry()
+        "media_bridge_delivered_total", "test", ["kind", "media_type"], registry=CollectorRegistry()
     )
     monkeypatch.setattr(metrics, "DELIVERED", delivered)
     delivered.labels(kind="attachment", media_type="Audio").inc(3)
@@ -78,14 +81,17 @@ def test_the_replay_summary_is_printed(
     verdicts: Counter, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     delivered = Counter(
-        "bridge_delivered_total", "test", ["kind", "media_type"], registry=CollectorRegistry()
+        "media_bridge_delivered_total", "test", ["kind", "media_type"], registry=CollectorRegistry()
     )
     monkeypatch.setattr(metrics, "DELIVERED", delivered)
     delivered.labels(kind="attachment", media_type="Audio").inc(5)
     delivered.labels(kind="attachment", media_type="Image").inc(1)
     delivered.labels(kind="recording", media_type="").inc(2)
     finished = Counter(
-        "bridge_jobs_finished_total", "test", ["kind", "outcome"], registry=CollectorRegistry()
+        "media_bridge_jobs_finished_total",
+        "test",
+        ["kind", "outcome"],
+        registry=CollectorRegistry(),
     )
     monkeypatch.setattr(metrics, "JOBS_FINISHED", finished)
     finished.labels(kind="attachment", outcome="retry").inc(3)

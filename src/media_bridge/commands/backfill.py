@@ -37,6 +37,11 @@ def add_parser(subparsers: Any) -> None:
         "--plan-only", action="store_true", help="record the jobs but do not run them"
     )
     parser.add_argument("--idle-timeout", type=float, default=3600.0, help="seconds")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as one JSON object (for scripts) instead of a table",
+    )
     add_settings_arguments(parser)
     parser.set_defaults(func=main)
 
@@ -60,6 +65,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
         find_conversations,
         plan_missing,
     )
+    from media_bridge.commands.run import ReplayProgress, print_dead_hint, print_summary
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
     from media_bridge.types import JobState
@@ -86,18 +92,63 @@ async def run_backfill(args: argparse.Namespace) -> int:
             found, messaging_recordings=voice.backfill_messaging_recordings, voice=voice.enabled
         )
         await plan_missing(bridge.ledger, jobs, report)
+        _say(
+            f"backfill: {report.found} conversation(s) found in {report.queries} "
+            f"analytics query(ies); {len(report.planned)} job(s) planned, "
+            f"{report.already_known} already in the ledger",
+            args.json,
+        )
         counts: dict[JobState, int] = {}
         if not args.plan_only:
-            counts = await bridge.run([], until_idle=True, idle_timeout_s=args.idle_timeout)
-    summary = {
-        "conversations_found": report.found,
-        "queries": report.queries,
-        "already_known": report.already_known,
-        "planned": len(report.planned),
-        "jobs": {state.value: n for state, n in counts.items()},
-    }
-    print(json.dumps(summary))
+            progress = ReplayProgress(
+                bridge, voice.recording_delay_s, command="backfill", events=False
+            )
+            try:
+                counts = await bridge.run(
+                    [], until_idle=True, idle_timeout_s=args.idle_timeout, progress=progress
+                )
+            finally:
+                progress.finish()
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "conversations_found": report.found,
+                        "queries": report.queries,
+                        "already_known": report.already_known,
+                        "planned": len(report.planned),
+                        "jobs": {state.value: n for state, n in counts.items()},
+                    }
+                )
+            )
+        else:
+            # --plan-only: the ledger as the plan left it
+            shown = counts if not args.plan_only else await bridge.ledger.counts()
+            print_summary(shown, bridge, _report_rows(report, args.plan_only), events=False)
+            print_dead_hint(shown.get(JobState.DEAD, 0), settings.ledger.url)
     return 1 if counts.get(JobState.DEAD) else 0
+
+
+def _report_rows(report: Any, plan_only: bool) -> list[tuple[str, str]]:
+    return [
+        ("conversations found / analytics queries", f"{report.found} / {report.queries}"),
+        (
+            "jobs planned / already in the ledger",
+            f"{len(report.planned)} / {report.already_known}"
+            + (" (--plan-only: not run)" if plan_only else ""),
+        ),
+    ]
+
+
+def _say(text: str, quiet: bool) -> None:
+    """A progress line: on stderr on a terminal, else a log line (``--json`` keeps
+    stdout for the JSON)."""
+    if sys.stderr.isatty() and not quiet:
+        print(text, file=sys.stderr)
+    else:
+        from media_bridge.observability import get_logger
+
+        get_logger(__name__).info("backfill.planned", progress=text)
 
 
 def main(args: argparse.Namespace) -> int:

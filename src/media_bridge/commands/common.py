@@ -72,7 +72,7 @@ CONSENT_VERDICTS = ("granted", "refused", "held", "not_checked")
 
 
 def verdict_rows() -> list[tuple[str, str]]:
-    """Summary rows from ``bridge_clip_verdicts_total``: clips delivered by quality verdict,
+    """Summary rows from ``media_bridge_clip_verdicts_total``: clips delivered by quality verdict,
     and clips diverted by ``audio.below_gate``, in this process."""
     from media_bridge import metrics
 
@@ -96,7 +96,7 @@ BUDGET_ROW = "Platform API requests per delivered item"
 
 
 def budget_row(requests: int) -> tuple[str, str]:
-    """Requests per delivered item (``bridge_delivered_total``, every kind) in this process:
+    """Requests per delivered item (``media_bridge_delivered_total``, every kind) in this process:
     Genesys allows 300 requests per minute per token, so this bounds the throughput."""
     from media_bridge import metrics
 

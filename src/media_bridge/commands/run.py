@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Sequence
 from typing import Any
 
 from media_bridge.commands.common import (
@@ -63,7 +64,14 @@ async def run_bridge(args: argparse.Namespace) -> int:
         if "http" in specs:
             app = build_intake_app(bridge.intake, settings.intake)
             config = uvicorn.Config(
-                app, host=settings.intake.host, port=settings.intake.port, log_level="warning"
+                app,
+                host=settings.intake.host,
+                port=settings.intake.port,
+                log_level="warning",
+                log_config=None,  # its lines go through structlog (configure_logging)
+                # the intake has no start-up or shutdown hooks; with a lifespan task, the
+                # shutdown's cancellation was logged as a plain-text CancelledError traceback
+                lifespan="off",
             )
             extra.append(uvicorn.Server(config).serve())
         replay = getattr(args, "summary", False)
@@ -89,23 +97,38 @@ async def run_bridge(args: argparse.Namespace) -> int:
         dead = counts.get(_dead(), 0)
         if replay:
             print_summary(counts, bridge)
-            if dead:
-                ledger = (
-                    f" --ledger {settings.ledger.url}" if "@" not in settings.ledger.url else ""
-                )
-                print(f"{dead} job(s) dead: see `media-bridge jobs{ledger} list`")
+            print_dead_hint(dead, settings.ledger.url)
         return 1 if dead else 0
 
 
-class ReplayProgress:
-    """``replay``'s progress: a line redrawn on a terminal (stderr), else a log line every
-    ``log_every_s``; says so while only jobs due later (call recordings wait
-    ``voice.recording_delay_s`` after the call) are left."""
+def print_dead_hint(dead: int, ledger_url: str) -> None:
+    """After a summary: where to look at dead jobs (the ledger named unless it holds a
+    password)."""
+    if dead:
+        ledger = f" --ledger {ledger_url}" if "@" not in ledger_url else ""
+        print(f"{dead} job(s) dead: see `media-bridge jobs{ledger} list`")
 
-    def __init__(self, bridge: Any, recording_delay_s: float, log_every_s: float = 10.0) -> None:
+
+class ReplayProgress:
+    """``replay``'s (and ``backfill``'s) progress: a line redrawn on a terminal (stderr),
+    else a log line every ``log_every_s``; says so while only jobs due later (call
+    recordings wait ``voice.recording_delay_s`` after the call) are left."""
+
+    def __init__(
+        self,
+        bridge: Any,
+        recording_delay_s: float,
+        log_every_s: float = 10.0,
+        *,
+        command: str = "replay",
+        events: bool = True,
+    ) -> None:
         import sys
         import time
 
+        self._command = command
+        #: the events read are part of the line (``backfill`` reads none)
+        self._events = events
         self._bridge = bridge
         self._delay = recording_delay_s
         self._tty = sys.stderr.isatty()
@@ -118,7 +141,8 @@ class ReplayProgress:
         from media_bridge.types import JobState
 
         states = " / ".join(f"{s.value} {counts.get(s, 0)}" for s in JobState)
-        text = f"replay: {intake.events} events read; jobs {states}"
+        read = f"{intake.events} events read; " if self._events else ""
+        text = f"{self._command}: {read}jobs {states}"
         waiting = counts.get(JobState.PENDING, 0) + counts.get(JobState.RETRY, 0)
         worker = self._bridge.worker
         if waiting and worker is not None and not worker.in_flight:
@@ -140,7 +164,7 @@ class ReplayProgress:
             from media_bridge.observability import get_logger
 
             self._last_log = self._clock()
-            get_logger(__name__).info("replay.progress", progress=text)
+            get_logger(__name__).info(f"{self._command}.progress", progress=text)
 
     def finish(self) -> None:
         import sys
@@ -162,17 +186,29 @@ def delivered_by_kind() -> dict[str, int]:
     return found
 
 
-def summary_rows(counts: dict[Any, int], bridge: Any) -> list[tuple[str, str]]:
-    """The replay summary's rows: events, jobs by state, deliveries by kind, API requests,
-    retries, then the clips' verdicts and diversions."""
+def summary_rows(
+    counts: dict[Any, int], bridge: Any, *, events: bool = True
+) -> list[tuple[str, str]]:
+    """The replay summary's rows: events (unless ``events`` is false: ``backfill`` reads
+    none), jobs by state, deliveries by kind, API requests, retries, then the clips'
+    verdicts and diversions."""
     from media_bridge.commands.demo import _api_line, _client_retries, _job_retries
     from media_bridge.types import JobState
 
     intake = bridge.intake_result
     delivered = delivered_by_kind()
-    rows = [
-        ("events read", str(intake.events + len(intake.rejected))),
-        ("events rejected / unknown topic", f"{len(intake.rejected)} / {intake.unknown_topics}"),
+    rows = (
+        [
+            ("events read", str(intake.events + len(intake.rejected))),
+            (
+                "events rejected / unknown topic",
+                f"{len(intake.rejected)} / {intake.unknown_topics}",
+            ),
+        ]
+        if events
+        else []
+    )
+    rows += [
         (
             "jobs " + " / ".join(s.value for s in JobState),
             " / ".join(str(counts.get(s, 0)) for s in JobState),
@@ -192,9 +228,11 @@ def summary_rows(counts: dict[Any, int], bridge: Any) -> list[tuple[str, str]]:
     return rows + verdict_rows()
 
 
-def print_summary(counts: dict[Any, int], bridge: Any) -> None:
-    """The replay summary on stdout."""
-    rows = summary_rows(counts, bridge)
+def print_summary(
+    counts: dict[Any, int], bridge: Any, first: Sequence[tuple[str, str]] = (), events: bool = True
+) -> None:
+    """The replay summary on stdout (``first``: rows of the command's own before it)."""
+    rows = [*first, *summary_rows(counts, bridge, events=events)]
     width = max(len(name) for name, _ in rows)
     print("summary")
     for name, value in rows:

@@ -225,6 +225,7 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
             result={
                 "sink": gate.sink.name,
                 **result,
+                "bytes": downloaded.size,
                 **verdict,
                 "consent": consent.to_dict(),
                 "sha256": downloaded.sha256,

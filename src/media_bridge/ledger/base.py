@@ -39,16 +39,35 @@ class SpeechTotals:
 TOMBSTONE: dict[str, Any] = {"tombstone": True}
 
 
+class AddedJobs(int):
+    """What ``add_jobs`` recorded: an ``int`` (new and reopened together, as callers that
+    only count use it), with ``new`` (keys the ledger lacked) and ``reopened`` (existing
+    jobs a ``reopen`` job revived or refreshed, e.g. a conversation watch) apart."""
+
+    new: int
+    reopened: int
+
+    def __new__(cls, new: int = 0, reopened: int = 0) -> AddedJobs:
+        added = super().__new__(cls, new + reopened)
+        added.new = new
+        added.reopened = reopened
+        return added
+
+    def __repr__(self) -> str:
+        return f"AddedJobs(new={self.new}, reopened={self.reopened})"
+
+
 class Ledger(Protocol):
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
 
-    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> AddedJobs:
         """Record jobs durably; existing keys are left alone (unless ``reopen`` on a done job).
 
-        Returns how many were newly inserted or reopened. Raises ``LedgerDataError``
-        (and writes none of them) when the database refuses a value.
+        Returns how many were newly inserted or reopened (``AddedJobs``: the two apart).
+        Raises ``LedgerDataError`` (and writes none of them) when the database refuses
+        a value.
         """
         ...
 

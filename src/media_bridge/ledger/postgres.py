@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from media_bridge.errors import ConfigError, LedgerUnreachable
-from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.observability import get_logger
 from media_bridge.redact import mask_personal, redact_text, redact_url
@@ -262,9 +262,9 @@ class PostgresLedger:
 
     # -- recording ---------------------------------------------------------------
 
-    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> AddedJobs:
         if not jobs:
-            return 0
+            return AddedJobs()
         keys = [job.key for job in jobs]
         kinds = [str(job.kind) for job in jobs]
         payloads = [json.dumps(job.payload) for job in jobs]
@@ -304,7 +304,8 @@ class PostgresLedger:
                   AND i.key NOT IN (SELECT key FROM inserted)
                 RETURNING j.key
             )
-            SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM reopened) AS n
+            SELECT (SELECT count(*) FROM inserted) AS new,
+                   (SELECT count(*) FROM reopened) AS reopened
         """
         try:
             rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
@@ -312,7 +313,7 @@ class PostgresLedger:
             raise LedgerDataError(
                 f"PostgreSQL refused a value: {redact_text(str(exc))[:300]}"
             ) from exc
-        return int(rows[0]["n"])
+        return AddedJobs(new=int(rows[0]["new"]), reopened=int(rows[0]["reopened"]))
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(keys))

@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from media_bridge.ledger.base import Ledger, SpeechTotals
+from media_bridge.ledger.base import AddedJobs, Ledger, SpeechTotals
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 #: payload fields that may hold personal data
@@ -75,7 +75,7 @@ class SealedLedger:
     async def close(self) -> None:
         await self.inner.close()
 
-    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> AddedJobs:
         sealed = [dataclasses.replace(j, payload=self._seal.seal(j.payload)) for j in jobs]
         return await self.inner.add_jobs(sealed)
 

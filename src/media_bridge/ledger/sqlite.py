@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge.ledger.base import TOMBSTONE, LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
 from media_bridge.redact import mask_personal, redact_text
@@ -164,9 +164,9 @@ class SqliteLedger:
 
     # -- recording ---------------------------------------------------------------
 
-    async def add_jobs(self, jobs: Sequence[NewJob]) -> int:
+    async def add_jobs(self, jobs: Sequence[NewJob]) -> AddedJobs:
         if not jobs:
-            return 0
+            return AddedJobs()
         now = self._clock()
         plain: list[tuple[Any, ...]] = []
         reopen: list[tuple[Any, ...]] = []
@@ -175,8 +175,17 @@ class SqliteLedger:
             row = (job.key, job.kind.value, _dumps(job.payload), due, now, now)
             (reopen if job.reopen else plain).append(row)
 
-        def op(db: sqlite3.Connection) -> int:
+        def op(db: sqlite3.Connection) -> AddedJobs:
             before = db.total_changes
+            # the reopen rows' keys already held: each such upsert is an update, not a new job
+            existing = 0
+            reopen_keys = list(dict.fromkeys(row[0] for row in reopen))
+            for i in range(0, len(reopen_keys), _CHUNK):
+                chunk = reopen_keys[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT count(*) FROM jobs WHERE key IN ({marks})"  # noqa: S608 (marks)
+                found = db.execute(sql, chunk)
+                existing += int(found.fetchone()[0])
             if plain:
                 db.executemany(
                     "INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at,"
@@ -206,10 +215,11 @@ class SqliteLedger:
                     "  rerun = CASE WHEN jobs.state = 'running' THEN 1 ELSE jobs.rerun END",
                     reopen,
                 )
-            return int(db.total_changes - before)
+            changed = int(db.total_changes - before)
+            return AddedJobs(new=max(changed - existing, 0), reopened=existing)
 
         try:
-            result: int = await self._write(op, durable=self._durable_adds)
+            result: AddedJobs = await self._write(op, durable=self._durable_adds)
         except (UnicodeEncodeError, sqlite3.DataError) as exc:
             raise LedgerDataError(f"SQLite refused a value: {redact_text(str(exc))[:300]}") from exc
         return result

@@ -133,6 +133,7 @@ def build_intake_app(
             "accepted": result.events - result.unknown_topics,
             "unknown_topics": result.unknown_topics,
             "jobs_added": result.jobs_added,
+            "jobs_reopened": result.jobs_reopened,
             "rejected": result.rejected,
         }
         status = 400 if result.rejected and result.events == 0 else 202

@@ -184,8 +184,27 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
         async with session.get(f"{intake.url}/metrics") as response:
             assert response.status == 200
             text = await response.text()
-    assert 'bridge_events_total{outcome="accepted"}' in text
-    assert "bridge_event_to_delivery_seconds_bucket" in text
-    assert "bridge_token_refreshes_total" in text
-    assert "bridge_genesys_rate_limited_total" in text
-    assert "bridge_genesys_requests_total" in text
+    assert 'media_bridge_events_total{outcome="accepted"}' in text
+    assert "media_bridge_event_to_delivery_seconds_bucket" in text
+    assert "media_bridge_token_refreshes_total" in text
+    assert "media_bridge_genesys_rate_limited_total" in text
+    assert "media_bridge_genesys_requests_total" in text
+    names = {line.split("{")[0].split()[0] for line in text.splitlines() if line[:1] != "#"}
+    assert all(name.startswith("media_bridge_") for name in names if name), names
+    assert not [name for name in names if name.endswith("_created")]
+
+
+async def test_a_duplicate_detail_event_reopens_its_watch_and_adds_nothing(
+    emu: EmulatorHandle, intake: Intake
+) -> None:
+    """The 202 tells new keys (``jobs_added``) from conversation watches revived
+    (``jobs_reopened``): the same messaging detail event again only reopens its watch."""
+    event = next(
+        e for e in scenario_events(emu.state) if e["detail-type"].endswith(".customer.start")
+    )
+    body = json.dumps(event).encode()
+    first = await intake.post(body)
+    again = await intake.post(body)
+
+    assert first == (202, {**first[1], "jobs_added": 1, "jobs_reopened": 0})
+    assert again == (202, {**again[1], "jobs_added": 0, "jobs_reopened": 1})

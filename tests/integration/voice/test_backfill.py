@@ -62,7 +62,9 @@ def write_config(emu: EmulatorHandle, root: Path) -> Path:
 
 
 def backfill(config: Path, since: str, until: str, capsys: Any) -> dict[str, Any]:
-    code = cli_main(["backfill", "--config", str(config), "--since", since, "--until", until])
+    code = cli_main(
+        ["backfill", "--json", "--config", str(config), "--since", since, "--until", until]
+    )
     summary: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0, summary
     return summary
@@ -113,6 +115,42 @@ def test_backfill_fetches_exactly_what_is_missing_and_nothing_the_second_time(
     assert {k for k in delivered_before if k.startswith("recording:")} == {
         f"recording:{calls[0].id}:{calls[0].recordings[0].id}"
     }
+
+
+def test_backfill_ends_with_a_summary_like_replays(tmp_path: Path, capsys: Any) -> None:
+    scenario = ScenarioConfig(seed=13, messaging_conversations=2, voice_conversations=1)
+    with running_emulator(EmulatorConfig(scenario=scenario)) as emu:
+        conversations = sorted(emu.conversations(), key=lambda c: c.start)
+        config = write_config(emu, tmp_path)
+        since = conversations[0].start.replace(microsecond=0).isoformat()
+        until = conversations[-1].start.replace(microsecond=0).isoformat()
+        until = until.replace("+00:00", "") + ".999+00:00"
+        argv = ["backfill", "--config", str(config), "--since", since, "--until", until]
+        code = cli_main(argv)
+        captured = capsys.readouterr()
+        planned_only = cli_main([*argv, "--plan-only"])
+        again = capsys.readouterr()
+
+    assert code == 0, captured.err[-2000:]
+    assert planned_only == 0
+    summary = " ".join(captured.out.split())
+    assert summary.startswith("summary ")
+    assert f"conversations found / analytics queries {len(conversations)} / " in summary
+    assert "jobs planned / already in the ledger " in summary
+    assert "jobs pending / running / done / retry / dead 0 / 0 / " in summary
+    assert "jobs done / dead " in summary
+    # (the metrics are the process's: other tests in this process add to them)
+    assert "attachment " in summary.split("deliveries by kind", 1)[1]
+    assert "recording " in summary.split("deliveries by kind", 1)[1]
+    assert "API requests (answered 5xx / 429) " in summary
+    assert "in-call retries / job retries " in summary
+    assert "events read" not in summary  # a backfill reads no events
+    # the plan is said before the jobs run (a log line when not on a terminal)
+    assert f"backfill: {len(conversations)} conversation(s) found" in captured.err
+    # a second, plan-only run finds everything known and says it ran nothing
+    second = " ".join(again.out.split())
+    assert "jobs planned / already in the ledger 0 / " in second
+    assert "(--plan-only: not run)" in second
 
 
 def test_messaging_recording_finds_the_event_paths_attachment_keys(tmp_path: Path) -> None:

@@ -238,6 +238,23 @@ class LedgerContract:
         assert reopened.payload == {"ended": True}
         assert [j.key for j in await ledger.claim("w", 1, 30)] == [conv]
 
+    async def test_add_jobs_tells_new_keys_from_reopened_ones(self, ledger: Ledger) -> None:
+        conv = "conversation:c9"
+        first = await ledger.add_jobs(
+            [job("a"), job(conv, JobKind.CONVERSATION, reopen=True), job("a")]
+        )
+        assert (first.new, first.reopened, first) == (2, 0, 2)
+        again = await ledger.add_jobs(
+            [job("a"), job("b"), job(conv, JobKind.CONVERSATION, reopen=True)]
+        )
+        assert (again.new, again.reopened, again) == (1, 1, 2)
+        await ledger.claim("w", 5, 30)
+        await ledger.complete(conv, "w", {})
+        done = await ledger.add_jobs([job(conv, JobKind.CONVERSATION, reopen=True)])
+        assert (done.new, done.reopened) == (0, 1)
+        nothing = await ledger.add_jobs([])
+        assert (nothing.new, nothing.reopened) == (0, 0)
+
     async def test_reopen_revives_a_dead_job_and_pulls_a_pending_one_forward(
         self,
         ledger: Ledger,
