@@ -211,6 +211,10 @@ class IntakeSettings(BaseModel):
     basic_user: str | None = None
     basic_password: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: a body of more events is refused whole (413, one rejected row), at once
+    max_events_per_body: int = Field(default=100, gt=0)
+    #: an event naming more media for one message is rejected (any source)
+    max_media_per_message: int = Field(default=50, gt=0)
     #: accept unauthenticated posts (local experiments only; refused by default)
     allow_anonymous: bool = False
 

@@ -124,16 +124,25 @@ def build_intake_app(
             )
         try:
             result = await intake.accept(
-                body, f"http:{request.client.host if request.client else '-'}"
+                body,
+                f"http:{request.client.host if request.client else '-'}",
+                max_events=settings.max_events_per_body,
             )
         except Exception as exc:  # ledger unavailable: let EventBridge retry
             log.error("intake_failed", error=str(exc))
             return JSONResponse({"error": "ledger unavailable, retry"}, status_code=503)
+        if result.too_many_events:
+            return JSONResponse(
+                {"error": "too many events", "limit_events": settings.max_events_per_body},
+                status_code=413,
+            )
+        # counts, and the commonest reasons: never one line per rejected event
         answer: dict[str, Any] = {
             "accepted": result.events - result.unknown_topics,
             "unknown_topics": result.unknown_topics,
             "jobs_added": result.jobs_added,
-            "rejected": result.rejected,
+            "rejected": len(result.rejected),
+            "reasons": result.reasons(),
         }
         status = 400 if result.rejected and result.events == 0 else 202
         return JSONResponse(answer, status_code=status)
