@@ -225,6 +225,15 @@ class IntakeSettings(BaseModel):
         )
 
 
+class OperationsSettings(BaseModel):
+    """The operations port of ``media-bridge run``: ``/metrics`` and ``/healthz``, kept
+    off the intake port (which may face the internet for an EventBridge destination)."""
+
+    host: str = "127.0.0.1"
+    #: 0 = no operations port
+    port: int = Field(default=9108, ge=0, le=65535)
+
+
 class NlpSettings(BaseModel):
     #: mask phone numbers, Luhn-valid card numbers and e-mail addresses in texts and
     #: transcript lines before they reach the NLP sink (offline; national phone numbers
@@ -249,6 +258,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     sinks: SinkSettings = Field(default_factory=SinkSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)

@@ -43,7 +43,7 @@ async def run_bridge(args: argparse.Namespace) -> int:
     from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
-    from media_bridge.sources.http import build_intake_app
+    from media_bridge.sources.http import build_intake_app, serving_operations
 
     settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
@@ -57,7 +57,10 @@ async def run_bridge(args: argparse.Namespace) -> int:
         )
     # built before the bridge opens its ledger: a bad --source is refused at once
     sources = [source_from_spec(s, settings) for s in specs if s != "http"]
-    async with Bridge(settings, worker_id=args.worker_id) as bridge:
+    async with (
+        Bridge(settings, worker_id=args.worker_id) as bridge,
+        serving_operations(settings.operations),
+    ):
         assert bridge.intake is not None
         extra: list[Any] = []
         if "http" in specs:

@@ -10,9 +10,11 @@ table; EventBridge does not retry 4xx), 401, 413, and 503 if the ledger is away
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from media_bridge.config import IntakeSettings
+from media_bridge.config import IntakeSettings, OperationsSettings
 from media_bridge.intake import Intake
 from media_bridge.observability import get_logger
 
@@ -153,18 +155,72 @@ def build_intake_app(
     async def readyz(_: Request) -> Response:
         return PlainTextResponse("ready") if ready() else PlainTextResponse("not ready", 503)
 
-    async def metrics_endpoint(_: Request) -> Response:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        from media_bridge.metrics import REGISTRY
-
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
+    # /metrics is not here: it lives on the operations port (build_operations_app)
     routes = [
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes)
+
+
+async def _healthz(_: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def _metrics(_: Request) -> Response:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from media_bridge.metrics import REGISTRY
+
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_operations_app() -> Starlette:
+    """The operations port: ``/metrics`` (Prometheus) and ``/healthz``; loopback by
+    default (``operations.host``/``port``), never the intake's public port."""
+    return Starlette(routes=[Route("/metrics", _metrics), Route("/healthz", _healthz)])
+
+
+@asynccontextmanager
+async def serving_operations(settings: OperationsSettings) -> AsyncIterator[str | None]:
+    """Serve the operations app while the block runs; yields its URL, or None when
+    ``operations.port`` is 0 or the port is taken (logged; the bridge runs on)."""
+    import socket
+
+    import uvicorn
+
+    if settings.port == 0:
+        yield None
+        return
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        log.warning(
+            "operations.port_unavailable",
+            host=settings.host,
+            port=settings.port,
+            error=str(exc),
+            hint="set MEDIA_BRIDGE_OPERATIONS__PORT (0 = off)",
+        )
+        yield None
+        return
+    server = uvicorn.Server(uvicorn.Config(build_operations_app(), log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(1000):  # uvicorn has no started event: up to 10 s
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    host, port = sock.getsockname()[:2]
+    log.info("operations.listening", host=host, port=port)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()

@@ -15,14 +15,16 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.config import OperationsSettings
 from media_bridge.ledger import ledger_from_url
 from media_bridge.pipeline import Bridge
-from media_bridge.sources.http import build_intake_app
+from media_bridge.sources.http import build_intake_app, serving_operations
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
     expected_audio,
+    free_port,
     serving,
 )
 
@@ -182,6 +184,11 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
             async with session.get(f"{intake.url}{path}") as response:
                 assert response.status == 200
         async with session.get(f"{intake.url}/metrics") as response:
+            assert response.status == 404, "/metrics is on the operations port only"
+        async with (
+            serving_operations(OperationsSettings(port=free_port())) as ops,
+            session.get(f"{ops}/metrics") as response,
+        ):
             assert response.status == 200
             text = await response.text()
     assert 'bridge_events_total{outcome="accepted"}' in text
