@@ -217,6 +217,12 @@ class IntakeSettings(BaseModel):
     max_media_per_message: int = Field(default=50, gt=0)
     #: accept unauthenticated posts (local experiments only; refused by default)
     allow_anonymous: bool = False
+    #: a connection whose request headers are not all in within this is closed
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    #: a request whose body is not all in within this is answered 408 and closed
+    body_timeout_s: float = Field(default=10.0, gt=0)
+    #: at most this many connections and requests at once; more are answered 503
+    max_connections: int = Field(default=256, gt=0)
 
     @property
     def has_auth(self) -> bool:

@@ -43,7 +43,11 @@ async def run_bridge(args: argparse.Namespace) -> int:
     from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
-    from media_bridge.sources.http import build_intake_app, serving_operations
+    from media_bridge.sources.http import (
+        build_intake_app,
+        intake_server_config,
+        serving_operations,
+    )
 
     settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
@@ -65,9 +69,7 @@ async def run_bridge(args: argparse.Namespace) -> int:
         extra: list[Any] = []
         if "http" in specs:
             app = build_intake_app(bridge.intake, settings.intake)
-            config = uvicorn.Config(
-                app, host=settings.intake.host, port=settings.intake.port, log_level="warning"
-            )
+            config = intake_server_config(app, settings.intake)
             extra.append(uvicorn.Server(config).serve())
         replay = getattr(args, "summary", False)
         progress = ReplayProgress(bridge, settings.voice.recording_delay_s) if replay else None

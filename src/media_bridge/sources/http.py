@@ -118,7 +118,20 @@ def build_intake_app(
         if not _authorised(request, settings):
             refusals.refused(request)
             return JSONResponse({"error": "unauthorized"}, status_code=401)
-        body = await _read_limited(request, settings.max_body_bytes)
+        try:
+            async with asyncio.timeout(settings.body_timeout_s):
+                body = await _read_limited(request, settings.max_body_bytes)
+        except TimeoutError:
+            log.warning(
+                "intake.slow_body",
+                limit_s=settings.body_timeout_s,
+                client=request.client.host if request.client else None,
+            )
+            return JSONResponse(
+                {"error": "body too slow", "limit_s": settings.body_timeout_s},
+                status_code=408,
+                headers={"connection": "close"},
+            )
         if body is None:
             return JSONResponse(
                 {"error": "payload too large", "limit_bytes": settings.max_body_bytes},
@@ -224,3 +237,62 @@ async def serving_operations(settings: OperationsSettings) -> AsyncIterator[str 
         server.should_exit = True
         await task
         sock.close()
+
+
+def _deadlined_protocol(header_timeout_s: float) -> type[Any]:
+    """uvicorn's h11 protocol with a deadline for request headers: a connection that has
+    not sent a whole request head within ``header_timeout_s`` of opening (or of its
+    previous response) is closed. uvicorn itself only times idle keep-alives, so a
+    client dribbling headers one line a second would otherwise hold its socket forever.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlinedH11Protocol(H11Protocol):
+        _header_deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            if not self.transport.is_closing():
+                self._header_deadline = self.loop.call_later(header_timeout_s, self._late)
+
+        def _disarm(self) -> None:
+            if self._header_deadline is not None:
+                self._header_deadline.cancel()
+                self._header_deadline = None
+
+        def _late(self) -> None:
+            self._header_deadline = None
+            if self.cycle is None or self.cycle.response_complete:  # no new request head
+                log.warning("intake.slow_headers", limit_s=header_timeout_s)
+                self.transport.close()
+
+    return DeadlinedH11Protocol
+
+
+def intake_server_config(app: Starlette, settings: IntakeSettings) -> Any:
+    """The uvicorn config of the intake: header deadline, connection cap (the body
+    deadline is the handler's). Behind a public endpoint, put a reverse proxy in front
+    as well (docs/deployment.md)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        http=_deadlined_protocol(settings.header_timeout_s),
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=16 * 1024,
+    )
