@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: env demo test lint typecheck fmt bench schema clean
+.PHONY: env demo test fuzz lint typecheck fmt bench schema clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -28,6 +28,10 @@ test: env
 	$(RUN) pytest --cov --cov-report=term $(TEST_ARGS)
 	# the 1,000-attachment fleet runs (SQS and Kafka, 10 kills each): a few minutes more
 	$(RUN) pytest -m slow tests/integration/scale
+
+# the long fuzz run: some 70,000 mutated events, stored by SQLite and PostgreSQL
+fuzz: env
+	$(RUN) pytest -m slow tests/unit/events/test_event_fuzz.py
 
 lint: env
 	$(RUN) ruff check .

@@ -211,14 +211,33 @@ class IntakeSettings(BaseModel):
     basic_user: str | None = None
     basic_password: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: a body of more events is refused whole (413, one rejected row), at once
+    max_events_per_body: int = Field(default=100, gt=0)
+    #: an event naming more media for one message is rejected (any source)
+    max_media_per_message: int = Field(default=50, gt=0)
     #: accept unauthenticated posts (local experiments only; refused by default)
     allow_anonymous: bool = False
+    #: a connection whose request headers are not all in within this is closed
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    #: a request whose body is not all in within this is answered 408 and closed
+    body_timeout_s: float = Field(default=10.0, gt=0)
+    #: at most this many connections and requests at once; more are answered 503
+    max_connections: int = Field(default=256, gt=0)
 
     @property
     def has_auth(self) -> bool:
         return bool(self.api_key) or (
             self.basic_user is not None and self.basic_password is not None
         )
+
+
+class OperationsSettings(BaseModel):
+    """The operations port of ``media-bridge run``: ``/metrics`` and ``/healthz``, kept
+    off the intake port (which may face the internet for an EventBridge destination)."""
+
+    host: str = "127.0.0.1"
+    #: 0 = no operations port
+    port: int = Field(default=9108, ge=0, le=65535)
 
 
 class NlpSettings(BaseModel):
@@ -245,6 +264,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     sinks: SinkSettings = Field(default_factory=SinkSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from media_bridge import metrics
-from media_bridge.events.parse import ParseStatus, Rejection, parse_payload_results
+from media_bridge.events.parse import (
+    TOO_MANY_EVENTS,
+    ParseStatus,
+    Rejection,
+    parse_payload_results,
+)
 from media_bridge.ledger.base import AddedJobs, Ledger, LedgerDataError
 from media_bridge.observability import get_logger
 from media_bridge.planner import plan_jobs
@@ -35,6 +40,8 @@ class IntakeResult:
     jobs_reopened: int = 0
     unknown_topics: int = 0
     rejected: list[str] = field(default_factory=list)
+    #: a body refused whole: more events than ``max_events`` allowed
+    too_many_events: bool = False
 
     def merge(self, other: IntakeResult) -> None:
         self.events += other.events
@@ -42,6 +49,14 @@ class IntakeResult:
         self.jobs_reopened += other.jobs_reopened
         self.unknown_topics += other.unknown_topics
         self.rejected.extend(other.rejected)
+        self.too_many_events = self.too_many_events or other.too_many_events
+
+    def reasons(self, most: int = 5) -> dict[str, int]:
+        """The rejections by reason, the ``most`` commonest (an answer carries counts)."""
+        from collections import Counter
+
+        counted = Counter(reason[:200] for reason in self.rejected)
+        return dict(counted.most_common(most))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +79,7 @@ class Intake:
         watch_message_conversations: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
         consent_attribute: str | None = None,
+        max_media_per_message: int | None = None,
     ) -> None:
         self._ledger = ledger
         self._media_types = media_types
@@ -73,19 +89,34 @@ class Intake:
         self._watch_message_conversations = watch_message_conversations
         self._on_new_jobs = on_new_jobs
         self._consent_attribute = consent_attribute
+        #: an event naming more media for one message is rejected (amplification)
+        self._max_media = max_media_per_message
 
-    async def accept(self, raw: bytes, origin: str) -> IntakeResult:
-        """Parse one payload (an event, an array, or JSON lines) and record its jobs."""
-        return await self.accept_many([RawEvent(raw, origin)])
+    async def accept(
+        self, raw: bytes, origin: str, *, max_events: int | None = None
+    ) -> IntakeResult:
+        """Parse one payload (an event, an array, or JSON lines) and record its jobs; a
+        payload of more than ``max_events`` events is refused whole (one rejected row)."""
+        return await self.accept_many([RawEvent(raw, origin)], max_events=max_events)
 
-    async def accept_many(self, raws: list[RawEvent]) -> IntakeResult:
+    async def accept_many(
+        self, raws: list[RawEvent], *, max_events: int | None = None
+    ) -> IntakeResult:
+        """Record the jobs of a batch; its rejections go to the ledger in one write."""
         result = IntakeResult()
         received = datetime.now(UTC)
         planned: list[_Planned] = []
+        rejections: list[tuple[str, str, bytes]] = []
         for raw in raws:
-            for item in parse_payload_results(raw.body):
+            for item in parse_payload_results(raw.body, max_events):
                 if isinstance(item, Rejection):
-                    await self._reject(result, raw.origin, item.reason, item.raw)
+                    if item.reason.startswith(TOO_MANY_EVENTS):
+                        result.too_many_events = True
+                    self._reject(result, rejections, raw.origin, item.reason, item.raw)
+                    continue
+                crowded = self._crowded_message(item.event)
+                if crowded is not None:
+                    self._reject(result, rejections, raw.origin, crowded, item.raw or raw.body)
                     continue
                 result.events += 1
                 metrics.TOPICS.labels(family=item.family.value).inc()
@@ -98,15 +129,34 @@ class Intake:
                 if jobs:
                     planned.append(_Planned(raw.origin, item.raw or raw.body, jobs))
         if planned:
-            recorded = await self._record(planned, result)
+            recorded = await self._record(planned, result, rejections)
             result.jobs_added = recorded.new
             result.jobs_reopened = recorded.reopened
             metrics.JOBS_PLANNED.labels(kind="event").inc(recorded)
             if self._on_new_jobs is not None:
                 self._on_new_jobs()
+        if rejections:
+            await self._ledger.record_rejected_many(rejections)
         return result
 
-    async def _record(self, planned: list[_Planned], result: IntakeResult) -> AddedJobs:
+    def _crowded_message(self, event: ParsedEvent) -> str | None:
+        """Why an event is refused for naming too many media for one message, or None."""
+        if self._max_media is None or len(event.attachments) <= self._max_media:
+            return None
+        from collections import Counter
+
+        per_message = Counter((a.conversation_id, a.message_id) for a in event.attachments)
+        (_, most), *_ = per_message.most_common(1)
+        if most <= self._max_media:
+            return None
+        return f"too many media for one message: {most}, the limit is {self._max_media}"
+
+    async def _record(
+        self,
+        planned: list[_Planned],
+        result: IntakeResult,
+        rejections: list[tuple[str, str, bytes]],
+    ) -> AddedJobs:
         """One write for the batch; if the ledger refuses a value, one write per event."""
         try:
             return await self._ledger.add_jobs([job for event in planned for job in event.jobs])
@@ -121,14 +171,24 @@ class Intake:
             except LedgerDataError as exc:
                 result.events -= 1
                 reason = f"the ledger refused the event's jobs: {exc}"
-                await self._reject(result, event.origin, reason, event.raw)
+                self._reject(result, rejections, event.origin, reason, event.raw)
         return AddedJobs(new=new, reopened=reopened)
 
-    async def _reject(self, result: IntakeResult, origin: str, reason: str, raw: bytes) -> None:
+    @staticmethod
+    def _reject(
+        result: IntakeResult,
+        rejections: list[tuple[str, str, bytes]],
+        origin: str,
+        reason: str,
+        raw: bytes,
+    ) -> None:
+        """Count a rejection and queue its row (written once, at the end of the batch);
+        logged once per batch and reason, not once per event."""
+        if reason not in result.rejected[-1:]:
+            log.warning("event_rejected", origin=origin, reason=reason)
         result.rejected.append(reason)
         metrics.EVENTS_IN.labels(outcome="rejected").inc()
-        await self._ledger.record_rejected(origin, reason, raw)
-        log.warning("event_rejected", origin=origin, reason=reason)
+        rejections.append((origin, reason, raw))
 
     def _plan(self, event: ParsedEvent, received: datetime) -> list[NewJob]:
         planned = plan_jobs(

@@ -159,6 +159,7 @@ class Bridge:
             kinds=frozenset(handlers),
             on_new_jobs=self.worker.wake,
             consent_attribute=_consent_attribute(settings),
+            max_media_per_message=settings.intake.max_media_per_message,
         )
         await _apply_org_limit(genesys, settings)
         log.info(

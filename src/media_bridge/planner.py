@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge.events.values import parse_time
+from media_bridge.fetch.urls import storable_event_url
 from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
 
@@ -90,7 +91,8 @@ def attachment_payload(
         "media_type": ref.media_type,
         "mime": ref.mime,
         "name": ref.name,
-        "url": ref.url,
+        # only a plain Downloads link is ever used: signed and other URLs are not kept
+        "url": storable_event_url(ref.url),
         "size": ref.size,
         "sha256": ref.sha256,
         "participant_id": ref.participant_id,

@@ -66,3 +66,31 @@ def test_jobs_list_piped_into_head_has_no_traceback(tmp_path: Path) -> None:
     assert done.stdout.startswith("pending")
     assert "Traceback" not in done.stderr
     assert "BrokenPipeError" not in done.stderr
+
+
+def test_show_and_rejected_never_print_a_signed_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    signed = "https://bucket.s3.amazonaws.com/a.jpg?X-Amz-Signature=s3cr3t&X-Amz-Expires=60"
+
+    async def prepare() -> None:
+        ledger = ledger_from_url(url)
+        await ledger.open()
+        try:
+            # as an earlier release stored it (the migration scrubs payload.url; not this)
+            await ledger.add_jobs(
+                [NewJob("attachment:c:m:a", JobKind.ATTACHMENT, {"old": {"link": signed}})]
+            )
+            body = ('{"eventBody": {"url": "' + signed + '", "token": "t0k3n"}}').encode()
+            await ledger.record_rejected("http:1.2.3.4", f"bad url {signed}", body)
+        finally:
+            await ledger.close()
+
+    asyncio.run(prepare())
+    shown = _cli("jobs", "--ledger", url, "show", "attachment:c:m:a")
+    assert shown.returncode == 0
+    assert "bucket.s3.amazonaws.com/a.jpg" in shown.stdout
+    assert "s3cr3t" not in shown.stdout
+    rejected = _cli("jobs", "--ledger", url, "rejected")
+    assert rejected.returncode == 0
+    assert "bucket.s3.amazonaws.com/a.jpg" in rejected.stdout
+    assert "s3cr3t" not in rejected.stdout

@@ -49,6 +49,7 @@ def _job_dict(job: Any) -> dict[str, Any]:
 async def _run(args: argparse.Namespace) -> int:
     from media_bridge.config import secret_value
     from media_bridge.ledger.sealed import ledger_for
+    from media_bridge.redact import redact_value
     from media_bridge.types import JobState
 
     settings = settings_from_args(args)
@@ -71,7 +72,8 @@ async def _run(args: argparse.Namespace) -> int:
             if found is None:
                 print(f"no job {args.key!r}")
                 return 1
-            print(json.dumps(_job_dict(found), indent=2, default=str))
+            # payloads and errors of earlier releases may hold signed URLs: never print one
+            print(json.dumps(redact_value("job", _job_dict(found)), indent=2, default=str))
         elif args.action == "retry":
             keys = list(args.keys)
             if args.all_dead:
@@ -98,7 +100,7 @@ async def _run(args: argparse.Namespace) -> int:
                 print("no keys given (and no dead jobs with --all-dead)", file=sys.stderr)
         elif args.action == "rejected":
             for row in await ledger.list_rejected(limit=args.limit):
-                print(json.dumps(row, default=str))
+                print(json.dumps(redact_value("rejected", row), default=str))
         return 0
     finally:
         await ledger.close()

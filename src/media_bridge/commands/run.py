@@ -44,7 +44,11 @@ async def run_bridge(args: argparse.Namespace) -> int:
     from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
-    from media_bridge.sources.http import build_intake_app
+    from media_bridge.sources.http import (
+        build_intake_app,
+        intake_server_config,
+        serving_operations,
+    )
 
     settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
@@ -58,21 +62,15 @@ async def run_bridge(args: argparse.Namespace) -> int:
         )
     # built before the bridge opens its ledger: a bad --source is refused at once
     sources = [source_from_spec(s, settings) for s in specs if s != "http"]
-    async with Bridge(settings, worker_id=args.worker_id) as bridge:
+    async with (
+        Bridge(settings, worker_id=args.worker_id) as bridge,
+        serving_operations(settings.operations),
+    ):
         assert bridge.intake is not None
         extra: list[Any] = []
         if "http" in specs:
             app = build_intake_app(bridge.intake, settings.intake)
-            config = uvicorn.Config(
-                app,
-                host=settings.intake.host,
-                port=settings.intake.port,
-                log_level="warning",
-                log_config=None,  # its lines go through structlog (configure_logging)
-                # the intake has no start-up or shutdown hooks; with a lifespan task, the
-                # shutdown's cancellation was logged as a plain-text CancelledError traceback
-                lifespan="off",
-            )
+            config = intake_server_config(app, settings.intake)
             extra.append(uvicorn.Server(config).serve())
         replay = getattr(args, "summary", False)
         progress = ReplayProgress(bridge, settings.voice.recording_delay_s) if replay else None

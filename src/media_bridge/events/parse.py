@@ -126,8 +126,19 @@ def _is_json_object(line: bytes) -> bool:
         return False
 
 
-def parse_payload_results(raw: bytes) -> list[ParseResult | Rejection]:
-    """An intake body: one event, a JSON array of events, or JSON lines."""
+#: the reason a body with more events than allowed is refused with, whole
+TOO_MANY_EVENTS = "too many events in one body"
+
+
+def too_many(count: int, limit: int, raw: bytes) -> Rejection:
+    return Rejection(f"{TOO_MANY_EVENTS}: {count}, the limit is {limit}", raw)
+
+
+def parse_payload_results(
+    raw: bytes, max_items: int | None = None
+) -> list[ParseResult | Rejection]:
+    """An intake body: one event, a JSON array of events, or JSON lines. With
+    ``max_items``, a body of more events is refused whole, before any is parsed."""
     text = raw.strip()
     if not text:
         return [Rejection("empty body", raw)]
@@ -139,10 +150,14 @@ def parse_payload_results(raw: bytes) -> list[ParseResult | Rejection]:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if len(lines) < 2 or not any(_is_json_object(line) for line in lines):
             return [Rejection(f"malformed JSON: {exc}", raw)]
+        if max_items is not None and len(lines) > max_items:
+            return [too_many(len(lines), max_items, raw)]
         return [_one(line, line) for line in lines]
     if isinstance(doc, list):
         if not doc:
             return [Rejection("empty JSON array", raw)]
+        if max_items is not None and len(doc) > max_items:
+            return [too_many(len(doc), max_items, raw)]
         return [_one(item, _safe_reencode(item, raw)) for item in doc]
     return [_one(doc, raw)]
 

@@ -88,3 +88,29 @@ def event_download_link(url: str, hosts: GenesysHosts) -> str | None:
     except BadInput:
         return None
     return canonical if kind is UrlKind.DOWNLOADS_LINK else None
+
+
+def storable_event_url(url: str | None) -> str | None:
+    """What a job payload may keep of an event's media URL: a plain Downloads API link
+    (``/api/v2/downloads/{id}``, no user, query or fragment), canonical as yarl sends it;
+    None for anything else. Signed URLs are bearer-equivalent and are never used
+    (``event_download_link``), so they are never stored. The host is checked again,
+    against the region, when the link is used.
+    """
+    if not url:
+        return None
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError):
+        return None
+    if (
+        not parsed.is_absolute()
+        or parsed.scheme not in {"http", "https"}
+        or parsed.user is not None
+        or parsed.password is not None
+        or parsed.raw_query_string
+        or parsed.raw_fragment
+        or not _EVENT_DOWNLOADS_PATH.match(parsed.raw_path)
+    ):
+        return None
+    return str(parsed)

@@ -135,6 +135,11 @@ class Ledger(Protocol):
         """Keep an event that could not be parsed, for an operator to inspect."""
         ...
 
+    async def record_rejected_many(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        """Keep many rejected events, ``(source, reason, raw)`` each, in ONE write: a body
+        of many bad events costs one commit, not one per event."""
+        ...
+
     async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]: ...
 
     async def record_speech(

@@ -486,11 +486,17 @@ class PostgresLedger:
         return bool(rows[0]["due"])
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
+        await self.record_rejected_many([(source, reason, raw)])
+
+    async def record_rejected_many(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        if not rows:
+            return
         await self._fetch_durable(
-            "INSERT INTO rejected_events (source, reason, raw) VALUES ($1, $2, $3)",
-            source,
-            reason,
-            mask_personal(bytes(raw)),
+            "INSERT INTO rejected_events (source, reason, raw)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])",
+            [source for source, _, _ in rows],
+            [reason for _, reason, _ in rows],
+            [mask_personal(bytes(raw)) for _, _, raw in rows],
         )
 
     async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]:

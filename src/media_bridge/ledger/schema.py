@@ -52,6 +52,17 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE jobs SET payload = json_remove(payload, '$.call.ani')
         WHERE kind = 'recording' AND json_extract(payload, '$.call.ani') IS NOT NULL;
     """,
+    # 4: earlier releases kept an event's media URL (signed URLs included) in attachment
+    # payloads: keep only a plain Downloads link (the only kind ever used), scrub the rest
+    """
+    UPDATE jobs SET payload = json_remove(payload, '$.url')
+        WHERE kind = 'attachment' AND json_extract(payload, '$.url') IS NOT NULL
+        AND NOT (
+            json_extract(payload, '$.url') GLOB 'http*://*/api/v2/downloads/*'
+            AND json_extract(payload, '$.url') NOT GLOB '*[?#@]*'
+            AND json_extract(payload, '$.url') NOT GLOB '*/api/v2/downloads/*/*'
+        );
+    """,
 )
 
 

@@ -129,6 +129,9 @@ class SealedLedger:
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
         await self.inner.record_rejected(source, reason, raw)
 
+    async def record_rejected_many(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        await self.inner.record_rejected_many(rows)
+
     async def list_rejected(self, limit: int = 100) -> list[dict[str, Any]]:
         return await self.inner.list_rejected(limit)
 

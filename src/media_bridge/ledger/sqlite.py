@@ -413,14 +413,19 @@ class SqliteLedger:
         return due
 
     async def record_rejected(self, source: str, reason: str, raw: bytes) -> None:
+        await self.record_rejected_many([(source, reason, raw)])
+
+    async def record_rejected_many(self, rows: Sequence[tuple[str, str, bytes]]) -> None:
+        if not rows:
+            return
         now = self._clock()
-        row = (source, reason, mask_personal(bytes(raw)), now)
+        values = [(source, reason, mask_personal(bytes(raw)), now) for source, reason, raw in rows]
 
         def op(db: sqlite3.Connection) -> None:
-            db.execute(
+            db.executemany(
                 "INSERT INTO rejected_events (source, reason, raw, received_at)"
                 " VALUES (?, ?, ?, ?)",
-                row,
+                values,
             )
 
         await self._write(op, durable=self._durable_adds)

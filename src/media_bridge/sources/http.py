@@ -10,9 +10,11 @@ table; EventBridge does not retry 4xx), 401, 413, and 503 if the ledger is away
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from media_bridge.config import IntakeSettings
+from media_bridge.config import IntakeSettings, OperationsSettings
 from media_bridge.intake import Intake
 from media_bridge.observability import get_logger
 
@@ -116,7 +118,20 @@ def build_intake_app(
         if not _authorised(request, settings):
             refusals.refused(request)
             return JSONResponse({"error": "unauthorized"}, status_code=401)
-        body = await _read_limited(request, settings.max_body_bytes)
+        try:
+            async with asyncio.timeout(settings.body_timeout_s):
+                body = await _read_limited(request, settings.max_body_bytes)
+        except TimeoutError:
+            log.warning(
+                "intake.slow_body",
+                limit_s=settings.body_timeout_s,
+                client=request.client.host if request.client else None,
+            )
+            return JSONResponse(
+                {"error": "body too slow", "limit_s": settings.body_timeout_s},
+                status_code=408,
+                headers={"connection": "close"},
+            )
         if body is None:
             return JSONResponse(
                 {"error": "payload too large", "limit_bytes": settings.max_body_bytes},
@@ -124,17 +139,26 @@ def build_intake_app(
             )
         try:
             result = await intake.accept(
-                body, f"http:{request.client.host if request.client else '-'}"
+                body,
+                f"http:{request.client.host if request.client else '-'}",
+                max_events=settings.max_events_per_body,
             )
         except Exception as exc:  # ledger unavailable: let EventBridge retry
             log.error("intake_failed", error=str(exc))
             return JSONResponse({"error": "ledger unavailable, retry"}, status_code=503)
+        if result.too_many_events:
+            return JSONResponse(
+                {"error": "too many events", "limit_events": settings.max_events_per_body},
+                status_code=413,
+            )
+        # counts, and the commonest reasons: never one line per rejected event
         answer: dict[str, Any] = {
             "accepted": result.events - result.unknown_topics,
             "unknown_topics": result.unknown_topics,
             "jobs_added": result.jobs_added,
             "jobs_reopened": result.jobs_reopened,
-            "rejected": result.rejected,
+            "rejected": len(result.rejected),
+            "reasons": result.reasons(),
         }
         status = 400 if result.rejected and result.events == 0 else 202
         return JSONResponse(answer, status_code=status)
@@ -145,18 +169,135 @@ def build_intake_app(
     async def readyz(_: Request) -> Response:
         return PlainTextResponse("ready") if ready() else PlainTextResponse("not ready", 503)
 
-    async def metrics_endpoint(_: Request) -> Response:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        from media_bridge.metrics import REGISTRY
-
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
+    # /metrics is not here: it lives on the operations port (build_operations_app)
     routes = [
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics_endpoint),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes)
+
+
+async def _healthz(_: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def _metrics(_: Request) -> Response:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from media_bridge.metrics import REGISTRY
+
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def build_operations_app() -> Starlette:
+    """The operations port: ``/metrics`` (Prometheus) and ``/healthz``; loopback by
+    default (``operations.host``/``port``), never the intake's public port."""
+    return Starlette(routes=[Route("/metrics", _metrics), Route("/healthz", _healthz)])
+
+
+@asynccontextmanager
+async def serving_operations(settings: OperationsSettings) -> AsyncIterator[str | None]:
+    """Serve the operations app while the block runs; yields its URL, or None when
+    ``operations.port`` is 0 or the port is taken (logged; the bridge runs on)."""
+    import socket
+
+    import uvicorn
+
+    if settings.port == 0:
+        yield None
+        return
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+    except OSError as exc:
+        sock.close()
+        log.warning(
+            "operations.port_unavailable",
+            host=settings.host,
+            port=settings.port,
+            error=str(exc),
+            hint="set MEDIA_BRIDGE_OPERATIONS__PORT (0 = off)",
+        )
+        yield None
+        return
+    server = uvicorn.Server(uvicorn.Config(build_operations_app(), log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(1000):  # uvicorn has no started event: up to 10 s
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    host, port = sock.getsockname()[:2]
+    log.info("operations.listening", host=host, port=port)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+def _deadlined_protocol(header_timeout_s: float) -> type[Any]:
+    """uvicorn's h11 protocol with a deadline for request headers: a connection that has
+    not sent a whole request head within ``header_timeout_s`` of opening (or of its
+    previous response) is closed. uvicorn itself only times idle keep-alives, so a
+    client dribbling headers one line a second would otherwise hold its socket forever.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlinedH11Protocol(H11Protocol):
+        _header_deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            if not self.transport.is_closing():
+                self._header_deadline = self.loop.call_later(header_timeout_s, self._late)
+
+        def _disarm(self) -> None:
+            if self._header_deadline is not None:
+                self._header_deadline.cancel()
+                self._header_deadline = None
+
+        def _late(self) -> None:
+            self._header_deadline = None
+            if self.cycle is None or self.cycle.response_complete:  # no new request head
+                log.warning("intake.slow_headers", limit_s=header_timeout_s)
+                self.transport.close()
+
+    return DeadlinedH11Protocol
+
+
+def intake_server_config(app: Starlette, settings: IntakeSettings) -> Any:
+    """The uvicorn config of the intake: header deadline, connection cap (the body
+    deadline is the handler's). Behind a public endpoint, put a reverse proxy in front
+    as well (docs/deployment.md)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        log_config=None,  # its lines go through structlog (configure_logging)
+        # the intake has no start-up or shutdown hooks; with a lifespan task, the
+        # shutdown's cancellation was logged as a plain-text CancelledError traceback
+        lifespan="off",
+        http=_deadlined_protocol(settings.header_timeout_s),
+        limit_concurrency=settings.max_connections,
+        h11_max_incomplete_event_size=16 * 1024,
+    )

@@ -15,14 +15,16 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.config import OperationsSettings
 from media_bridge.ledger import ledger_from_url
 from media_bridge.pipeline import Bridge
-from media_bridge.sources.http import build_intake_app
+from media_bridge.sources.http import build_intake_app, serving_operations
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
     expected_audio,
+    free_port,
     serving,
 )
 
@@ -149,7 +151,7 @@ async def test_bad_bodies_are_rejected_with_a_reason_and_kept(
     status, answer = await intake.post(body)
     assert status == 400
     assert answer["rejected"]
-    assert reason_part.lower() in " ".join(answer["rejected"]).lower()
+    assert reason_part.lower() in " ".join(answer["reasons"]).lower()
     kept = await _rejected(intake.bridge)
     assert kept, "a rejected event must be kept for inspection"
 
@@ -165,7 +167,7 @@ async def test_missing_ids_and_unknown_topics(emu: EmulatorHandle, intake: Intak
 
     assert status == 202
     assert answer["unknown_topics"] == 1
-    assert len(answer["rejected"]) == 1
+    assert answer["rejected"] == 1
     assert len(await _rejected(intake.bridge)) == 1
 
 
@@ -182,6 +184,11 @@ async def test_health_readiness_and_metrics(emu: EmulatorHandle, intake: Intake)
             async with session.get(f"{intake.url}{path}") as response:
                 assert response.status == 200
         async with session.get(f"{intake.url}/metrics") as response:
+            assert response.status == 404, "/metrics is on the operations port only"
+        async with (
+            serving_operations(OperationsSettings(port=free_port())) as ops,
+            session.get(f"{ops}/metrics") as response,
+        ):
             assert response.status == 200
             text = await response.text()
     assert 'media_bridge_events_total{outcome="accepted"}' in text

@@ -232,3 +232,54 @@ async def test_the_ani_of_an_earlier_release_is_scrubbed(pg_server: object, pg_u
         await asyncio.to_thread(pg_server.drop_database, name)
     assert rows["recording:c:r"]["call"] == {"customer_participant_id": "p"}
     assert rows["text:c:m"]["ani"] == "kept: not a recording"
+
+
+async def test_the_event_urls_of_an_earlier_release_are_scrubbed(
+    pg_server: object, pg_url: str
+) -> None:
+    """A database at schema 4 keeps no signed or other event URL in attachment payloads
+    once migrated; a plain Downloads link stays."""
+    from scripts.infra import PostgresServer
+
+    assert isinstance(pg_server, PostgresServer)
+    name = pg_url.rsplit("/", 1)[1] + "_urls"
+    url = await asyncio.to_thread(pg_server.create_database, name)
+    signed = "https://bucket.s3.amazonaws.com/f.jpg?X-Amz-Signature=abc123secret"
+    link = "https://api.mypurecloud.com/api/v2/downloads/abc123"
+    old = {
+        "attachment:c:m:1": ("attachment", {"url": signed, "name": "x"}),
+        "attachment:c:m:2": ("attachment", {"url": link + "?x=1"}),
+        "attachment:c:m:3": ("attachment", {"url": "https://api.x/api/v2/users"}),
+        "attachment:c:m:4": ("attachment", {"url": link}),
+        "attachment:c:m:5": ("attachment", {"url": None}),
+        "text:c:m": ("text", {"url": "kept: not an attachment"}),
+    }
+    try:
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn, [m for m in bundled_migrations() if m.version < 5])
+            for key, (kind, payload) in old.items():
+                await conn.execute(
+                    "INSERT INTO jobs (key, kind, state, payload, next_attempt_at) VALUES"
+                    " ($1, $2, 'pending', $3::jsonb, now())",
+                    key,
+                    kind,
+                    json.dumps(payload),
+                )
+            assert [m.version for m in bundled_migrations() if m.version >= 5] == await migrate(
+                conn
+            )
+            rows = {
+                r["key"]: json.loads(r["payload"])
+                for r in await conn.fetch("SELECT key, payload::text AS payload FROM jobs")
+            }
+        finally:
+            await conn.close()
+    finally:
+        await asyncio.to_thread(pg_server.drop_database, name)
+    assert rows["attachment:c:m:1"] == {"name": "x"}
+    assert rows["attachment:c:m:2"] == {}
+    assert rows["attachment:c:m:3"] == {}
+    assert rows["attachment:c:m:4"] == {"url": link}
+    assert rows["attachment:c:m:5"] == {"url": None}
+    assert rows["text:c:m"] == {"url": "kept: not an attachment"}

@@ -139,3 +139,27 @@ def test_shows_no_text_only_for_attachments_all_listed_in_media() -> None:
     assert not shows_no_text({"type": "Text", "content": []}, 0)
     assert not shows_no_text({"type": "Text"}, 0)
     assert not shows_no_text(None, 1)
+
+
+def test_only_a_plain_downloads_link_of_an_event_is_stored() -> None:
+    """Signed and other event URLs are never used (fetch.urls.event_download_link), so a
+    job payload never keeps one: fresh URLs come from the API."""
+    import dataclasses
+
+    from media_bridge.planner import attachment_payload
+
+    ref = event("message_queue_voice_note.json").attachments[0]
+    link = "https://api-downloads.mypurecloud.ie/api/v2/downloads/0a1b2c3d4e5f"
+    for url, stored in (
+        (link, link),
+        ("https://bucket.s3.amazonaws.com/a.jpg?X-Amz-Signature=secret&X-Amz-Expires=60", None),
+        (link + "?issueRedirect=false", None),
+        ("https://api.mypurecloud.ie/api/v2/conversations/messages/m", None),
+        ("https://user:pw@api-downloads.mypurecloud.ie/api/v2/downloads/x", None),
+        ("http://evil\\@api.mypurecloud.ie/api/v2/downloads/x", None),
+        ("not a url", None),
+        (None, None),
+    ):
+        payload = attachment_payload(dataclasses.replace(ref, url=url), {})
+        assert payload["url"] == stored, url
+        assert "secret" not in json.dumps(payload)

@@ -332,6 +332,15 @@ class LedgerContract:
         assert isinstance(rows[0]["received_at"], datetime)
         assert len(await ledger.list_rejected(limit=1)) == 1
 
+    async def test_many_rejected_events_are_kept_in_one_write(self, ledger: Ledger) -> None:
+        rows = [("http:1", f"reason {i}", f'{{"n": {i}}}'.encode()) for i in range(500)]
+        await ledger.record_rejected_many(rows)
+        await ledger.record_rejected_many([])
+        kept = await ledger.list_rejected(limit=1000)
+        assert len(kept) == 500
+        assert {r["reason"] for r in kept} == {f"reason {i}" for i in range(500)}
+        assert {r["source"] for r in kept} == {"http:1"}
+
     async def test_state_survives_close_and_reopen(
         self, ledger: Ledger, ledger_factory: LedgerFactory
     ) -> None:

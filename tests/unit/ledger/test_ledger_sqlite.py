@@ -220,3 +220,54 @@ async def test_the_ani_of_an_earlier_release_is_scrubbed(db_path: Path) -> None:
     assert recording.payload["call"] == {"customer_participant_id": "p", "dnis": "tel:+1800"}
     assert attachment.payload == {"conversation_id": "c", "name": "x"}
     assert "447700900123" not in db_path.read_bytes().decode("latin-1")
+
+
+SIGNED = "https://bucket.s3.amazonaws.com/f.jpg?X-Amz-Signature=abc123secret&X-Amz-Expires=600"
+PLAIN_LINK = "https://api.mypurecloud.com/api/v2/downloads/abc123"
+
+
+async def test_the_event_urls_of_an_earlier_release_are_scrubbed(db_path: Path) -> None:
+    """A ledger written by the previous release (schema 3) keeps no signed or other event
+    URL in attachment payloads after open; a plain Downloads link stays."""
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path, isolation_level=None) as raw:
+        for migration in MIGRATIONS[:3]:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    raw.execute(statement)
+        for key, kind, state, payload in (
+            ("attachment:c:m:1", "attachment", "pending", {"url": SIGNED, "name": "x"}),
+            ("attachment:c:m:2", "attachment", "dead", {"url": PLAIN_LINK + "?x=1"}),
+            ("attachment:c:m:3", "attachment", "done", {"url": "https://api.x/api/v2/users"}),
+            ("attachment:c:m:4", "attachment", "pending", {"url": PLAIN_LINK}),
+            ("attachment:c:m:5", "attachment", "pending", {"url": None}),
+            ("text:c:m", "text", "pending", {"url": "kept: not an attachment"}),
+        ):
+            raw.execute(
+                "INSERT INTO jobs (key, kind, state, next_attempt_at, payload, created_at,"
+                " updated_at) VALUES (?, ?, ?, 0, ?, 0, 0)",
+                (key, kind, state, json.dumps(payload)),
+            )
+        raw.execute("PRAGMA user_version = 3")
+    ledger = SqliteLedger(db_path)
+    await ledger.open()
+    try:
+        payloads = {}
+        for key in ("attachment:c:m:1", "attachment:c:m:2", "attachment:c:m:3"):
+            job = await ledger.get(key)
+            assert job is not None
+            payloads[key] = job.payload
+        kept = await ledger.get("attachment:c:m:4")
+        text = await ledger.get("text:c:m")
+    finally:
+        await ledger.close()
+    assert payloads["attachment:c:m:1"] == {"name": "x"}
+    assert payloads["attachment:c:m:2"] == {}
+    assert payloads["attachment:c:m:3"] == {}
+    assert kept is not None
+    assert kept.payload == {"url": PLAIN_LINK}
+    assert text is not None
+    assert text.payload == {"url": "kept: not an attachment"}
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("VACUUM")
+    assert "abc123secret" not in db_path.read_bytes().decode("latin-1")
