@@ -78,11 +78,15 @@ def _route_stdlib(level: int, renderer: Any) -> None:
     # the bridge's own standard-library loggers follow the level
     root.setLevel(max(level, logging.WARNING))
     logging.getLogger("media_bridge").setLevel(level)
-    # uvicorn's loggers carry their own handlers (plain text): hand them to the root
+    # uvicorn's loggers carry their own handlers (plain text): hand them to the root; a
+    # ``dictConfig`` elsewhere in the process (uvicorn's own, a library's) may also have
+    # disabled them or raised their level
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.disabled = False
+        logger.setLevel(logging.NOTSET)
 
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:

@@ -78,3 +78,30 @@ def test_standard_library_lines_are_json_with_the_context(
     assert [p["logger"] for p in parsed] == ["uvicorn.error", "media_bridge.sources.sqs"]
     assert all(p["key"] == "text:c1:m1" for p in parsed)
     assert "SECRETSIG" not in lines[0]
+
+
+def test_uvicorn_lines_still_arrive_after_another_dictconfig_disabled_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The suite failed in one random order: a ``dictConfig`` with
+    ``disable_existing_loggers`` elsewhere in the process had disabled ``uvicorn.error``."""
+    import json
+    import logging
+    import logging.config
+
+    logging.getLogger("uvicorn.error")
+    existing = [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.disabled
+    ]
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": True})
+    configure_logging("INFO", json=True)
+    try:
+        logging.getLogger("uvicorn.error").warning("after a dictConfig")
+        lines = capsys.readouterr().err.splitlines()
+    finally:
+        for logger in existing:  # the other tests' loggers as they were
+            logger.disabled = False
+        configure_logging("WARNING")
+    assert [json.loads(line)["event"] for line in lines if line.strip()] == ["after a dictConfig"]
