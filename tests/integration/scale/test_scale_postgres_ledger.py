@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -199,30 +200,34 @@ async def test_workers_ride_out_a_server_restart(private_pg: object) -> None:
         await ledger.close()
 
 
-async def test_the_ani_of_an_earlier_release_is_scrubbed(pg_server: object, pg_url: str) -> None:
-    """A database at the previous release's schema keeps no caller ANI once migrated."""
+async def payloads_after_upgrade(
+    pg_server: object,
+    pg_url: str,
+    before: int,
+    jobs: dict[str, tuple[str, dict[str, Any]]],
+) -> dict[str, Any]:
+    """Payloads of ``jobs`` (key -> kind, payload) written at the schema before migration
+    ``before``, as they read once the remaining migrations ran (in a database of its own)."""
     from scripts.infra import PostgresServer
 
     assert isinstance(pg_server, PostgresServer)
-    name = pg_url.rsplit("/", 1)[1] + "_ani"
+    name = f"{pg_url.rsplit('/', 1)[1]}_up{before}"
     url = await asyncio.to_thread(pg_server.create_database, name)
     try:
         conn = await asyncpg.connect(url)
         try:
-            earlier = [m for m in bundled_migrations() if m.version < 4]
-            await migrate(conn, earlier)
-            call = {"customer_participant_id": "p", "ani": "tel:+447700900123"}
-            await conn.execute(
-                "INSERT INTO jobs (key, kind, state, payload, next_attempt_at) VALUES"
-                " ('recording:c:r', 'recording', 'pending', $1::jsonb, now()),"
-                " ('text:c:m', 'text', 'pending', $2::jsonb, now())",
-                json.dumps({"conversation_id": "c", "call": call}),
-                json.dumps({"conversation_id": "c", "ani": "kept: not a recording"}),
-            )
-            assert [m.version for m in bundled_migrations() if m.version >= 4] == await migrate(
-                conn
-            )
-            rows = {
+            await migrate(conn, [m for m in bundled_migrations() if m.version < before])
+            for key, (kind, payload) in jobs.items():
+                await conn.execute(
+                    "INSERT INTO jobs (key, kind, state, payload, next_attempt_at) VALUES"
+                    " ($1, $2, 'pending', $3::jsonb, now())",
+                    key,
+                    kind,
+                    json.dumps(payload),
+                )
+            later = [m.version for m in bundled_migrations() if m.version >= before]
+            assert later == await migrate(conn)
+            return {
                 r["key"]: json.loads(r["payload"])
                 for r in await conn.fetch("SELECT key, payload::text AS payload FROM jobs")
             }
@@ -230,6 +235,20 @@ async def test_the_ani_of_an_earlier_release_is_scrubbed(pg_server: object, pg_u
             await conn.close()
     finally:
         await asyncio.to_thread(pg_server.drop_database, name)
+
+
+async def test_the_ani_of_an_earlier_release_is_scrubbed(pg_server: object, pg_url: str) -> None:
+    """A database at the previous release's schema keeps no caller ANI once migrated."""
+    call = {"customer_participant_id": "p", "ani": "tel:+447700900123"}
+    rows = await payloads_after_upgrade(
+        pg_server,
+        pg_url,
+        4,
+        {
+            "recording:c:r": ("recording", {"conversation_id": "c", "call": call}),
+            "text:c:m": ("text", {"conversation_id": "c", "ani": "kept: not a recording"}),
+        },
+    )
     assert rows["recording:c:r"]["call"] == {"customer_participant_id": "p"}
     assert rows["text:c:m"]["ani"] == "kept: not a recording"
 
@@ -239,14 +258,9 @@ async def test_the_event_urls_of_an_earlier_release_are_scrubbed(
 ) -> None:
     """A database at schema 4 keeps no signed or other event URL in attachment payloads
     once migrated; a plain Downloads link stays."""
-    from scripts.infra import PostgresServer
-
-    assert isinstance(pg_server, PostgresServer)
-    name = pg_url.rsplit("/", 1)[1] + "_urls"
-    url = await asyncio.to_thread(pg_server.create_database, name)
     signed = "https://bucket.s3.amazonaws.com/f.jpg?X-Amz-Signature=abc123secret"
     link = "https://api.mypurecloud.com/api/v2/downloads/abc123"
-    old = {
+    old: dict[str, tuple[str, dict[str, Any]]] = {
         "attachment:c:m:1": ("attachment", {"url": signed, "name": "x"}),
         "attachment:c:m:2": ("attachment", {"url": link + "?x=1"}),
         "attachment:c:m:3": ("attachment", {"url": "https://api.x/api/v2/users"}),
@@ -254,29 +268,7 @@ async def test_the_event_urls_of_an_earlier_release_are_scrubbed(
         "attachment:c:m:5": ("attachment", {"url": None}),
         "text:c:m": ("text", {"url": "kept: not an attachment"}),
     }
-    try:
-        conn = await asyncpg.connect(url)
-        try:
-            await migrate(conn, [m for m in bundled_migrations() if m.version < 5])
-            for key, (kind, payload) in old.items():
-                await conn.execute(
-                    "INSERT INTO jobs (key, kind, state, payload, next_attempt_at) VALUES"
-                    " ($1, $2, 'pending', $3::jsonb, now())",
-                    key,
-                    kind,
-                    json.dumps(payload),
-                )
-            assert [m.version for m in bundled_migrations() if m.version >= 5] == await migrate(
-                conn
-            )
-            rows = {
-                r["key"]: json.loads(r["payload"])
-                for r in await conn.fetch("SELECT key, payload::text AS payload FROM jobs")
-            }
-        finally:
-            await conn.close()
-    finally:
-        await asyncio.to_thread(pg_server.drop_database, name)
+    rows = await payloads_after_upgrade(pg_server, pg_url, 5, old)
     assert rows["attachment:c:m:1"] == {"name": "x"}
     assert rows["attachment:c:m:2"] == {}
     assert rows["attachment:c:m:3"] == {}
