@@ -26,8 +26,9 @@ demo: env
 # and its floor (pyproject's [tool.coverage.report] fail_under).
 test: env
 	$(RUN) pytest --cov --cov-report=term $(TEST_ARGS)
-	# the 1,000-attachment fleet runs (SQS and Kafka, 10 kills each): a few minutes more
-	$(RUN) pytest -m slow tests/integration/scale
+	# the 1,000-attachment fleet runs (SQS and Kafka, 10 kills each) and every benchmark at its
+	# smallest size: a few minutes more
+	$(RUN) pytest -m slow tests/integration/scale tests/unit/test_bench_runner.py
 
 # the long fuzz run: some 70,000 mutated events, stored by SQLite and PostgreSQL
 fuzz: env

@@ -6,6 +6,8 @@ import importlib
 import subprocess
 import sys
 
+import pytest
+
 from bench.__main__ import BENCHMARKS
 
 
@@ -27,3 +29,37 @@ def test_a_benchmark_that_spawns_a_server_runs_through_the_runner() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "speed-up:" in done.stdout
+
+
+# the smallest size of each benchmark, run through the documented runner; about a minute in
+# all, so it runs with the slow tests (`make test` runs those in its second pass)
+TINY_SIZES = {
+    "voice_notes": ["20", "1"],
+    "genesys_fetch": ["4", "1"],
+    "audio_bench": ["--quick"],
+    "parse_events": ["500"],
+    "ledger_claims": ["200"],
+    "ledger_bench": ["--jobs", "200", "--workers", "2"],
+    "scale_bench": ["--attachments", "40", "--workers", "2"],
+    "recording_bench": ["30"],
+    "audiohook_bench": ["--sessions", "2", "--duration", "2"],
+    "api_budget": ["2", "1"],
+}
+
+
+def test_every_benchmark_has_a_tiny_size() -> None:
+    assert sorted(TINY_SIZES) == sorted(BENCHMARKS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TINY_SIZES))
+def test_each_benchmark_runs_at_its_smallest_size(name: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", name, *TINY_SIZES[name]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"## bench.{name}" in done.stdout
+    assert "skipped" not in done.stdout, done.stdout[-2000:]
