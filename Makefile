@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: env demo test fuzz lint typecheck fmt bench schema clean
+.PHONY: env demo test fuzz lint typecheck fmt bench schema config-docs clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -51,6 +51,10 @@ bench: env
 # the published JSON Schema of delivery metadata (a test keeps it current)
 schema: env
 	$(RUN) python -m scripts.delivery_schema
+
+# docs/configuration.md from the settings models (a test keeps it current)
+config-docs: env
+	$(RUN) python -m media_bridge.config_reference > docs/configuration.md
 
 clean:
 	rm -rf .uv $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -63,6 +63,7 @@ def secret_value(value: SecretStr | None) -> str | None:
 class FetchSettings(BaseModel):
     #: which ``mediaType``s to fetch: Audio by default; ``all`` fetches everything
     media_types: list[str] = Field(default_factory=lambda: ["Audio"])
+    #: size cap of one downloaded media file (bytes); larger files are refused
     max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     #: bounded re-resolutions of a stale URL before the job is retried later
     max_url_refreshes: int = Field(default=3, ge=0)
@@ -74,13 +75,17 @@ class FetchSettings(BaseModel):
     #: texts of one conversation whose jobs start within this many seconds share one
     #: ``messages/bulk`` read (0 reads each message alone)
     text_batch_window_s: float = Field(default=0.1, ge=0)
+    #: where downloads are written while in flight (default: the system's temporary
+    #: folder)
     tmp_dir: Path | None = None
 
 
 class LedgerSettings(BaseModel):
     #: ``sqlite:///path/to/ledger.db`` (default) or ``postgresql://...``
     url: str = "sqlite:///var/media-bridge/ledger.db"
+    #: a claimed job not finished within this long is taken up again by any worker
     lease_seconds: float = Field(default=120.0, gt=0)
+    #: attempts of a job before it is dead (listed by ``jobs list --state dead``)
     max_attempts: int = Field(default=8, ge=1)
     #: done jobs keep their payload this long (for ``jobs show``), then become tombstones;
     #: 0 scrubs each job the moment it is done
@@ -112,23 +117,30 @@ class LedgerSettings(BaseModel):
 
 
 class WorkerSettings(BaseModel):
+    #: jobs in flight per process
     concurrency: int = Field(default=32, ge=1)
     #: how often a messaging conversation without a customer.end is read again, at first:
     #: while nothing changes the interval grows by ``conversation_poll_backoff`` per read
     #: (1 keeps it fixed) up to ``conversation_poll_max_s``; a new message or a new event
     #: brings it back to ``conversation_poll_s``
     conversation_poll_s: float = Field(default=30.0, gt=0)
+    #: growth factor of that interval per unchanged read
     conversation_poll_backoff: float = Field(default=2.0, ge=1.0)
+    #: longest interval between reads of a watched conversation
     conversation_poll_max_s: float = Field(default=300.0, gt=0)
     #: stop watching a conversation after this long without an end event
     conversation_watch_max_s: float = Field(default=6 * 3600.0, gt=0)
+
+
+#: the query options of an ``s3://`` media sink URL (``sinks/s3.py`` reads them)
+S3_URL_OPTIONS = frozenset({"endpoint_url", "region", "sidecar", "kms_key_id", "bucket_key"})
 
 
 def check_s3_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme != "s3" or not parts.netloc:
         raise ConfigError(f"an S3 sink URL is s3://BUCKET[/PREFIX], not {url!r}")
-    unknown = {k for k, _ in parse_qsl(parts.query)} - {"endpoint_url", "region", "sidecar"}
+    unknown = {k for k, _ in parse_qsl(parts.query)} - S3_URL_OPTIONS
     if unknown:
         raise ConfigError(f"unknown S3 sink URL option(s) {sorted(unknown)}")
 
@@ -140,14 +152,21 @@ def check_kafka_url(url: str) -> None:
 
 
 class SinkSettings(BaseModel):
-    #: ``dir`` (default) or ``http``
+    #: ``dir`` (default), ``http`` (the biometrics engine), ``s3://BUCKET[/PREFIX]`` (with
+    #: ``?endpoint_url=``, ``region=``, ``sidecar=``, ``kms_key_id=``, ``bucket_key=``) or
+    #: ``kafka://HOST:PORT[,HOST:PORT]/TOPIC``
     media: str = "dir"
+    #: folder of the ``dir`` media sink (relative to the working directory)
     dir_path: Path = Path("var/media-bridge/out")
+    #: URL of the ``http`` media sink (the biometrics engine)
     http_url: str | None = None
+    #: HMAC secret of the ``http`` media and text sinks' signatures
     http_secret: str | None = None
-    #: ``jsonl`` (default) or ``http``
+    #: ``jsonl`` (default), ``http`` or ``kafka://HOST:PORT[,HOST:PORT]/TOPIC``
     text: str = "jsonl"
+    #: file of the ``jsonl`` text (NLP) sink
     text_path: Path = Path("var/media-bridge/nlp.jsonl")
+    #: URL of the ``http`` text (NLP) sink (signed with ``http_secret``)
     text_http_url: str | None = None
     #: clips kept in ``dir_path`` by ``audio.below_gate = hold_local`` while the media sink
     #: is remote are deleted after this long (not applied when ``dir`` is the media sink)
@@ -203,13 +222,19 @@ class SinkSettings(BaseModel):
 
 
 class IntakeSettings(BaseModel):
+    #: address the HTTP intake listens on (behind a TLS proxy: docs/deployment.md)
     host: str = "127.0.0.1"
+    #: port of the HTTP intake (``run --source http``)
     port: int = 8080
     #: EventBridge connection auth: an API-key header (name and value) and/or basic auth
     api_key_header: str = "x-api-key"
+    #: the API key value EventBridge's connection sends (in ``api_key_header``)
     api_key: str | None = None
+    #: basic-auth user name of the EventBridge connection
     basic_user: str | None = None
+    #: basic-auth password of the EventBridge connection
     basic_password: str | None = None
+    #: a request body larger than this is refused (413)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     #: a body of more events is refused whole (413, one rejected row), at once
     max_events_per_body: int = Field(default=100, gt=0)
@@ -235,6 +260,8 @@ class OperationsSettings(BaseModel):
     """The operations port of ``media-bridge run``: ``/metrics`` and ``/healthz``, kept
     off the intake port (which may face the internet for an EventBridge destination)."""
 
+    #: address of the operations port (``/metrics``, ``/healthz``); 0.0.0.0 in a
+    #: container
     host: str = "127.0.0.1"
     #: 0 = no operations port
     port: int = Field(default=9108, ge=0, le=65535)
@@ -271,7 +298,9 @@ class Settings(BaseSettings):
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     #: the AudioHook Monitor server (``media-bridge audiohook``)
     audiohook: AudioHookSettings = Field(default_factory=AudioHookSettings)
+    #: log level of every command
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    #: one JSON object per log line (for a log shipper) instead of text
     log_json: bool = False
 
     #: dotted setting path -> what set it (``MEDIA_BRIDGE_X__Y``, ``x.y in FILE``, a flag)

@@ -18,10 +18,13 @@ OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 class AudioSettings(BaseModel):
     """``MEDIA_BRIDGE_AUDIO__*``. Defaults: 16 kHz mono 16-bit PCM WAV, mixed channels."""
 
+    #: normalise audio for biometrics; ``false`` delivers the downloaded file as it is
     enabled: bool = True
 
     # -- target format --------------------------------------------------------------
+    #: output sample rate (Hz)
     sample_rate: int = Field(default=16000, ge=4000, le=192000)
+    #: output container and codec
     output_format: OutputFormat = "wav"
     #: which channel of a stereo input becomes the mono output (a call recording's
     #: customer side is ``left`` or ``right``; Genesys does not document which)
@@ -32,17 +35,21 @@ class AudioSettings(BaseModel):
     # -- optional processing ----------------------------------------------------------
     #: scale the output so that speech frames' RMS reaches ``loudness_target_dbfs``
     loudness_normalize: bool = False
+    #: target RMS of speech frames (dBFS) for ``loudness_normalize``
     loudness_target_dbfs: float = Field(default=-23.0, le=0.0)
+    #: most gain ``loudness_normalize`` adds
     loudness_max_gain_db: float = Field(default=30.0, ge=0.0)
     #: gain is lowered so the peak stays at or under this level (no clipping added)
     loudness_peak_ceiling_dbfs: float = Field(default=-1.0, le=0.0)
     #: cut leading and trailing non-speech, keeping ``trim_pad_ms`` around the speech
     trim_silence: bool = False
+    #: non-speech kept around the speech by ``trim_silence`` (ms)
     trim_pad_ms: int = Field(default=200, ge=0, le=5000)
 
     # -- speech measure -------------------------------------------------------------
     #: webrtcvad aggressiveness, 0 (lenient) .. 3 (strict)
     vad_aggressiveness: int = Field(default=2, ge=0, le=3)
+    #: frame length of the speech detector (ms)
     vad_frame_ms: Literal[10, 20, 30] = 30
     #: frames quieter than this are never speech
     vad_energy_floor_dbfs: float = Field(default=-50.0, le=0.0)
@@ -79,6 +86,7 @@ class AudioSettings(BaseModel):
     max_segment_s: float | None = Field(default=None, gt=0.0)
 
     # -- limits (hostile or broken input) ---------------------------------------------
+    #: a file to decode larger than this is refused before it is opened
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     #: longest accepted recording, checked from the header and again while decoding
     max_duration_s: float = Field(default=4 * 3600.0, gt=0.0)
@@ -89,6 +97,7 @@ class AudioSettings(BaseModel):
     #: input sample rates outside this range are refused (``bad_sample_rate``): below it
     #: a few bytes resample into hours of output, above it the resampler's buffers blow up
     min_input_rate: int = Field(default=4000, ge=1)
+    #: the highest input sample rate accepted (see ``min_input_rate``)
     max_input_rate: int = Field(default=384000, ge=1)
     #: largest output file (bytes of PCM per channel written), checked from the header and
     #: again while writing; the default holds 4 h of 16 kHz 16-bit mono
@@ -100,6 +109,7 @@ class AudioSettings(BaseModel):
     max_decode_errors: int = Field(default=8, ge=0)
     #: decoded duration shorter than the header's by more than this is a truncated file
     truncation_tolerance_s: float = Field(default=0.5, ge=0.0)
+    #: ... or by more than this share of the header's duration, whichever is larger
     truncation_tolerance_ratio: float = Field(default=0.02, ge=0.0)
     #: wall-clock budget for one file
     timeout_s: float = Field(default=600.0, gt=0.0)

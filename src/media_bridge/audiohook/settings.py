@@ -26,12 +26,18 @@ OLD_AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK_"
 class ChunkSinkSettings(BaseModel):
     """Where customer audio goes: ``dir`` (WAV + JSON sidecar) or ``http`` (signed POST)."""
 
+    #: ``dir``: WAV chunks and JSON sidecars in ``dir_path``; ``http``: a signed POST
+    #: per chunk
     kind: Literal["dir", "http"] = "dir"
+    #: folder of the ``dir`` AudioHook sink
     dir_path: Path = Path("var/media-bridge/audiohook")
+    #: URL of the ``http`` AudioHook sink
     http_url: str | None = None
     #: HMAC-SHA256 secret for the ``X-Bridge-Signature`` header
     http_secret: str | None = None
+    #: time limit of one POST to the ``http`` sink
     http_timeout_s: float = Field(default=30.0, gt=0)
+    #: retries of a failed POST before the chunk is kept in the spool
     http_retries: int = Field(default=3, ge=0)
 
     @model_validator(mode="after")
@@ -47,7 +53,9 @@ class ChunkSinkSettings(BaseModel):
 class AudioHookSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    #: address the AudioHook server listens on
     host: str = "127.0.0.1"
+    #: port of the AudioHook WebSocket server
     port: int = Field(default=8765, ge=0, le=65535)
     #: the WebSocket path configured in the Genesys integration
     path: str = "/api/v1/audiohook/ws"
@@ -57,14 +65,18 @@ class AudioHookSettings(BaseModel):
     auth_failure_mode: Literal["http", "disconnect"] = "http"
     #: failures are answered no sooner than this after the request started (timing leaks)
     auth_failure_delay_s: float = Field(default=0.5, ge=0)
+    #: a signed upgrade older than this (``created``) is refused
     max_signature_age_s: int = Field(default=10, ge=1)
+    #: clock difference tolerated on ``created`` and ``expires``
     clock_skew_s: int = Field(default=3, ge=0)
+    #: shortest ``nonce`` accepted in a signature
     min_nonce_length: int = Field(default=22, ge=0)
 
     #: biometrics format: mono 16-bit PCM at this rate
     sample_rate: int = Field(default=16000, ge=8000, le=48000)
     #: ``speech``: a chunk every ``chunk_seconds`` of net speech; ``audio``: of audio
     chunk_mode: Literal["speech", "audio"] = "speech"
+    #: length of a delivered chunk (net speech or audio, by ``chunk_mode``)
     chunk_seconds: float = Field(default=5.0, gt=0)
     #: a chunk is cut after this much audio even without enough speech
     max_chunk_audio_seconds: float = Field(default=30.0, gt=0)
@@ -72,6 +84,7 @@ class AudioHookSettings(BaseModel):
     pause_after_speech_s: float | None = Field(default=None, gt=0)
     #: also record the agent (``internal``) channel; delivered as a whole at the end
     keep_agent: bool = False
+    #: webrtcvad aggressiveness for the speech measure, 0 (lenient) .. 3 (strict)
     vad_aggressiveness: int = Field(default=2, ge=0, le=3)
     #: where unfinished call audio is spooled (default: a temporary directory)
     spool_dir: Path | None = None
@@ -89,4 +102,5 @@ class AudioHookSettings(BaseModel):
     #: any mode but ``off`` reads the answer from the open message's ``customConfig``
     #: (key ``consent.attribute``); while it is unknown audio is spooled, not delivered
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    #: log level of ``media-bridge audiohook``
     log_level: str = "INFO"

@@ -25,6 +25,7 @@ class ConsentSettings(BaseModel):
     external_contact_field: str = Field(default="biometricsConsent", min_length=1)
     #: values meaning yes / no (case-insensitive); anything else is ``unknown``
     granted_values: list[str] = Field(default_factory=lambda: ["granted", "yes", "true"])
+    #: values meaning no (case-insensitive)
     refused_values: list[str] = Field(
         default_factory=lambda: ["refused", "no", "false", "denied", "withdrawn"]
     )

@@ -11,14 +11,18 @@ class GenesysSettings(BaseModel):
     #: the region's domain, e.g. ``mypurecloud.ie`` (eu-west-1) or ``usw2.pure.cloud``;
     #: AWS region names (``eu-west-1``) are accepted too
     region: str = "mypurecloud.com"
+    #: OAuth client-credentials client id (README: the permissions its role needs)
     client_id: str = ""
+    #: OAuth client secret (use ``*_FILE`` or a secret store)
     client_secret: SecretStr = SecretStr("")
     #: overrides for the emulator or a proxy: full base URLs (scheme://host[:port]).
     #: When set, they replace the region's hosts (and so the token allow-list).
     #: With ``api_url`` set, ``login_url`` and ``downloads_url`` default to it (never
     #: to the real region: emulator credentials must not travel to Genesys).
     api_url: str | None = None
+    #: login host override (see ``api_url``)
     login_url: str | None = None
+    #: downloads host override (see ``api_url``)
     downloads_url: str | None = None
     #: refresh the token this many seconds before it expires (clamped to half the
     #: token's lifetime for short-lived tokens)
@@ -26,10 +30,16 @@ class GenesysSettings(BaseModel):
     #: after the login host rejected the credentials, fail fast for this long
     #: instead of asking it again for every job
     credentials_retry_s: float = Field(default=30.0, ge=0)
+    #: attempts of one API call on 5xx, dropped connections and 429 before the job is
+    #: retried later
     max_attempts: int = Field(default=6, ge=1)
+    #: first wait of the jittered exponential backoff between those attempts
     backoff_base_s: float = Field(default=0.2, gt=0)
+    #: longest wait of that backoff
     backoff_max_s: float = Field(default=30.0, gt=0)
+    #: time limit of one API request (downloads have their own throughput floor)
     request_timeout_s: float = Field(default=30.0, gt=0)
+    #: connections open at once to Genesys hosts (per process)
     max_connections: int = Field(default=64, ge=1)
     #: TLS verification of Genesys hosts; only for a local emulator may it be turned off
     verify_tls: bool = True

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import aioboto3  # type: ignore[import-untyped]
 
+from media_bridge.config import S3_URL_OPTIONS
 from media_bridge.errors import ConfigError, DeliveryRejected, Transient
 from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import DeliveredFile, Delivery
@@ -182,7 +183,7 @@ def s3_sink_from_url(url: str) -> S3MediaSink:
     if parts.scheme != "s3" or not parts.netloc:
         raise ConfigError(f"S3 sink URL must be s3://BUCKET[/PREFIX], not {url!r}")
     options = dict(parse_qsl(parts.query))
-    unknown = set(options) - {"endpoint_url", "region", "sidecar", "kms_key_id", "bucket_key"}
+    unknown = set(options) - S3_URL_OPTIONS
     if unknown:
         raise ConfigError(f"S3 sink URL: unknown option(s) {sorted(unknown)}")
     return S3MediaSink(

@@ -18,11 +18,13 @@ class VoiceSettings(BaseModel):
     enabled: bool = True
     #: wait this long after customer.end / acw before the first recordings request
     recording_delay_s: float = Field(default=60.0, ge=0.0)
+    #: ``formatId`` of the recordings request (the format Genesys transcodes to)
     format_id: RecordingFormat = "WAV"
     #: ``maxWaitMs`` of the recordings request: Genesys holds the answer up to this long
     max_wait_ms: int = Field(default=5000, ge=0, le=60000)
     #: backoff between "still transcoding" polls (202, or empty ``mediaUris``)
     poll_initial_s: float = Field(default=5.0, gt=0.0)
+    #: longest wait between those polls
     poll_max_s: float = Field(default=120.0, gt=0.0)
     #: give up (job dead, code ``recording_not_ready``) this long after the job was planned
     transcode_max_wait_s: float = Field(default=2 * 3600.0, gt=0.0)
@@ -34,6 +36,7 @@ class VoiceSettings(BaseModel):
     #: emulator's behaviour. ``auto`` compares each channel's speech activity with the
     #: transcript's customer / agent phrase times (falls back to ``auto_fallback``).
     customer_channel: CustomerChannel = "left"
+    #: the customer channel when ``auto`` cannot decide
     auto_fallback: Literal["left", "right"] = "left"
     #: ``auto`` keeps its decision only above this confidence (0..1), else ``auto_fallback``
     auto_min_confidence: float = Field(default=0.2, ge=0.0, le=1.0)
