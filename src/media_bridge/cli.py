@@ -17,8 +17,7 @@ from collections.abc import Sequence
 
 from media_bridge import __version__
 
-# Sub-command modules, in the order `--help` lists them. A module that is not
-# present yet (work in progress on a branch) is skipped rather than breaking the CLI.
+# Sub-command modules, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "media_bridge.commands.run",
     "media_bridge.commands.replay",

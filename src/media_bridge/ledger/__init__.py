@@ -91,7 +91,7 @@ def ledger_from_url(url: str) -> Ledger:
             if exc.name != _LAZY_BACKENDS[scheme]:
                 raise
             raise LedgerUrlError(
-                f"the {scheme} ledger is not available yet in this version: "
+                f"the {scheme} ledger is not part of this installation: "
                 "use sqlite:///path/to/ledger.db"
             ) from None
         factory: Callable[[str], Ledger] | None = getattr(module, "ledger_from_url", None)

@@ -150,7 +150,7 @@ def test_missing_postgres_backend_is_explained(monkeypatch: pytest.MonkeyPatch) 
         ledger_pkg, "_BACKENDS", {k: v for k, v in ledger_pkg._BACKENDS.items() if k not in lazy}
     )
     monkeypatch.setattr("media_bridge.ledger.importlib.import_module", missing)
-    with pytest.raises(LedgerUrlError, match="not available yet"):
+    with pytest.raises(LedgerUrlError, match="not part of this installation"):
         ledger_from_url("postgres://u@db/bridge")
 
 
