@@ -15,7 +15,7 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("jobs", help="list, show and retry jobs in the ledger")
     add_settings_arguments(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="jobs, earliest next attempt first (default: dead ones)")
+    listing = actions.add_parser("list", help="jobs, earliest next attempt first (default: dead)")
     listing.add_argument(
         "--state", default="dead", help="pending|running|done|retry|dead|all (default dead)"
     )
