@@ -21,6 +21,7 @@ BENCHMARKS = (
     "recording_bench",  # a 1-hour stereo recording fetched and split (issue 6)
     "audiohook_bench",  # concurrent AudioHook sessions (issue 7)
     "api_budget",  # Platform API requests per delivered voice note, by consent mode
+    "real_limit",  # items/min at the real 300/60 s rolling limit, pacing on/off vs sequential
 )
 
 

@@ -44,6 +44,7 @@ TINY_SIZES = {
     "recording_bench": ["30"],
     "audiohook_bench": ["--sessions", "2", "--duration", "2"],
     "api_budget": ["2", "1"],
+    "real_limit": ["--tiny", "--minutes", "1"],
 }
 
 
