@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from media_bridge.events.values import parse_time
+from media_bridge.events.values import bcp47_case, parse_time
 from media_bridge.fetch.urls import storable_event_url
 from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
@@ -224,8 +224,9 @@ def utterance_records(body: dict[str, Any]) -> list[dict[str, Any]]:
                 "offset_ms": offset_ms,
                 "duration_ms": best.get("durationMs"),
                 "start_time": _iso(parse_time(start)),
-                "language": item.get("dialect"),
+                "language": bcp47_case(item.get("dialect") or item.get("language")),
                 "engine": item.get("engineName") or item.get("engineProvider"),
+                "engine_id": item.get("engineId"),
                 "program_id": body.get("speechTextAnalyticsProgramId"),
             }
         )
