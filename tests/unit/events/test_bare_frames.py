@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from media_bridge.errors import BadInput
 from media_bridge.events import ParseResult, ParseStatus, parse_event_result, parse_payload_results
 from media_bridge.events.values import bcp47_case
 from media_bridge.planner import utterance_records
@@ -62,3 +65,19 @@ def test_language_is_normalised_to_bcp47_case() -> None:
     (record,) = utterance_records(body)
     assert record["language"] == "es-US"
     assert record["engine_id"] == "eng-7"
+
+
+def test_non_uuid_detail_id_is_ignored_where_unused_and_rejected_where_used() -> None:
+    frame = {
+        "topicName": "v2.detail.events.conversation.anonymised.flow.outcome",
+        "eventBody": {"mediaType": "VOICE", "organizationId": "o"},
+    }
+    result = parse_event_result(frame)
+    assert result.status is ParseStatus.UNKNOWN_TOPIC
+    assert result.event.activities == []
+    used = {
+        "topicName": "v2.detail.events.conversation.anonymised.customer.end",
+        "eventBody": {"mediaType": "VOICE"},
+    }
+    with pytest.raises(BadInput, match="no conversation id"):
+        parse_event_result(used)
