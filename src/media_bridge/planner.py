@@ -243,8 +243,14 @@ def plan_jobs(
     message_texts: bool = True,
     now: datetime | None = None,
     consent_attribute: str | None = None,
+    session_transcripts: bool = False,
 ) -> list[NewJob]:
-    """Jobs for one event, each key once (the first occurrence wins)."""
+    """Jobs for one event, each key once (the first occurrence wins).
+
+    ``session_transcripts``: a transcription event whose ``status.status`` is
+    ``SESSION_ENDED`` plans the Speech & Text Analytics TRANSCRIPT job of its
+    communication (key ``transcript:{conv}:{communicationId}``, as the recording
+    handler plans it, so the ledger keeps one)."""
     now = now or datetime.now(UTC)
     meta = event_metadata(event, received_at or now)
     wanted = {t.lower() for t in media_types} if media_types is not None else None
@@ -329,4 +335,22 @@ def plan_jobs(
                 f":{record['utterance_id']}"
             )
             add(NewJob(key, JobKind.TEXT, {**record, "event": meta}))
+        status = body.get("status")
+        conv, comm = body.get("conversationId"), body.get("communicationId")
+        if (
+            session_transcripts
+            and isinstance(status, dict)
+            and status.get("status") == "SESSION_ENDED"
+            and isinstance(conv, str)
+            and isinstance(comm, str)
+            and comm
+        ):
+            payload = {
+                "v": PAYLOAD_VERSION,
+                "conversation_id": conv,
+                "communication_id": comm,
+                "speakers": {},
+                "event": meta,
+            }
+            add(NewJob(f"transcript:{conv}:{comm}", JobKind.TRANSCRIPT, payload))
     return list(jobs.values())

@@ -9,7 +9,8 @@ import pytest
 from media_bridge.errors import BadInput
 from media_bridge.events import ParseResult, ParseStatus, parse_event_result, parse_payload_results
 from media_bridge.events.values import bcp47_case
-from media_bridge.planner import utterance_records
+from media_bridge.planner import plan_jobs, utterance_records
+from media_bridge.types import JobKind
 
 CONV = "11111111-2222-3333-4444-555555555555"
 
@@ -81,3 +82,19 @@ def test_non_uuid_detail_id_is_ignored_where_unused_and_rejected_where_used() ->
     }
     with pytest.raises(BadInput, match="no conversation id"):
         parse_event_result(used)
+
+
+def test_session_ended_transcription_plans_the_transcript_job() -> None:
+    frame = {
+        "topicName": f"v2.conversations.{CONV}.transcription",
+        "eventBody": {
+            "conversationId": CONV,
+            "communicationId": "comm-1",
+            "status": {"status": "SESSION_ENDED"},
+        },
+    }
+    event = parse_event_result(frame).event
+    (job,) = plan_jobs(event, None, session_transcripts=True)
+    assert job.kind is JobKind.TRANSCRIPT
+    assert job.key == f"transcript:{CONV}:comm-1"
+    assert plan_jobs(event, None) == []
