@@ -336,21 +336,21 @@ def plan_jobs(
             )
             add(NewJob(key, JobKind.TEXT, {**record, "event": meta}))
         status = body.get("status")
-        conv, comm = body.get("conversationId"), body.get("communicationId")
+        t_conv, t_comm = body.get("conversationId"), body.get("communicationId")
         if (
             session_transcripts
             and isinstance(status, dict)
             and status.get("status") == "SESSION_ENDED"
-            and isinstance(conv, str)
-            and isinstance(comm, str)
-            and comm
+            and isinstance(t_conv, str)
+            and isinstance(t_comm, str)
+            and t_comm
         ):
             payload = {
                 "v": PAYLOAD_VERSION,
-                "conversation_id": conv,
-                "communication_id": comm,
+                "conversation_id": t_conv,
+                "communication_id": t_comm,
                 "speakers": {},
                 "event": meta,
             }
-            add(NewJob(f"transcript:{conv}:{comm}", JobKind.TRANSCRIPT, payload))
+            add(NewJob(f"transcript:{t_conv}:{t_comm}", JobKind.TRANSCRIPT, payload))
     return list(jobs.values())
