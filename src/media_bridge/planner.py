@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from media_bridge.events.values import parse_time
+from media_bridge.events.values import bcp47_case, parse_time
 from media_bridge.fetch.urls import storable_event_url
 from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
@@ -224,8 +224,9 @@ def utterance_records(body: dict[str, Any]) -> list[dict[str, Any]]:
                 "offset_ms": offset_ms,
                 "duration_ms": best.get("durationMs"),
                 "start_time": _iso(parse_time(start)),
-                "language": item.get("dialect"),
+                "language": bcp47_case(item.get("dialect") or item.get("language")),
                 "engine": item.get("engineName") or item.get("engineProvider"),
+                "engine_id": item.get("engineId"),
                 "program_id": body.get("speechTextAnalyticsProgramId"),
             }
         )
@@ -242,8 +243,14 @@ def plan_jobs(
     message_texts: bool = True,
     now: datetime | None = None,
     consent_attribute: str | None = None,
+    session_transcripts: bool = False,
 ) -> list[NewJob]:
-    """Jobs for one event, each key once (the first occurrence wins)."""
+    """Jobs for one event, each key once (the first occurrence wins).
+
+    ``session_transcripts``: a transcription event whose ``status.status`` is
+    ``SESSION_ENDED`` plans the Speech & Text Analytics TRANSCRIPT job of its
+    communication (key ``transcript:{conv}:{communicationId}``, as the recording
+    handler plans it, so the ledger keeps one)."""
     now = now or datetime.now(UTC)
     meta = event_metadata(event, received_at or now)
     wanted = {t.lower() for t in media_types} if media_types is not None else None
@@ -328,4 +335,22 @@ def plan_jobs(
                 f":{record['utterance_id']}"
             )
             add(NewJob(key, JobKind.TEXT, {**record, "event": meta}))
+        status = body.get("status")
+        t_conv, t_comm = body.get("conversationId"), body.get("communicationId")
+        if (
+            session_transcripts
+            and isinstance(status, dict)
+            and status.get("status") == "SESSION_ENDED"
+            and isinstance(t_conv, str)
+            and isinstance(t_comm, str)
+            and t_comm
+        ):
+            payload = {
+                "v": PAYLOAD_VERSION,
+                "conversation_id": t_conv,
+                "communication_id": t_comm,
+                "speakers": {},
+                "event": meta,
+            }
+            add(NewJob(f"transcript:{t_conv}:{t_comm}", JobKind.TRANSCRIPT, payload))
     return list(jobs.values())

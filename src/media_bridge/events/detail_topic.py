@@ -31,6 +31,22 @@ def detail_topic_parts(topic: str) -> tuple[str, str] | None:
     return match.group(1), match.group(2)
 
 
+#: activities of a voice call the planner acts on (its RECORDING_ACTIVITIES)
+_VOICE_ACTED = frozenset({"customer.end", "acw"})
+
+
+def detail_id_unused(topic: str, body: dict[str, Any]) -> bool:
+    """A detail topic whose id is not UUID-shaped, for an activity nothing uses the id
+    of (neither a messaging conversation nor a call's recording): ignored, not rejected."""
+    parts = detail_topic_parts(topic)
+    if parts is None or _ID_LIKE.match(parts[0]):
+        return False
+    media = (text_or_none(body.get("mediaType")) or "").upper()
+    if media == "MESSAGE":
+        return False
+    return not (media == "VOICE" and parts[1].lower() in _VOICE_ACTED)
+
+
 def parse_detail_body(topic: str, body: dict[str, Any]) -> ConversationActivity:
     parts = detail_topic_parts(topic)
     if parts is None:

@@ -12,6 +12,7 @@ One such event must not take the good events of its batch down with it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -127,8 +128,48 @@ def org_id_from_source(source: str) -> str | None:
     return None
 
 
+#: the ``source`` given to a bare notification frame (no EventBridge envelope)
+NOTIFICATION_SOURCE = "notifications"
+
+
+def is_bare_frame(doc: dict[str, Any]) -> bool:
+    """A Notifications API frame: ``topicName`` and ``eventBody`` at the top, no ``source``."""
+    return "source" not in doc and isinstance(doc.get("topicName"), str) and "eventBody" in doc
+
+
+def _read_bare_frame(doc: dict[str, Any]) -> Envelope:
+    topic = doc.get("topicName")
+    if not isinstance(topic, str) or not topic:
+        raise BadInput("notification frame: missing topicName")
+    body = doc.get("eventBody")
+    if not isinstance(body, dict):
+        raise BadInput("notification frame: missing eventBody")
+    metadata = doc.get("metadata")
+    correlation_id = (
+        text_or_none(metadata.get("CorrelationId") or metadata.get("correlationId"))
+        if isinstance(metadata, dict)
+        else None
+    )
+    # frames carry no event id: the frame's own canonical bytes name it, so a frame
+    # seen twice has one id
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    event_id = "notif-" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return Envelope(
+        event_id=event_id,
+        topic=topic,
+        source=NOTIFICATION_SOURCE,
+        body=body,
+        org_id=text_or_none(body.get("organizationId")),
+        event_time=parse_time(body.get("eventTime")) or parse_time(doc.get("timestamp")),
+        correlation_id=correlation_id,
+    )
+
+
 def read_envelope(doc: dict[str, Any]) -> Envelope:
-    """Validate the envelope; every missing piece is a BadInput naming it."""
+    """Validate the envelope (or a bare notification frame); every missing piece is a
+    BadInput naming it."""
+    if is_bare_frame(doc):
+        return _read_bare_frame(doc)
     source = doc.get("source")
     if not isinstance(source, str) or not source:
         raise BadInput("envelope: missing source")

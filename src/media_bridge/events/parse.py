@@ -15,7 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 from media_bridge.errors import BadInput
-from media_bridge.events.detail_topic import detail_topic_parts, parse_detail_body
+from media_bridge.events.detail_topic import (
+    detail_id_unused,
+    detail_topic_parts,
+    parse_detail_body,
+)
 from media_bridge.events.envelope import decode_json, read_envelope
 from media_bridge.events.message_topic import is_message_topic, parse_message_body
 from media_bridge.events.transcription_topic import (
@@ -83,6 +87,8 @@ def parse_event_result(raw: bytes | str | dict[str, Any]) -> ParseResult:
             envelope.body, speakers=event.message_speakers, textless=event.textless_messages
         )
     elif family is TopicFamily.DETAIL:
+        if detail_id_unused(envelope.topic, envelope.body):
+            return ParseResult(ParseStatus.UNKNOWN_TOPIC, event)
         event.activities = [parse_detail_body(envelope.topic, envelope.body)]
     elif family is TopicFamily.TRANSCRIPTION:
         event.transcriptions = [parse_transcription_body(envelope.topic, envelope.body)]

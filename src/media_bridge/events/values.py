@@ -119,3 +119,19 @@ def int_or_none(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+def bcp47_case(value: Any) -> str | None:
+    """``es-us`` / ``ES-us`` -> ``es-US``; ``zh-hant-tw`` -> ``zh-Hant-TW`` (BCP 47 case)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    parts = value.strip().replace("_", "-").split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)

@@ -1,0 +1,100 @@
+"""Issue 24: bare Notifications API frames, and BCP 47 case of transcript languages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from media_bridge.errors import BadInput
+from media_bridge.events import ParseResult, ParseStatus, parse_event_result, parse_payload_results
+from media_bridge.events.values import bcp47_case
+from media_bridge.planner import plan_jobs, utterance_records
+from media_bridge.types import JobKind
+
+CONV = "11111111-2222-3333-4444-555555555555"
+
+
+def _frame(org: str | None) -> dict[str, object]:
+    body: dict[str, object] = {"conversationId": CONV, "mediaType": "VOICE", "eventTime": 1}
+    if org is not None:
+        body["organizationId"] = org
+    return {
+        "topicName": f"v2.detail.events.conversation.{CONV}.customer.end",
+        "version": "2",
+        "eventBody": body,
+        "metadata": {"CorrelationId": "c-1"},
+    }
+
+
+def test_bare_frame_is_parsed_with_org_from_event_body() -> None:
+    result = parse_event_result(_frame("org-9"))
+    assert result.status is ParseStatus.OK
+    assert result.event.org_id == "org-9"
+    assert result.event.correlation_id == "c-1"
+    assert result.event.activities[0].conversation_id == CONV
+    assert result.event.event_id.startswith("notif-")
+
+
+def test_bare_frame_id_is_stable_and_json_lines_of_frames_are_accepted() -> None:
+    raw = b"\n".join(json.dumps(_frame(None)).encode() for _ in range(2))
+    results = parse_payload_results(raw)
+    ids = {r.event.event_id for r in results if isinstance(r, ParseResult)}
+    assert len(results) == 2
+    assert len(ids) == 1
+
+
+def test_language_is_normalised_to_bcp47_case() -> None:
+    assert bcp47_case("es-us") == "es-US"
+    assert bcp47_case("ES-us") == "es-US"
+    assert bcp47_case("zh-hant-tw") == "zh-Hant-TW"
+    assert bcp47_case("") is None
+    body = {
+        "conversationId": CONV,
+        "communicationId": "comm-1",
+        "transcripts": [
+            {
+                "utteranceId": "u1",
+                "isFinal": True,
+                "channel": "EXTERNAL",
+                "dialect": "es-us",
+                "engineId": "eng-7",
+                "alternatives": [{"transcript": "hola"}],
+            }
+        ],
+    }
+    (record,) = utterance_records(body)
+    assert record["language"] == "es-US"
+    assert record["engine_id"] == "eng-7"
+
+
+def test_non_uuid_detail_id_is_ignored_where_unused_and_rejected_where_used() -> None:
+    frame = {
+        "topicName": "v2.detail.events.conversation.anonymised.flow.outcome",
+        "eventBody": {"mediaType": "VOICE", "organizationId": "o"},
+    }
+    result = parse_event_result(frame)
+    assert result.status is ParseStatus.UNKNOWN_TOPIC
+    assert result.event.activities == []
+    used = {
+        "topicName": "v2.detail.events.conversation.anonymised.customer.end",
+        "eventBody": {"mediaType": "VOICE"},
+    }
+    with pytest.raises(BadInput, match="no conversation id"):
+        parse_event_result(used)
+
+
+def test_session_ended_transcription_plans_the_transcript_job() -> None:
+    frame = {
+        "topicName": f"v2.conversations.{CONV}.transcription",
+        "eventBody": {
+            "conversationId": CONV,
+            "communicationId": "comm-1",
+            "status": {"status": "SESSION_ENDED"},
+        },
+    }
+    event = parse_event_result(frame).event
+    (job,) = plan_jobs(event, None, session_transcripts=True)
+    assert job.kind is JobKind.TRANSCRIPT
+    assert job.key == f"transcript:{CONV}:comm-1"
+    assert plan_jobs(event, None) == []
