@@ -80,6 +80,7 @@ class Intake:
         on_new_jobs: Callable[[], None] | None = None,
         consent_attribute: str | None = None,
         max_media_per_message: int | None = None,
+        default_org_id: str | None = None,
     ) -> None:
         self._ledger = ledger
         self._media_types = media_types
@@ -91,6 +92,8 @@ class Intake:
         self._consent_attribute = consent_attribute
         #: an event naming more media for one message is rejected (amplification)
         self._max_media = max_media_per_message
+        #: the org of events that do not name one (bare Notifications API frames)
+        self._default_org_id = default_org_id
 
     async def accept(
         self, raw: bytes, origin: str, *, max_events: int | None = None
@@ -191,6 +194,8 @@ class Intake:
         rejections.append((origin, reason, raw))
 
     def _plan(self, event: ParsedEvent, received: datetime) -> list[NewJob]:
+        if event.org_id is None:
+            event.org_id = self._default_org_id
         planned = plan_jobs(
             event,
             self._media_types,

@@ -160,6 +160,7 @@ class Bridge:
             on_new_jobs=self.worker.wake,
             consent_attribute=_consent_attribute(settings),
             max_media_per_message=settings.intake.max_media_per_message,
+            default_org_id=settings.genesys.org_id,
         )
         await _apply_org_limit(genesys, settings)
         log.info(

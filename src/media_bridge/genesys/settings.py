@@ -13,6 +13,9 @@ class GenesysSettings(BaseModel):
     region: str = "mypurecloud.com"
     #: OAuth client-credentials client id (README: the permissions its role needs)
     client_id: str = ""
+    #: the org id given to events that carry none (a bare Notifications API frame without
+    #: ``eventBody.organizationId``); EventBridge events name their org in ``source``
+    org_id: str | None = None
     #: OAuth client secret (use ``*_FILE`` or a secret store)
     client_secret: SecretStr = SecretStr("")
     #: overrides for the emulator or a proxy: full base URLs (scheme://host[:port]).

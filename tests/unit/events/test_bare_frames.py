@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from media_bridge.errors import BadInput
 from media_bridge.events import ParseResult, ParseStatus, parse_event_result, parse_payload_results
 from media_bridge.events.values import bcp47_case
+from media_bridge.intake import Intake
+from media_bridge.ledger import SqliteLedger
 from media_bridge.planner import plan_jobs, utterance_records
 from media_bridge.types import JobKind
 
 CONV = "11111111-2222-3333-4444-555555555555"
+OTHER = "66666666-7777-8888-9999-000000000000"
 
 
 def _frame(org: str | None) -> dict[str, object]:
@@ -98,3 +102,23 @@ def test_session_ended_transcription_plans_the_transcript_job() -> None:
     assert job.kind is JobKind.TRANSCRIPT
     assert job.key == f"transcript:{CONV}:comm-1"
     assert plan_jobs(event, None) == []
+
+
+async def test_a_bare_frame_without_an_org_takes_the_configured_org(tmp_path: Path) -> None:
+    ledger = SqliteLedger(str(tmp_path / "ledger.db"))
+    await ledger.open()
+    try:
+        intake = Intake(ledger, media_types={"Audio"}, default_org_id="org-configured")
+        with_org = _frame("org-in-body")
+        with_org["topicName"] = f"v2.detail.events.conversation.{OTHER}.customer.end"
+        with_org["eventBody"] = {**with_org["eventBody"], "conversationId": OTHER}  # type: ignore[dict-item]
+        body = "\n".join(json.dumps(frame) for frame in (_frame(None), with_org))
+        result = await intake.accept(body.encode(), "test")
+        assert result.rejected == []
+        orgs = {
+            job.payload["conversation_id"]: job.payload["event"]["org_id"]
+            for job in await ledger.list_jobs(state=None, limit=10)
+        }
+        assert orgs == {CONV: "org-configured", OTHER: "org-in-body"}
+    finally:
+        await ledger.close()
