@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
+from media_bridge.files import create_temp_beside
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
 
@@ -59,15 +60,25 @@ def delivery_name(meta: dict[str, Any]) -> str:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    fd, tmp = create_temp_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    fd, tmp = create_temp_beside(dst)
+    try:
+        with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
+            shutil.copyfileobj(inp, out)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class DirChunkSink:
