@@ -22,6 +22,7 @@ from media_bridge.audiohook import protocol as p
 from media_bridge.audiohook.session import ServerSession
 from media_bridge.audiohook.settings import AudioHookSettings
 from media_bridge.audiohook.signature import (
+    NonceCache,
     SignaturePolicy,
     VerifyResult,
     authority_of,
@@ -67,6 +68,8 @@ class AudioHookServer:
             k: (decode_secret(v) if v else None) for k, v in settings.api_keys.items()
         }
         self._upgrades: dict[Any, _Upgrade] = {}
+        # a nonce is refused again for as long as its signature could be accepted
+        self._nonces = NonceCache(settings.max_signature_age_s + 2 * settings.clock_skew_s)
         self.sessions: dict[str, ServerSession] = {}
         self.stats = {"sessions": 0, "rejected": 0, "dropped": 0, "closed": 0, "probes": 0}
         self._server: Any = None
@@ -187,7 +190,7 @@ class AudioHookServer:
         authority = authority_of(headers.get("host", ""), "wss")
         authority = authority_of(authority, "ws")
         return verify_request_signature(
-            headers, target, authority, self._lookup, self.policy, self.clock
+            headers, target, authority, self._lookup, self.policy, self.clock, self._nonces
         )
 
     async def _process_request(self, connection: Any, request: Any) -> Any:
@@ -203,6 +206,14 @@ class AudioHookServer:
             self.stats["rejected"] += 1
             detail = ", ".join(missing) or "audiohook-session-id"
             return connection.respond(400, f"Bad Request: missing or invalid {detail}\n")
+        session_id = headers["audiohook-session-id"]
+        if session_id in self.sessions or any(
+            up.session_id == session_id for up in self._upgrades.values()
+        ):
+            # a second connection must never mix its audio into a live session's files
+            self.stats["rejected"] += 1
+            log.warning("audiohook.session_id_live", session_id=session_id)
+            return connection.respond(409, "Conflict: this audiohook-session-id is live\n")
         result = self.authenticate(headers, request.path)
         failure: str | None = None
         if not result.ok:

@@ -57,6 +57,26 @@ class SignaturePolicy:
     min_nonce_length: int = 22
 
 
+class NonceCache:
+    """The ``(keyid, nonce)`` pairs of accepted signatures, each kept until a signature
+    with it could no longer be accepted (max age plus skew): a captured upgrade request
+    cannot be replayed inside its window."""
+
+    def __init__(self, keep_s: float) -> None:
+        self._keep_s = keep_s
+        self._until: dict[tuple[str, str], float] = {}
+
+    def first_use(self, keyid: str, nonce: str, now: float) -> bool:
+        """Remember the pair; ``False`` when it was already used within the window."""
+        if len(self._until) > 1024:
+            self._until = {pair: t for pair, t in self._until.items() if t > now}
+        pair = (keyid, nonce)
+        if self._until.get(pair, 0.0) > now:
+            return False
+        self._until[pair] = now + self._keep_s
+        return True
+
+
 def decode_secret(secret_b64: str) -> bytes:
     """The HMAC key is the base64-decoded client secret (padding optional)."""
     padded = secret_b64 + "=" * (-len(secret_b64) % 4)
@@ -90,8 +110,10 @@ def verify_request_signature(
     lookup_secret: Callable[[str], tuple[bool, bytes | None]],
     policy: SignaturePolicy = SignaturePolicy(),
     now: Callable[[], float] = time.time,
+    nonces: NonceCache | None = None,
 ) -> VerifyResult:
-    """Check a request's signature. ``headers`` must have lower-case names.
+    """Check a request's signature. ``headers`` must have lower-case names; with
+    ``nonces``, a verified signature whose nonce was seen in its window fails.
 
     ``lookup_secret(api_key)`` returns ``(known, key)``: ``key`` is None when the key is
     known but has no client secret (then only unsigned requests pass).
@@ -186,6 +208,8 @@ def verify_request_signature(
     if match and good:
         if alg != "hmac-sha256":
             return VerifyResult("UNSUPPORTED", f"algorithm {alg}")
+        if nonces is not None and not nonces.first_use(api_key, nonce, now()):
+            return VerifyResult("FAILED", "nonce already used (a replayed request)")
         return VerifyResult("VERIFIED")
     return VerifyResult("FAILED", "signature mismatch")
 

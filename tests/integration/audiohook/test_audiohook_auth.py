@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
 from media_bridge.audiohook.client import ClientConfig, run_session
-from tests.integration.audiohook.audiohook_it_helpers import API_KEY, SECRET, ServerFactory
+from tests.integration.audiohook.audiohook_it_helpers import (
+    API_KEY,
+    SECRET,
+    ServerFactory,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 NOW = 1_700_000_000
@@ -107,3 +113,38 @@ async def test_missing_headers_and_wrong_path(audiohook_server: ServerFactory) -
         wrong_path = await run_session(cfg(uri.replace("/ws", "/other")))
     assert bad_session.http_status == 400
     assert wrong_path.http_status == 404
+
+
+async def test_a_replayed_signature_is_refused_within_its_window(
+    audiohook_server: ServerFactory,
+) -> None:
+    # the same signed upgrade (same nonce) was accepted three times within its window
+    nonce = "n" * 32
+    sign = {"created": NOW, "expires": NOW + 60, "nonce": nonce}
+    async with audiohook_server(auth_failure_delay_s=0.0, clock=lambda: NOW + 1) as (
+        server,
+        uri,
+        _sink,
+    ):
+        first = await run_session(cfg(uri, sign=sign))
+        replayed = await run_session(cfg(uri, sign=sign))
+        fresh = await run_session(cfg(uri, sign={**sign, "nonce": "m" * 32}))
+    assert first.ok, (first.violations, first.http_status)
+    assert replayed.http_status == 401
+    assert fresh.ok, (fresh.violations, fresh.http_status)
+    assert server.stats["rejected"] == 1
+
+
+async def test_a_second_connection_for_a_live_session_id_is_refused(
+    audiohook_server: ServerFactory,
+) -> None:
+    # two live connections with one session id had their audio mixed into one file
+    async with audiohook_server() as (server, uri, sink):
+        live = cfg(uri, realtime=True, duration_s=3.0)
+        task = asyncio.create_task(run_session(live))
+        await wait_for(lambda: live.session_id in server.sessions)
+        second = await run_session(cfg(uri, session_id=live.session_id))
+        first = await task
+    assert second.http_status == 409
+    assert first.ok, (first.violations, first.http_status)
+    assert len(sink.of(live.session_id, "final")) == 1
