@@ -17,6 +17,7 @@ from typing import Any
 from media_bridge.audiohook.codec import Int16Array
 from media_bridge.audiohook.recorder import FinishedChunk
 from media_bridge.audiohook.sinks import AudioChunkSink, safe_part
+from media_bridge.files import private_dir
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -76,7 +77,7 @@ class SessionDelivery:
             await self._task
 
     def _append(self, chunk: FinishedChunk) -> Path | None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         full = self.dir / f"{safe_part(chunk.channel)}-full.wav"
         data = chunk.samples.astype("<i2").tobytes()
         if chunk.channel not in self.full_bytes:

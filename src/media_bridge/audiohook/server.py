@@ -31,6 +31,7 @@ from media_bridge.audiohook.signature import (
 )
 from media_bridge.audiohook.sinks import AudioChunkSink, build_sink
 from media_bridge.consent import Verdict
+from media_bridge.files import private_dir
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -85,7 +86,7 @@ class AudioHookServer:
         if self.settings.spool_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="audiohook-spool-")
             self.spool_root = Path(self._tmp.name)
-        self.spool_root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.spool_root)
         self.sweep_spool()
         self._sweeper = asyncio.ensure_future(self._sweep_hourly())
         self._server = await serve(

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
-from media_bridge.files import create_temp_beside
+from media_bridge.files import create_temp_beside, private_dir
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
 
@@ -91,7 +91,8 @@ class DirChunkSink:
 
     def _store(self, meta: dict[str, Any], wav_path: Path) -> dict[str, Any]:
         folder = self.root / safe_part(str(meta.get("conversationId", "")))
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(folder)  # 0700, and a symlinked folder is refused
         stem = delivery_name(meta)
         wav = folder / f"{stem}.wav"
         _atomic_copy(wav_path, wav)

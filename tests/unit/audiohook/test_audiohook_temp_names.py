@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from media_bridge.audiohook.sinks import _atomic_copy, _atomic_write_bytes
+import pytest
+
+from media_bridge.audiohook.sinks import DirChunkSink, _atomic_copy, _atomic_write_bytes
+from media_bridge.files import SymlinkRefused
 
 
 def test_sidecar_write_ignores_a_planted_temp_symlink(tmp_path: Path) -> None:
@@ -30,3 +33,21 @@ def test_wav_copy_ignores_a_planted_temp_symlink(tmp_path: Path) -> None:
     _atomic_copy(src, folder / "s.wav")
     assert victim.read_bytes() == b"untouched"
     assert (folder / "s.wav").read_bytes() == b"RIFF"
+
+
+async def test_the_dir_sink_keeps_its_folders_private_and_refuses_a_symlinked_one(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "in.wav"
+    src.write_bytes(b"RIFF")
+    sink = DirChunkSink(tmp_path / "out")
+    meta = {"conversationId": "conv-1", "sessionId": "s-1", "channel": "external", "seq": 1}
+    await sink.deliver_chunk(meta, src)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "out" / "conv-1").stat().st_mode & 0o777 == 0o700
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out" / "conv-2").symlink_to(elsewhere)
+    with pytest.raises(SymlinkRefused):
+        await sink.deliver_chunk({**meta, "conversationId": "conv-2"}, src)
+    assert list(elsewhere.iterdir()) == []
