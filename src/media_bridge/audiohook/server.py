@@ -188,11 +188,19 @@ class AudioHookServer:
         return False, None
 
     def authenticate(self, headers: dict[str, str], target: str) -> VerifyResult:
-        authority = authority_of(headers.get("host", ""), "wss")
-        authority = authority_of(authority, "ws")
-        return verify_request_signature(
-            headers, target, authority, self._lookup, self.policy, self.clock, self._nonces
+        """Verify over the RFC 9421-normalised ``@authority`` (lower case, no default
+        port) and, failing that, over the raw ``Host``: implementations differ on which
+        they sign (an independent one signs the raw header)."""
+        raw = headers.get("host", "").strip()
+        normalised = authority_of(authority_of(raw, "wss"), "ws")
+        result = verify_request_signature(
+            headers, target, normalised, self._lookup, self.policy, self.clock, self._nonces
         )
+        if result.code == "FAILED" and result.reason == "signature mismatch" and raw != normalised:
+            result = verify_request_signature(
+                headers, target, raw, self._lookup, self.policy, self.clock, self._nonces
+            )
+        return result
 
     async def _process_request(self, connection: Any, request: Any) -> Any:
         started = time.monotonic()
