@@ -17,7 +17,7 @@ class Token:
     value: str
 
 
-BareItem = int | str | bytes | bool | Token
+BareItem = int | float | str | bytes | bool | Token
 
 
 @dataclass
@@ -39,6 +39,8 @@ class StructuredFieldError(ValueError):
 _KEY = re.compile(r"[a-z*][a-z0-9_.*-]*")
 _TOKEN = re.compile(r"[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*")
 _INT = re.compile(r"-?[0-9]{1,15}")
+_DECIMAL = re.compile(r"-?[0-9]{1,12}\.[0-9]{1,3}")
+_NUMBER = re.compile(r"-?[0-9.]+")
 _BYTES = re.compile(r":([A-Za-z0-9+/=]*):")
 
 
@@ -84,16 +86,25 @@ class _Parser:
                 return self.s[self.i - 1] == "1"
             raise StructuredFieldError("bad boolean")
         if c == "-" or c.isdigit():
-            m = _INT.match(self.s, self.i)
-            if not m or (m.end() < len(self.s) and self.s[m.end()] in ".0123456789"):
-                raise StructuredFieldError("unsupported number")
-            self.i = m.end()
-            return int(m.group(0))
+            return self._number()
         m = _TOKEN.match(self.s, self.i)
         if not m:
             raise StructuredFieldError(f"bad item at {self.i}")
         self.i = m.end()
         return Token(m.group(0))
+
+    def _number(self) -> int | float:
+        """An Integer (up to 15 digits) or a Decimal (up to 12 digits, a point, 1 to 3
+        digits), RFC 8941 section 4.2.4; anything longer fails."""
+        whole = _NUMBER.match(self.s, self.i)
+        text = whole.group(0) if whole else ""
+        if _INT.fullmatch(text):
+            self.i += len(text)
+            return int(text)
+        if _DECIMAL.fullmatch(text):
+            self.i += len(text)
+            return float(text)
+        raise StructuredFieldError(f"bad number at {self.i}")
 
     def _string(self) -> str:
         self.i += 1
@@ -168,8 +179,9 @@ class _Parser:
 
 
 def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
-    """Parse a Dictionary field value (RFC 8941 section 4.2.2)."""
-    return _Parser(text.strip()).dictionary()
+    """Parse a Dictionary field value (RFC 8941 section 4.2.2). Only leading and trailing
+    spaces are discarded: a tab or a control character there fails, as the RFC says."""
+    return _Parser(text.strip(" ")).dictionary()
 
 
 def serialize_bare_item(value: BareItem) -> str:
@@ -177,6 +189,9 @@ def serialize_bare_item(value: BareItem) -> str:
         return "?1" if value else "?0"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        text = f"{round(value, 3):.3f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
     if isinstance(value, Token):
         return value.value
     if isinstance(value, bytes):
