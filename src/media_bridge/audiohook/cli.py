@@ -96,6 +96,7 @@ def build_settings(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
+    import signal
 
     from media_bridge.audiohook.server import AudioHookServer
     from media_bridge.observability import configure_logging
@@ -116,8 +117,14 @@ def run(args: argparse.Namespace) -> int:
             json.dumps({"listening": f"ws://{settings.host}:{server.port}{settings.path}"}),
             flush=True,
         )
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
         try:
-            await asyncio.Future()
+            await stopping.wait()
+            # a live call is told and its audio delivered before the process exits
+            await server.drain(settings.shutdown_grace_s)
         finally:
             await server.stop()
 

@@ -135,6 +135,22 @@ class AudioHookServer:
             self._tmp.cleanup()
             self._tmp = None
 
+    async def drain(self, grace_s: float) -> None:
+        """Stop taking connections, send each live session a ``disconnect`` and wait up
+        to ``grace_s`` for them to close, so that their audio is delivered whole."""
+        if self._server is not None:
+            self._server.close(close_connections=False)
+        live = list(self.sessions)
+        log.info("audiohook.draining", sessions=len(live))
+        for session_id in live:
+            await self.disconnect_session(session_id, "completed", "the server is shutting down")
+        deadline = time.monotonic() + grace_s
+        # sessions leave ``self.sessions`` in their own handlers, after their audio went
+        while self.sessions and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        if self.sessions:
+            log.warning("audiohook.drain_timeout", sessions=len(self.sessions))
+
     async def serve_forever(self) -> None:
         await self.start()
         try:
@@ -167,9 +183,11 @@ class AudioHookServer:
         session.set_consent(Verdict.of(verdict, "operator"))
         return True
 
-    async def disconnect_session(self, session_id: str, reason: str = "completed") -> bool:
+    async def disconnect_session(
+        self, session_id: str, reason: str = "completed", info: str | None = None
+    ) -> bool:
         session = self.sessions.get(session_id)
-        return await self._guarded(session.disconnect(reason)) if session else False
+        return await self._guarded(session.disconnect(reason, info)) if session else False
 
     @staticmethod
     async def _guarded(call: Any) -> bool:

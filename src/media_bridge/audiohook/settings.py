@@ -95,6 +95,9 @@ class AudioHookSettings(BaseModel):
     max_message_bytes: int = Field(default=1024 * 1024, ge=65536)
     #: a session with no message for this long is dropped (and flushed)
     idle_timeout_s: float = Field(default=60.0, gt=0)
+    #: on SIGTERM, live sessions get a ``disconnect`` and this long to close, so that
+    #: their audio is flushed and delivered before the process exits
+    shutdown_grace_s: float = Field(default=10.0, ge=0)
     sink: ChunkSinkSettings = Field(default_factory=ChunkSinkSettings)
     #: the speaker key of deliveries (the customer: the normalised ANI); set the same
     #: pseudonymisation secret as the bridge's ``identity`` so that keys match
