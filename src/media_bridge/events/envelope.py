@@ -137,19 +137,26 @@ def is_bare_frame(doc: dict[str, Any]) -> bool:
     return "source" not in doc and isinstance(doc.get("topicName"), str) and "eventBody" in doc
 
 
-def _read_bare_frame(doc: dict[str, Any]) -> Envelope:
-    topic = doc.get("topicName")
+def _frame_parts(frame: dict[str, Any], where: str) -> tuple[str, dict[str, Any], str | None]:
+    """The topic, body and correlation id of a notification frame (bare, or an
+    EventBridge event's ``detail``); ``where`` names it in errors."""
+    topic = frame.get("topicName")
     if not isinstance(topic, str) or not topic:
-        raise BadInput("notification frame: missing topicName")
-    body = doc.get("eventBody")
+        raise BadInput(f"{where}topicName")
+    body = frame.get("eventBody")
     if not isinstance(body, dict):
-        raise BadInput("notification frame: missing eventBody")
-    metadata = doc.get("metadata")
+        raise BadInput(f"{where}eventBody")
+    metadata = frame.get("metadata")
     correlation_id = (
         text_or_none(metadata.get("CorrelationId") or metadata.get("correlationId"))
         if isinstance(metadata, dict)
         else None
     )
+    return topic, body, correlation_id
+
+
+def _read_bare_frame(doc: dict[str, Any]) -> Envelope:
+    topic, body, correlation_id = _frame_parts(doc, "notification frame: missing ")
     # frames carry no event id: the frame's own canonical bytes name it, so a frame
     # seen twice has one id
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -181,18 +188,7 @@ def read_envelope(doc: dict[str, Any]) -> Envelope:
     detail = doc.get("detail")
     if not isinstance(detail, dict):
         raise BadInput("envelope: missing detail")
-    topic = detail.get("topicName")
-    if not isinstance(topic, str) or not topic:
-        raise BadInput("envelope: missing detail.topicName")
-    body = detail.get("eventBody")
-    if not isinstance(body, dict):
-        raise BadInput("envelope: missing detail.eventBody")
-    metadata = detail.get("metadata")
-    correlation_id = (
-        text_or_none(metadata.get("CorrelationId") or metadata.get("correlationId"))
-        if isinstance(metadata, dict)
-        else None
-    )
+    topic, body, correlation_id = _frame_parts(detail, "envelope: missing detail.")
     event_time = (
         parse_time(body.get("eventTime"))
         or parse_time(detail.get("timestamp"))
