@@ -74,18 +74,27 @@ def encode_frame(samples: Int16Array, fmt: str) -> bytes:
 
 
 class StreamingResampler:
-    """Rational polyphase resampler (windowed-sinc FIR) that keeps state across frames."""
+    """Rational polyphase resampler (windowed-sinc FIR) that keeps state across frames.
+
+    Sample-aligned: the filter has an odd length, so its delay is a whole number of
+    upsampled samples, and output ``n`` is read that many samples later (input time
+    ``n / rate_out`` maps to output ``n``, not 0.97 ms later). The price is a lookahead of
+    a few input samples, which ``flush`` returns at the end of the stream (computed against
+    silence), so the output holds exactly ``ceil(inputs * rate_out / rate_in)`` samples.
+    """
 
     def __init__(self, rate_in: int, rate_out: int, taps_per_phase: int = 16) -> None:
         g = math.gcd(rate_in, rate_out)
         self.up = rate_out // g
         self.down = rate_in // g
         self.identity = self.up == self.down == 1
-        k = taps_per_phase
-        n = k * self.up
+        n = taps_per_phase * self.up + 1
         cutoff = 0.5 / max(self.up, self.down) * 0.92
         t = np.arange(n) - (n - 1) / 2
         h = 2 * cutoff * np.sinc(2 * cutoff * t) * np.kaiser(n, 8.0) * self.up
+        #: the filter's group delay in upsampled samples (whole: ``n`` is odd)
+        self.delay = (n - 1) // 2
+        k = -(-n // self.up)
         #: phases[p, j] multiplies x[i - j] for outputs in phase p
         self.phases = np.zeros((self.up, k), dtype=np.float64)
         for p in range(self.up):
@@ -99,24 +108,27 @@ class StreamingResampler:
     def process(self, samples: Int16Array) -> Int16Array:
         if self.identity:
             return samples.astype(np.int16)
-        x = np.concatenate([self.history, samples.astype(np.float64)])
-        if self.down == 1 and self.up <= 16:
-            # integer upsampling: each input sample yields `up` outputs, one per phase
-            y = np.empty(len(samples) * self.up, dtype=np.float64)
-            for c in range(self.up):
-                y[c :: self.up] = np.convolve(x, self.phases[c], mode="valid")
-            self.produced += len(y)
-            self._keep(x, self.consumed + len(samples))
-            out: Int16Array = np.clip(np.rint(y), -32768, 32767).astype(np.int16)
-            return out
         total_in = self.consumed + len(samples)
-        # output n uses input index floor(n * down / up); produce all with index < total_in
-        last = (total_in * self.up - 1) // self.down
+        # output n reads upsampled sample n * down + delay, whose newest input is
+        # (n * down + delay) // up: produce every output whose newest input has arrived
+        last = (total_in * self.up - self.delay - 1) // self.down
+        return self._produce(samples.astype(np.float64), total_in, last)
+
+    def flush(self) -> Int16Array:
+        """The outputs still owed at the end of the stream (their lookahead is silence)."""
+        if self.identity:
+            return np.zeros(0, dtype=np.int16)
+        owed = -(-self.consumed * self.up // self.down)
+        pad = self.delay // self.up + 1
+        return self._produce(np.zeros(pad), self.consumed + pad, owed - 1)
+
+    def _produce(self, fresh: npt.NDArray[np.float64], total_in: int, last: int) -> Int16Array:
+        x = np.concatenate([self.history, fresh])
         n = np.arange(self.produced, last + 1, dtype=np.int64)
         if len(n) == 0:
             self._keep(x, total_in)
             return np.zeros(0, dtype=np.int16)
-        t = n * self.down
+        t = n * self.down + self.delay
         idx = t // self.up - self.consumed  # position in x of the newest tap, minus k-1
         phase = t % self.up
         if self.up <= 16:

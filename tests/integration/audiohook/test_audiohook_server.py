@@ -14,6 +14,7 @@ import pytest
 
 from media_bridge.audiohook.audio_source import AGENT_PEAK_HZ, CUSTOMER_PEAK_HZ, dominant_frequency
 from media_bridge.audiohook.client import Action, ClientConfig, SessionReport, run_session
+from media_bridge.audiohook.client_cli import scenario_config
 from tests.integration.audiohook.audiohook_it_helpers import (
     API_KEY,
     SECRET,
@@ -165,6 +166,20 @@ async def test_faults_get_disconnect_error_then_closed(
         assert types(report)[-2:] == ["disconnect", "closed"]
         await wait_for(lambda: bool(sink.of(report.session_id, "final")))
         assert server.stats["closed"] == 1
+
+
+async def test_the_fast_faults_scenario_passes_twenty_runs_in_a_row(
+    audiohook_server: ServerFactory,
+) -> None:
+    """`audiohook-client --scenario faults --fast` reported "409 unexpected 'disconnect'
+    in state CLOSING" in most unpaced runs of an earlier version (no longer reproduced):
+    the scenario as the CLI builds it, unpaced, twenty times."""
+    async with audiohook_server() as (_, uri, _sink):
+        for _ in range(20):
+            cfg = client(uri, duration_s=2.0)
+            scenario_config("faults", cfg)
+            report = await run_session(cfg)
+            assert report.ok, (report.violations, report.notes)
 
 
 async def test_dropped_socket_still_flushes(audiohook_server: ServerFactory) -> None:
