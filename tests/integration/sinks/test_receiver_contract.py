@@ -282,3 +282,13 @@ async def test_legacy_headers_only_with_the_setting_and_a_warning(
     for headers, body in ((text_h, text_b), (erasure_h, erasure_b)):
         expected = legacy_v1(secret, headers, [hashlib.sha256(body).hexdigest()])
         assert headers["X-Bridge-Signature"] == expected
+
+
+def test_the_docs_point_at_the_receiver_this_test_runs() -> None:
+    import examples.receiver
+
+    root = Path(__file__).resolve().parents[3]
+    docs = (root / "docs" / "receivers.md").read_text(encoding="utf-8")
+    assert Path(examples.receiver.__file__).resolve() == root / "examples" / "receiver.py"
+    assert "(../examples/receiver.py)" in docs
+    assert "(docs/receivers.md)" in (root / "README.md").read_text(encoding="utf-8")
