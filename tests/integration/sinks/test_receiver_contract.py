@@ -25,9 +25,11 @@ from media_bridge import signing
 from media_bridge.audiohook.delivery import write_wav
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.audiohook.sinks import HttpChunkSink, build_sink
-from media_bridge.config import SinkSettings
+from media_bridge.config import Settings, SinkSettings
+from media_bridge.erasure import Subject, forget
 from media_bridge.erasure.http_part import post_erasure
 from media_bridge.errors import DeliveryRejected
+from media_bridge.identity import SpeakerDescriber
 from media_bridge.sinks import sinks_from_settings
 from media_bridge.sinks.http import HttpMediaSink
 from media_bridge.sinks.text import HttpTextSink
@@ -292,3 +294,34 @@ def test_the_docs_point_at_the_receiver_this_test_runs() -> None:
     assert Path(examples.receiver.__file__).resolve() == root / "examples" / "receiver.py"
     assert "(../examples/receiver.py)" in docs
     assert "(docs/receivers.md)" in (root / "README.md").read_text(encoding="utf-8")
+
+
+async def test_forget_sends_both_erasure_records_the_example_receiver_verifies(
+    tmp_path: Path,
+) -> None:
+    """``media-bridge forget`` itself: the media sink's erasure POST and the text record."""
+    engines = [Receiver(WHSEC, tmp_path / name) for name in ("media", "nlp")]
+    served = [await serve(engine.app()) for engine in engines]
+    (_, media_url), (_, nlp_url) = served
+    settings = Settings(
+        ledger={"url": f"sqlite:///{tmp_path}/ledger.db"},
+        sinks={
+            "media": "http",
+            "http_url": f"{media_url}/erasures",
+            "http_secret": WHSEC,
+            "text": "http",
+            "text_http_url": f"{nlp_url}/texts",
+        },
+    )
+    subject = Subject.of(SpeakerDescriber(settings.identity), conversation=CONV)
+    try:
+        report = await forget(settings, subject)
+    finally:
+        for runner, _ in served:
+            await runner.cleanup()
+    assert sorted(report.records_sent) == ["media:http", "nlp:http-text"]
+    for engine in engines:
+        (got,) = engine.received.values()
+        assert got.id == subject.record_key
+        assert got.document["kind"] == "erasure"
+        assert got.document["conversations"] == [CONV]
