@@ -191,6 +191,8 @@ async def test_every_delivery_verifies_with_the_example_receiver(
     assert headers["webhook-id"] == headers["Idempotency-Key"] == key
     assert spec_signature(secret, headers, body) in headers["webhook-signature"].split()
     assert not any(h in headers for h in LEGACY)
+    assert headers["Content-Length"] == str(len(body))
+    assert "Transfer-Encoding" not in headers
     got = world.receiver.received[key]
     if kind in ("media", "audiohook"):
         assert headers["Content-Type"].startswith("multipart/form-data; boundary=")
