@@ -43,6 +43,7 @@ from media_bridge.consent.settings import ConsentSettings
 from media_bridge.errors import ConfigError
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.identity.settings import IdentitySettings
+from media_bridge.signing import check_secret
 from media_bridge.voice.settings import VoiceSettings
 
 ENV_PREFIX = "MEDIA_BRIDGE_"
@@ -160,8 +161,13 @@ class SinkSettings(BaseModel):
     dir_path: Path = Path("var/media-bridge/out")
     #: URL of the ``http`` media sink (the biometrics engine)
     http_url: str | None = None
-    #: HMAC secret of the ``http`` media and text sinks' signatures
+    #: Standard Webhooks secret of the ``http`` media, text and erasure deliveries:
+    #: ``whsec_<base64>`` (the key is the decoded bytes); any other value is used as raw
+    #: key bytes (its UTF-8), as earlier releases did (docs/receivers.md)
     http_secret: str | None = None
+    #: also send the deprecated ``X-Bridge-Signature: v1=`` and ``X-Bridge-Timestamp``
+    #: headers beside the Standard Webhooks ones (one release; a warning at start)
+    legacy_signature_headers: bool = False
     #: ``jsonl`` (default), ``http`` or ``kafka://HOST:PORT[,HOST:PORT]/TOPIC``
     text: str = "jsonl"
     #: file of the ``jsonl`` text (NLP) sink
@@ -196,6 +202,11 @@ class SinkSettings(BaseModel):
             check_kafka_url(value)
             return value
         raise ValueError(f"must be 'jsonl', 'http' or kafka://HOST:PORT/TOPIC, not {value!r}")
+
+    @field_validator("http_secret")
+    @classmethod
+    def _http_secret(cls, value: str | None) -> str | None:
+        return check_secret(value)
 
     @field_validator("http_url", "text_http_url")
     @classmethod

@@ -13,10 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from media_bridge.consent.settings import ConsentSettings
 from media_bridge.identity.settings import IdentitySettings
+from media_bridge.signing import check_secret
 
 AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK__"
 #: the prefix of earlier releases (deprecated: warned about, then mapped to the new names)
@@ -33,12 +34,23 @@ class ChunkSinkSettings(BaseModel):
     dir_path: Path = Path("var/media-bridge/audiohook")
     #: URL of the ``http`` AudioHook sink
     http_url: str | None = None
-    #: HMAC-SHA256 secret for the ``X-Bridge-Signature`` header
+    #: Standard Webhooks secret of the ``http`` sink: ``whsec_<base64>``, or any other value
+    #: used as raw key bytes (its UTF-8); none: requests are sent unsigned
     http_secret: str | None = None
+    #: send the deprecated request of earlier releases instead of the multipart one: the
+    #: WAV as the body with ``X-Bridge-Metadata``, ``X-Bridge-Signature: sha256=`` and
+    #: ``X-Bridge-Metadata-Signature``, plus the Standard Webhooks headers over that body
+    #: (one release; a warning at start)
+    legacy_signature_headers: bool = False
     #: time limit of one POST to the ``http`` sink
     http_timeout_s: float = Field(default=30.0, gt=0)
     #: retries of a failed POST before the chunk is kept in the spool
     http_retries: int = Field(default=3, ge=0)
+
+    @field_validator("http_secret")
+    @classmethod
+    def _http_secret(cls, value: str | None) -> str | None:
+        return check_secret(value)
 
     @model_validator(mode="after")
     def _http_needs_url(self) -> ChunkSinkSettings:

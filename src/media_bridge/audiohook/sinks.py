@@ -10,23 +10,35 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
 import json
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
 from media_bridge.files import create_temp_beside, private_dir
+from media_bridge.http_body import Body, FilePart, json_bytes, multipart_body, signed_headers
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
+from media_bridge.signing import (
+    IDEMPOTENCY_HEADER,
+    LEGACY_METADATA_SIGNATURE_HEADER,
+    LEGACY_SIGNATURE_HEADER,
+    WEBHOOK_ID,
+    legacy_sha256,
+    legacy_sha256_mac,
+    secret_key,
+    warn_legacy_headers,
+)
+from media_bridge.sinks.http import retry_after_seconds
 
 log = get_logger(__name__)
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+#: a 429's ``Retry-After`` is honoured up to this long
+MAX_RETRY_AFTER_S = 60.0
 
 
 class AudioChunkSink(Protocol):
@@ -110,38 +122,46 @@ class DirChunkSink:
         return None
 
 
-def hmac_file(secret: bytes, path: Path) -> str:
-    mac = hmac.new(secret, digestmod=hashlib.sha256)
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
-            mac.update(block)
-    return mac.hexdigest()
-
-
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    fh = await asyncio.to_thread(open, path, "rb")
-    try:
-        while block := await asyncio.to_thread(fh.read, 1 << 18):
-            yield block
-    finally:
-        fh.close()
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 class HttpChunkSink:
-    """POSTs the WAV as the body; metadata in ``X-Bridge-Metadata`` (base64url JSON).
+    """POSTs each WAV as a signed multipart delivery, like the media sink (docs/receivers.md).
 
-    ``X-Bridge-Signature: sha256=<hex HMAC(secret, body)>`` signs the audio and
-    ``X-Bridge-Metadata-Signature`` the metadata header value. Retries 5xx/network
-    errors with backoff; the same delivery name is sent as ``Idempotency-Key``.
+    Part ``metadata`` (the delivery's metadata plus ``files``: the WAV's filename, MIME,
+    sha256 and size), then part ``file`` (audio/wav). Standard Webhooks headers with the
+    metadata ``key`` as ``webhook-id`` and ``Idempotency-Key``; no secret: unsigned.
+    Retries 5xx, 408, 429 (after ``Retry-After``, at most 60 s) and network errors with
+    backoff, each attempt signed anew; other answers stop. ``legacy_headers`` sends the
+    request of earlier releases instead: the WAV as the body, ``X-Bridge-Metadata``
+    (base64url JSON), ``X-Bridge-Signature: sha256=<hex HMAC(body)>``,
+    ``X-Bridge-Metadata-Signature``, the delivery name as ``Idempotency-Key``, plus the
+    Standard Webhooks headers over that body.
     """
 
     name = "http"
 
-    def __init__(self, url: str, secret: str | None, timeout_s: float = 30.0, retries: int = 3):
+    def __init__(
+        self,
+        url: str,
+        secret: str | None,
+        timeout_s: float = 30.0,
+        retries: int = 3,
+        *,
+        legacy_headers: bool = False,
+    ):
         self.url = url
-        self.secret = secret.encode() if secret else None
+        self.secret = secret_key(secret) if secret else None
         self.timeout_s = timeout_s
         self.retries = retries
+        self.legacy_headers = legacy_headers
         self._session: Any = None
 
     async def _client(self) -> Any:
@@ -154,40 +174,82 @@ class HttpChunkSink:
             )
         return self._session
 
+    async def _request(self, meta: dict[str, Any], wav_path: Path) -> tuple[Body, dict[str, str]]:
+        """The body and headers of one attempt (signed now)."""
+        name = delivery_name(meta)
+        if self.legacy_headers:
+            return await self._legacy_request(meta, name, wav_path)
+        key = str(meta.get("key") or name)
+        sha256, size = await asyncio.to_thread(_file_digest, wav_path)
+        document = {"key": key, **meta}
+        document["files"] = [
+            {
+                "role": str(meta.get("channel", "external")),
+                "filename": f"{name}.wav",
+                "mime": "audio/wav",
+                "sha256": sha256,
+                "size": size,
+            }
+        ]
+        body = multipart_body(
+            json_bytes(document), [FilePart(wav_path, "audio/wav", f"{name}.wav")]
+        )
+        if self.secret is not None:
+            return body, await signed_headers(body, self.secret, key)
+        unsigned = {
+            WEBHOOK_ID: key,
+            IDEMPOTENCY_HEADER: key,
+            "Content-Type": body.content_type,
+            "Content-Length": str(await asyncio.to_thread(body.size)),
+        }
+        return body, unsigned
+
+    async def _legacy_request(
+        self, meta: dict[str, Any], name: str, wav_path: Path
+    ) -> tuple[Body, dict[str, str]]:
+        body = Body("audio/wav", (wav_path,))
+        meta_value = base64.urlsafe_b64encode(json.dumps(meta).encode()).decode()
+        headers = {
+            "X-Bridge-Metadata": meta_value,
+            "X-Bridge-Kind": str(meta.get("kind", "")),
+            IDEMPOTENCY_HEADER: name,
+            "Content-Type": "audio/wav",
+            "Content-Length": str(await asyncio.to_thread(body.size)),
+        }
+        if self.secret is not None:
+            legacy = legacy_sha256_mac(self.secret)
+            headers |= await signed_headers(body, self.secret, name, legacy)
+            headers[LEGACY_SIGNATURE_HEADER] = legacy_sha256(legacy)
+            meta_mac = legacy_sha256_mac(self.secret)
+            meta_mac.update(meta_value.encode())
+            headers[LEGACY_METADATA_SIGNATURE_HEADER] = legacy_sha256(meta_mac)
+        return body, headers
+
     async def _post(self, meta: dict[str, Any], wav_path: Path) -> dict[str, Any]:
         import aiohttp
 
-        meta_value = base64.urlsafe_b64encode(json.dumps(meta).encode()).decode()
-        headers = {
-            "Content-Type": "audio/wav",
-            "X-Bridge-Metadata": meta_value,
-            "X-Bridge-Kind": str(meta.get("kind", "")),
-            "Idempotency-Key": delivery_name(meta),
-        }
-        if self.secret is not None:
-            digest = await asyncio.to_thread(hmac_file, self.secret, wav_path)
-            headers["X-Bridge-Signature"] = f"sha256={digest}"
-            meta_mac = hmac.new(self.secret, meta_value.encode(), hashlib.sha256).hexdigest()
-            headers["X-Bridge-Metadata-Signature"] = f"sha256={meta_mac}"
         session = await self._client()
-        size = (await asyncio.to_thread(wav_path.stat)).st_size
         delay = 0.5
         for attempt in range(self.retries + 1):
+            wait = delay
             try:
-                headers["Content-Length"] = str(size)
+                body, headers = await self._request(meta, wav_path)
                 async with session.post(
-                    self.url, data=_file_chunks(wav_path), headers=headers
+                    self.url, data=body.payload(), headers=headers, allow_redirects=False
                 ) as resp:
                     if resp.status < 300:
                         return {"status": resp.status}
-                    if resp.status < 500 and resp.status != 429:
+                    if resp.status < 500 and resp.status not in (408, 429):
                         raise RuntimeError(f"sink refused delivery: HTTP {resp.status}")
                     reason = f"HTTP {resp.status}"
+                    if resp.status == 429:
+                        retry_after = resp.headers.get("Retry-After")
+                        wait = min(MAX_RETRY_AFTER_S, retry_after_seconds(retry_after, delay))
             except (aiohttp.ClientError, TimeoutError) as exc:
                 reason = type(exc).__name__
             if attempt < self.retries:
                 log.warning("audiohook.sink.retry", url=redact_url(self.url), reason=reason)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(wait)
                 delay *= 2
         raise RuntimeError(f"sink delivery failed after retries: {reason}")
 
@@ -207,7 +269,13 @@ def build_sink(settings: ChunkSinkSettings) -> AudioChunkSink:
     if settings.kind == "http":
         if not settings.http_url:
             raise ConfigError("audiohook sink kind 'http' needs sink.http_url")
+        if settings.legacy_signature_headers:
+            warn_legacy_headers("audiohook.sink.legacy_signature_headers")
         return HttpChunkSink(
-            settings.http_url, settings.http_secret, settings.http_timeout_s, settings.http_retries
+            settings.http_url,
+            settings.http_secret,
+            settings.http_timeout_s,
+            settings.http_retries,
+            legacy_headers=settings.legacy_signature_headers,
         )
     return DirChunkSink(settings.dir_path)

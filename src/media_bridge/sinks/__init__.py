@@ -8,6 +8,7 @@ import aiohttp
 
 from media_bridge.config import SinkSettings
 from media_bridge.errors import ConfigError
+from media_bridge.signing import warn_legacy_headers
 from media_bridge.sinks.base import MediaSink, TextSink
 from media_bridge.sinks.dir import DirSink
 from media_bridge.sinks.http import HttpMediaSink
@@ -45,6 +46,9 @@ def _require(value: str | None, setting: str, sink: str) -> str:
 
 def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) -> Sinks:
     """The media and text sinks the settings name; the session is shared and not closed here."""
+    if settings.legacy_signature_headers:
+        warn_legacy_headers("sinks.legacy_signature_headers")
+    legacy = settings.legacy_signature_headers
     media: MediaSink
     if settings.media == "dir":
         media = DirSink(settings.dir_path)
@@ -53,6 +57,7 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
             _require(settings.http_url, "http_url", "http media"),
             _require(settings.http_secret, "http_secret", "http media"),
             session,
+            legacy_headers=legacy,
         )
     elif settings.media.startswith("s3://"):
         from media_bridge.sinks.s3 import s3_sink_from_url
@@ -74,6 +79,7 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
             _require(settings.text_http_url, "text_http_url", "http text"),
             _require(settings.http_secret, "http_secret", "http text"),
             session,
+            legacy_headers=legacy,
         )
     elif settings.text.startswith("kafka://"):
         from media_bridge.sinks.kafka import kafka_text_sink_from_url

@@ -1,10 +1,10 @@
 """The ``http`` media sink: the biometrics engine's endpoint.
 
-One signed multipart POST per delivery (see ``signing`` for the signature scheme):
-part ``metadata`` (application/json: key, kind, conversation id, metadata, and the
-files' role/filename/mime/sha256/size in order), then one part ``file`` per file,
-streamed from disk under its safe generated filename. Headers carry the
-``Idempotency-Key`` (the delivery key): a receiver can drop re-deliveries.
+One signed multipart POST per delivery (Standard Webhooks: ``signing``; the receiver's
+contract: docs/receivers.md): part ``metadata`` (application/json: key, kind,
+conversation id, metadata, and the files' role/filename/mime/sha256/size in order), then
+one part ``file`` per file, streamed from disk under its safe generated filename. The
+delivery key is the ``webhook-id`` and ``Idempotency-Key``: a receiver drops repeats.
 
 Outcomes: 2xx -> delivered; 429 -> RateLimited (Retry-After honoured); 408, 5xx,
 connection errors and timeouts -> Transient (the ledger retries with backoff); any
@@ -17,16 +17,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from contextlib import ExitStack
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 
 from media_bridge.errors import ConfigError, DeliveryRejected, RateLimited, Transient
+from media_bridge.http_body import FilePart, multipart_body, signed_headers
 from media_bridge.redact import redact_text, redact_url
+from media_bridge.signing import (
+    WEBHOOK_TIMESTAMP,
+    legacy_v1_headers,
+    secret_key,
+    sha256_hex,
+)
 from media_bridge.sinks.naming import delivery_stem, file_name
-from media_bridge.sinks.signing import sha256_hex, signed_headers
 from media_bridge.types import Delivery
 
 MAX_ANSWER_CHARS = 500
@@ -77,7 +82,7 @@ async def post_signed(
             text = await response.text(errors="replace")
             status = response.status
             retry_after = response.headers.get("Retry-After")
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         detail = redact_text(str(exc)) or type(exc).__name__
         raise Transient(f"POST {where} failed: {detail}") from exc
     if 200 <= status < 300:
@@ -88,6 +93,16 @@ async def post_signed(
     if status == 408 or status >= 500:
         raise Transient(f"POST {where}: {status} {answer}")
     raise DeliveryRejected(f"POST {where}: {status} {answer}")
+
+
+def http_key(secret: str, setting: str) -> bytes:
+    """The signing key of an HTTP sink; a malformed ``whsec_`` secret names its setting."""
+    if not secret:
+        raise ConfigError(f"{setting} is required to sign the http sink's requests")
+    try:
+        return secret_key(secret)
+    except ValueError as exc:
+        raise ConfigError(f"{setting}: {exc}") from None
 
 
 def media_metadata(delivery: Delivery, names: list[str]) -> bytes:
@@ -116,34 +131,33 @@ class HttpMediaSink:
         session: aiohttp.ClientSession,
         *,
         timeout_s: float = 300.0,
+        legacy_headers: bool = False,
     ) -> None:
-        if not secret:
-            raise ConfigError("the http media sink needs a secret to sign its requests")
         self.url = url
-        self._secret = secret
+        self._key = http_key(secret, "sinks.http_secret")
         self._session = session
         self._timeout_s = timeout_s
+        self._legacy = legacy_headers
 
     async def deliver(self, delivery: Delivery) -> dict[str, Any]:
         stem = delivery_stem(delivery)
         names = [file_name(stem, f) for f in delivery.files]
         metadata = media_metadata(delivery, names)
-        hashes = [sha256_hex(metadata)] + [f.sha256 for f in delivery.files]
-        headers = signed_headers(self._secret, delivery.key, hashes)
-        with ExitStack() as files:
-            writer = aiohttp.MultipartWriter("form-data")
-            part = writer.append(metadata, {"Content-Type": "application/json"})
-            part.set_content_disposition("form-data", name="metadata")
-            for file, name in zip(delivery.files, names, strict=True):
-                try:
-                    handle = files.enter_context(file.path.open("rb"))
-                except FileNotFoundError as exc:
-                    raise Transient(f"delivered file vanished before the upload: {exc}") from exc
-                part = writer.append(handle, {"Content-Type": file.mime})
-                part.set_content_disposition("form-data", name="file", filename=name)
-            status, text = await post_signed(
-                self._session, self.url, writer, headers, self._timeout_s
-            )
+        body = multipart_body(
+            metadata,
+            [FilePart(f.path, f.mime, n) for f, n in zip(delivery.files, names, strict=True)],
+        )
+        try:
+            headers = await signed_headers(body, self._key, delivery.key)
+        except FileNotFoundError as exc:
+            raise Transient(f"delivered file vanished before the upload: {exc}") from exc
+        if self._legacy:
+            hashes = [sha256_hex(metadata)] + [f.sha256 for f in delivery.files]
+            timestamp = headers[WEBHOOK_TIMESTAMP]
+            headers |= legacy_v1_headers(self._key, delivery.key, timestamp, hashes)
+        status, text = await post_signed(
+            self._session, self.url, body.payload(), headers, self._timeout_s
+        )
         return {
             "sink": self.name,
             "url": redact_url(self.url),

@@ -7,8 +7,8 @@ and a key already present is acknowledged without writing. Each line is written
 with one ``write`` on an O_APPEND descriptor and fsynced before ``deliver_text``
 returns (``fsync=False`` trades power-loss safety for speed). One process per file.
 
-``HttpTextSink`` POSTs the same JSON object, signed like the media sink (the one
-part is the body) with the key as ``Idempotency-Key``.
+``HttpTextSink`` POSTs the same JSON object, signed like the media sink (Standard
+Webhooks over the JSON body) with the key as ``webhook-id`` and ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any
 
 import aiohttp
 
-from media_bridge.errors import ConfigError
+from media_bridge.http_body import json_body, signed_headers
 from media_bridge.redact import redact_url
-from media_bridge.sinks.http import post_signed
-from media_bridge.sinks.signing import sha256_hex, signed_headers
+from media_bridge.signing import WEBHOOK_TIMESTAMP, legacy_v1_headers, sha256_hex
+from media_bridge.sinks.http import http_key, post_signed
 
 
 def text_line(key: str, record: dict[str, Any]) -> bytes:
@@ -96,6 +96,15 @@ class JsonlTextSink:
                 self._fd = None
 
 
+async def json_headers(key: bytes, msg_id: str, data: bytes, *, legacy: bool) -> dict[str, str]:
+    """The headers of a signed JSON POST (a text record, an erasure record)."""
+    headers = await signed_headers(json_body(data), key, msg_id)
+    if legacy:
+        timestamp = headers[WEBHOOK_TIMESTAMP]
+        headers |= legacy_v1_headers(key, msg_id, timestamp, [sha256_hex(data)])
+    return headers
+
+
 class HttpTextSink:
     """``TextSink`` posting each record as signed JSON to the NLP engine."""
 
@@ -108,21 +117,18 @@ class HttpTextSink:
         session: aiohttp.ClientSession,
         *,
         timeout_s: float = 30.0,
+        legacy_headers: bool = False,
     ) -> None:
-        if not secret:
-            raise ConfigError("the http text sink needs a secret to sign its requests")
         self.url = url
-        self._secret = secret
+        self._key = http_key(secret, "sinks.http_secret")
         self._session = session
         self._timeout_s = timeout_s
+        self._legacy = legacy_headers
 
     async def deliver_text(self, key: str, record: dict[str, Any]) -> dict[str, Any]:
-        body = text_line(key, record)[:-1]
-        headers = {
-            **signed_headers(self._secret, key, [sha256_hex(body)]),
-            "Content-Type": "application/json",
-        }
-        status, _ = await post_signed(self._session, self.url, body, headers, self._timeout_s)
+        data = text_line(key, record)[:-1]
+        headers = await json_headers(self._key, key, data, legacy=self._legacy)
+        status, _ = await post_signed(self._session, self.url, data, headers, self._timeout_s)
         return {"sink": self.name, "url": redact_url(self.url), "status": status}
 
     async def close(self) -> None:
