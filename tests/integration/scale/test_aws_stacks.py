@@ -159,6 +159,7 @@ async def check_sqs_stack(moto: MotoServer, bus: str, out: dict[str, str]) -> No
         )
 
 
+@pytest.mark.timeout(180)
 async def test_sqs_stack_deploys_and_the_bridge_delivers_voice_notes_to_its_bucket(
     moto_server: MotoServer, tmp_path: Path
 ) -> None:
@@ -205,7 +206,7 @@ async def test_sqs_stack_deploys_and_the_bridge_delivers_voice_notes_to_its_buck
 
             bus_url = f"eventbridge://{bus}?{endpoint}&region=us-east-1"
             await send_all([bus_url], scenario_events(emu.state))
-            await wait_for(finished, timeout=60, fleet=fleet)
+            await wait_for(finished, timeout=120, fleet=fleet)  # ~10 s on an idle machine
         finally:
             fleet.stop_all()
 
@@ -223,6 +224,65 @@ async def test_sqs_stack_deploys_and_the_bridge_delivers_voice_notes_to_its_buck
             assert stored["SSEKMSKeyId"] == out["KmsKeyArn"]
     assert await queue_depth(moto_server, out["DeadLetterQueueUrl"]) == 0
     assert await queue_depth(moto_server, out["RuleDeadLetterQueueUrl"]) == 0
+
+
+GIVEN_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+@pytest.mark.parametrize(
+    ("parameters", "algorithm", "key", "absent"),
+    [
+        (
+            {"BucketEncryption": "SSE-S3", "ExpirationDays": "0"},
+            "AES256",
+            None,
+            {"DeliveryKey", "DeliveryKeyPolicy"},
+        ),
+        ({"KmsKeyArn": GIVEN_KEY}, "aws:kms", GIVEN_KEY, {"DeliveryKey"}),
+        (
+            {"WorkerPrincipalService": "ecs-tasks.amazonaws.com"},
+            "aws:kms",
+            "created",
+            {"WorkerInstanceProfile"},
+        ),
+    ],
+    ids=["sse-s3", "given-key", "ecs"],
+)
+async def test_sqs_stack_conditions(
+    moto_server: MotoServer,
+    parameters: dict[str, str],
+    algorithm: str,
+    key: str | None,
+    absent: set[str],
+) -> None:
+    """Each choice of the template creates what it says and nothing it does not need."""
+    suffix = secrets.token_hex(3)
+    bus = f"genesys-partner-{suffix}"
+    bucket = f"deliveries-{suffix}"
+    async with aioboto3.Session().client("events", endpoint_url=moto_server.endpoint_url) as ev:
+        await ev.create_event_bus(Name=bus)
+    out, created = await create_stack(
+        moto_server,
+        f"media-bridge-sqs-{suffix}",
+        SQS_TEMPLATE.read_text(),
+        {"EventBusName": bus, "QueueName": f"q-{suffix}", "BucketName": bucket, **parameters},
+    )
+    types = resource_types(load_template(SQS_TEMPLATE))
+    skipped = {name for name, kind in types.items() if kind in MOTO_SKIPS_SQS_STACK}
+    assert set(types) - created - skipped == absent
+    assert out["BucketName"] == bucket
+    assert out["BridgeMediaSink"] == f"s3://{bucket}/genesys"
+    async with aioboto3.Session().client("s3", endpoint_url=moto_server.endpoint_url) as s3:
+        encryption = (await s3.get_bucket_encryption(Bucket=bucket))[
+            "ServerSideEncryptionConfiguration"
+        ]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert encryption["SSEAlgorithm"] == algorithm
+    if key is None:
+        assert "KmsKeyArn" not in out
+        assert "KMSMasterKeyID" not in encryption
+    else:
+        assert encryption["KMSMasterKeyID"] == out["KmsKeyArn"]
+        assert key == "created" or out["KmsKeyArn"] == key
 
 
 def _resolve_refs(value: Any, parameters: dict[str, str]) -> Any:
