@@ -1,0 +1,100 @@
+"""Backfill through the recording batch download API against the emulator: every
+recording is delivered once, results the batch leaves out or fails take the per-recording
+read (counted), and a second backfill delivers nothing again."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genesys_emulator.config import EmulatorConfig, ScenarioConfig
+from genesys_emulator.routes import batch as emulator_batch
+from genesys_emulator.testing import EmulatorHandle, running_emulator
+from tests.integration.bridge.harness import delivered_sidecars
+from tests.integration.voice.test_backfill import backfill, media_gets, write_config
+
+pytestmark = pytest.mark.integration
+
+CALLS = 14
+
+
+def api_requests(emu: EmulatorHandle) -> Counter[str]:
+    """Platform API requests by path shape (ids folded)."""
+    found: Counter[str] = Counter()
+    for row in emu.stats()["requests"]:
+        if row["host"] == "api" and row["path"].startswith("/api/v2/"):
+            found[re.sub(r"/[0-9a-f-]{16,}", "/{id}", row["path"])] += row["count"]
+    return found
+
+
+def _interval(emu: EmulatorHandle) -> tuple[str, str]:
+    calls = sorted(emu.conversations(), key=lambda c: c.start)
+    since = calls[0].start.replace(microsecond=0).isoformat()
+    until = calls[-1].start.replace(microsecond=0).isoformat().replace("+00:00", "")
+    return since, until + ".999+00:00"
+
+
+def test_backfill_uses_the_batch_path_and_falls_back_for_missing_and_failed_results(
+    tmp_path: Path, capsys: Any
+) -> None:
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(
+            seed=23, messaging_conversations=0, voice_conversations=CALLS, call_seconds=3.0
+        ),
+        batch_missing_share=0.2,
+        batch_error_share=0.25,
+    )
+    with running_emulator(config) as emu:
+        calls = emu.conversations()
+        pairs = [(c.id, c.recordings[0].id) for c in calls]
+        # the emulator's stable draws: which results it leaves out, which it fails
+        missing = {p for p in pairs if emulator_batch._share(*p, "missing") < 0.2}
+        failed = {
+            p for p in pairs if p not in missing and emulator_batch._share(*p, "error") < 0.25
+        }
+        assert missing  # the seed shows every path
+        assert failed
+        assert len(missing) + len(failed) < CALLS
+        bridge_config = write_config(emu, tmp_path, recording_batch_linger_s=0.3)
+        since, until = _interval(emu)
+        first = backfill(bridge_config, since, until, capsys)
+        requests_first = api_requests(emu)
+        gets_first = media_gets(emu)
+        second = backfill(bridge_config, since, until, capsys)
+        requests_second = api_requests(emu)
+        gets_second = media_gets(emu)
+
+    # every recording delivered, once, under its recording key
+    sidecars = delivered_sidecars(tmp_path)
+    keys = [s["key"] for s in sidecars]
+    assert sorted(keys) == sorted(f"recording:{c}:{r}" for c, r in pairs)
+    assert all(n == 1 for n in gets_first.values()), gets_first
+    # counted per path: served by the batch, or read one by one by reason
+    counts = first["recording_batch"]
+    assert counts["served"] == CALLS - len(missing) - len(failed)
+    assert counts["fallback_missing"] == len(missing)
+    assert counts["fallback_error"] == len(failed)
+    assert counts["submits"] == 1  # 14 recordings: one request
+    meta = [s["metadata"] for s in sidecars]
+    via = {(m["conversation_id"], m["recording_id"]): m["via"] for m in meta}
+    assert {p for p, v in via.items() if v == "per_recording"} == missing | failed
+    batch_meta = next(m for m in meta if m["via"] == "batch")
+    assert batch_meta["format_id"] is None  # the original format
+    assert batch_meta["session_id"]  # the listing's fields, kept in the job's payload
+    assert batch_meta["channels"]["decision"]["customer"] == "left"
+    assert batch_meta["audio"]["customer"]
+    # only the fallbacks read their recording on their own
+    one_reads = requests_first["/api/v2/conversations/{id}/recordings/{id}"]
+    assert one_reads == len(missing) + len(failed)
+    assert requests_first["/api/v2/recording/batchrequests"] == 1
+    # a second backfill plans, reads and delivers nothing
+    assert second["planned"] == 0
+    assert second["recording_batch"] == {}
+    assert gets_second == gets_first
+    assert len(delivered_sidecars(tmp_path)) == CALLS
+    new = requests_second - requests_first
+    assert set(new) == {"/api/v2/analytics/conversations/details/query"}, new
