@@ -4,8 +4,10 @@ read (counted), and a second backfill delivers nothing again."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,11 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.routes import batch as emulator_batch
 from genesys_emulator.testing import EmulatorHandle, running_emulator
-from tests.integration.bridge.harness import delivered_sidecars
+from media_bridge.handlers.recording import handle_recording
+from media_bridge.jobs import JobOutcome
+from media_bridge.pipeline import Bridge
+from media_bridge.types import Job, JobKind, JobState
+from tests.integration.bridge.harness import bridge_settings, delivered_sidecars
 from tests.integration.voice.test_backfill import backfill, media_gets, write_config
 
 pytestmark = pytest.mark.integration
@@ -98,3 +104,52 @@ def test_backfill_uses_the_batch_path_and_falls_back_for_missing_and_failed_resu
     assert len(delivered_sidecars(tmp_path)) == CALLS
     new = requests_second - requests_first
     assert set(new) == {"/api/v2/analytics/conversations/details/query"}, new
+
+
+def test_a_stale_result_url_is_re_resolved_by_the_per_recording_read(tmp_path: Path) -> None:
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(messaging_conversations=0, voice_conversations=2, call_seconds=3.0)
+    )
+    with running_emulator(config) as emu:
+        calls = emu.conversations()
+        settings = bridge_settings(
+            emu,
+            tmp_path,
+            voice={"poll_initial_s": 0.1, "transcripts": False, "recording_batch_linger_s": 0.05},
+        )
+
+        async def run() -> list[JobOutcome]:
+            async with Bridge(settings, worker_id="t") as bridge:
+                assert bridge.context is not None
+                now = datetime.now(UTC)
+                jobs = [
+                    Job(
+                        f"recording:{c.id}:{c.recordings[0].id}",
+                        JobKind.RECORDING,
+                        {
+                            "conversation_id": c.id,
+                            "recording_id": c.recordings[0].id,
+                            "via": "batch",
+                            "call": {},
+                        },
+                        JobState.RUNNING,
+                        1,
+                        now,
+                        now,
+                        now,
+                    )
+                    for c in calls
+                ]
+                waiting = [await handle_recording(j, bridge.context) for j in jobs]
+                assert all(o.run_again_at is not None for o in waiting)
+                await asyncio.sleep(1.0)  # the batch is submitted, polled and complete
+                emu.state.expire_links()  # every URL it gave is stale now
+                return [await handle_recording(j, bridge.context) for j in jobs]
+
+        outcomes = asyncio.run(run())
+        one_reads = api_requests(emu)["/api/v2/conversations/{id}/recordings/{id}"]
+    assert [o.result["batch_fallback"] for o in outcomes] == ["stale", "stale"]
+    assert [o.result["via"] for o in outcomes] == ["per_recording", "per_recording"]
+    assert all(o.result["sink"] == "dir" for o in outcomes)
+    assert one_reads == 2
+    assert len(delivered_sidecars(tmp_path)) == 2
