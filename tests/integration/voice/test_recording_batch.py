@@ -153,3 +153,52 @@ def test_a_stale_result_url_is_re_resolved_by_the_per_recording_read(tmp_path: P
     assert all(o.result["sink"] == "dir" for o in outcomes)
     assert one_reads == 2
     assert len(delivered_sidecars(tmp_path)) == 2
+
+
+def test_turned_off_every_recording_is_read_on_its_own(tmp_path: Path, capsys: Any) -> None:
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(messaging_conversations=0, voice_conversations=4, call_seconds=3.0)
+    )
+    with running_emulator(config) as emu:
+        bridge_config = write_config(emu, tmp_path, recording_batch=False)
+        first = backfill(bridge_config, *_interval(emu), capsys)
+        requests = api_requests(emu)
+    assert first["recording_batch"] == {}
+    assert requests["/api/v2/recording/batchrequests"] == 0
+    assert requests["/api/v2/conversations/{id}/recordings/{id}"] == 4
+    assert {s["metadata"]["via"] for s in delivered_sidecars(tmp_path)} == {"per_recording"}
+
+
+@pytest.mark.parametrize(("activity", "via"), [("backfill", "batch"), ("customer.end", None)])
+def test_which_recordings_are_marked_for_the_batch(
+    tmp_path: Path, activity: str, via: str | None
+) -> None:
+    """A backfill's are; a live call's single recording is read on its own, as before."""
+    config = EmulatorConfig(
+        scenario=ScenarioConfig(messaging_conversations=0, voice_conversations=1)
+    )
+    with running_emulator(config) as emu:
+        (call,) = emu.conversations()
+        settings = bridge_settings(emu, tmp_path, voice={"transcripts": False})
+
+        async def plan() -> JobOutcome:
+            async with Bridge(settings, worker_id="t") as bridge:
+                assert bridge.context is not None
+                now = datetime.now(UTC)
+                payload = {"conversation_id": call.id, "activity": activity}
+                job = Job(
+                    f"recording:{call.id}",
+                    JobKind.RECORDING,
+                    payload,
+                    JobState.RUNNING,
+                    1,
+                    now,
+                    now,
+                    now,
+                )
+                return await handle_recording(job, bridge.context)
+
+        outcome = asyncio.run(plan())
+    (child,) = outcome.new_jobs
+    assert child.key == f"recording:{call.id}:{call.recordings[0].id}"
+    assert child.payload.get("via") == via
