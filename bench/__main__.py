@@ -22,6 +22,7 @@ BENCHMARKS = (
     "audiohook_bench",  # concurrent AudioHook sessions (issue 7)
     "api_budget",  # Platform API requests per delivered voice note, by consent mode
     "real_limit",  # items/min at the real 300/60 s rolling limit, pacing on/off vs sequential
+    "recording_batch",  # backfill requests and wall time, batch download vs per-recording (23)
 )
 
 

@@ -14,6 +14,7 @@ from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.base import Ledger
 from media_bridge.message_reads import MessageReads
 from media_bridge.sinks.base import MediaSink, TextSink
+from media_bridge.voice.recording_batch import RecordingBatches
 
 
 @dataclass(slots=True)
@@ -37,3 +38,5 @@ class BridgeContext:
     #: message reads shared by a message's text and attachment jobs
     messages: MessageReads
     org_id: str | None = None
+    #: the batch download coordinator (None with ``voice.recording_batch`` off)
+    recording_batches: RecordingBatches | None = None

@@ -82,6 +82,20 @@ URL_REFRESHES = Counter(
     "Stale media URLs re-resolved through the API",
     registry=REGISTRY,
 )
+RECORDING_BATCH = Counter(
+    "media_bridge_recording_batch_total",
+    "Recordings by how the batch download path settled them: served (delivered from a batch "
+    "resultUrl) or fallback_<reason> (read one by one: missing, error, several, format, "
+    "stale, below_min, failed, timeout)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+RECORDING_BATCH_REQUESTS = Counter(
+    "media_bridge_recording_batch_requests_total",
+    "Platform API requests of the recording batch path (submit, poll)",
+    ["request"],
+    registry=REGISTRY,
+)
 BYTES = Counter("media_bridge_downloaded_bytes_total", "Media bytes downloaded", registry=REGISTRY)
 LATENCY = Histogram(
     "media_bridge_event_to_delivery_seconds",

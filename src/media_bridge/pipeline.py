@@ -40,6 +40,7 @@ from media_bridge.planner import media_types_from_settings
 from media_bridge.retention import sweep_forever
 from media_bridge.sources.base import Source
 from media_bridge.types import JobKind, JobState
+from media_bridge.voice.recording_batch import RecordingBatches
 from media_bridge.worker import RetryPolicy, Worker
 
 log = get_logger(__name__)
@@ -134,6 +135,17 @@ class Bridge:
             messages=MessageReads(genesys, batch_window_s=settings.fetch.text_batch_window_s),
         )
         self._closers.append(self.context.messages.close)
+        voice = settings.voice
+        if voice.enabled and voice.recording_batch:
+            self.context.recording_batches = RecordingBatches(
+                genesys,
+                linger_s=voice.recording_batch_linger_s,
+                min_count=voice.recording_batch_min,
+                poll_initial_s=voice.poll_initial_s,
+                poll_max_s=voice.poll_max_s,
+                max_wait_s=voice.recording_batch_max_wait_s,
+            )
+            self._closers.append(self.context.recording_batches.close)
         handlers: dict[JobKind, JobHandler] = {
             JobKind.ATTACHMENT: handle_attachment,
             JobKind.TEXT: handle_text,

@@ -45,6 +45,7 @@ TINY_SIZES = {
     "audiohook_bench": ["--sessions", "2", "--duration", "2"],
     "api_budget": ["2", "1"],
     "real_limit": ["--tiny", "--minutes", "1"],
+    "recording_batch": ["10"],
 }
 
 

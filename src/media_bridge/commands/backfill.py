@@ -118,13 +118,15 @@ async def run_backfill(args: argparse.Namespace) -> int:
                         "already_known": report.already_known,
                         "planned": len(report.planned),
                         "jobs": {state.value: n for state, n in counts.items()},
+                        "recording_batch": batch_counts(bridge),
                     }
                 )
             )
         else:
             # --plan-only: the ledger as the plan left it
             shown = counts if not args.plan_only else await bridge.ledger.counts()
-            print_summary(shown, bridge, _report_rows(report, args.plan_only), events=False)
+            rows = [*_report_rows(report, args.plan_only), *_batch_rows(batch_counts(bridge))]
+            print_summary(shown, bridge, rows, events=False)
             print_dead_hint(shown.get(JobState.DEAD, 0), settings.ledger.url)
     return 1 if counts.get(JobState.DEAD) else 0
 
@@ -136,6 +138,30 @@ def _report_rows(report: Any, plan_only: bool) -> list[tuple[str, str]]:
             "jobs planned / already in the ledger",
             f"{len(report.planned)} / {report.already_known}"
             + (" (--plan-only: not run)" if plan_only else ""),
+        ),
+    ]
+
+
+def batch_counts(bridge: Any) -> dict[str, int]:
+    """How the batch path settled this run's recordings (``served``, ``fallback_<reason>``)
+    and its requests (``submits``, ``polls``); empty with ``voice.recording_batch`` off."""
+    batches = bridge.context.recording_batches if bridge.context is not None else None
+    return dict(sorted(batches.counts.items())) if batches is not None else {}
+
+
+def _batch_rows(counts: dict[str, int]) -> list[tuple[str, str]]:
+    if not counts:
+        return []
+    fallbacks = {k.removeprefix("fallback_"): n for k, n in counts.items() if "fallback_" in k}
+    said = " / ".join(f"{k} {n}" for k, n in fallbacks.items()) or "none"
+    return [
+        (
+            "recordings via batch / read one by one",
+            f"{counts.get('served', 0)} / {sum(fallbacks.values())} ({said})",
+        ),
+        (
+            "batch requests: submits / polls",
+            f"{counts.get('submits', 0)} / {counts.get('polls', 0)}",
         ),
     ]
 

@@ -265,6 +265,32 @@ class GenesysClient:
             raise Transient("get recording: expected a JSON object")
         return RecordingAnswer(ready=True, recording=body)
 
+    async def submit_recording_batch(self, pairs: list[tuple[str, str]]) -> str:
+        """Submit a batch download job (``BatchDownloadJobSubmission``, at most 100 pairs);
+        its id. Needs ``recording:recording:view``."""
+        body = await self.request_json(
+            "POST",
+            "/api/v2/recording/batchrequests",
+            json_body={
+                "batchDownloadRequestList": [
+                    {"conversationId": c, "recordingId": r} for c, r in pairs
+                ]
+            },
+            what="submit recording batch",
+        )
+        job_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(job_id, str) or not job_id:
+            raise Transient("submit recording batch: the answer has no id")
+        return job_id
+
+    async def get_recording_batch(self, job_id: str) -> dict[str, Any]:
+        """``BatchDownloadJobStatusResult``: ``status``, ``expectedResultCount``,
+        ``resultCount`` and ``results[]`` (``resultUrl`` or ``errorMsg`` per recording)."""
+        result: dict[str, Any] = await self._get_dict(
+            f"/api/v2/recording/batchrequests/{_seg(job_id)}", "get recording batch"
+        )
+        return result
+
     async def get_transcript_url(self, conversation_id: str, communication_id: str) -> str:
         """The pre-signed URL of a communication's transcript (fetch it without the token)."""
         path = (

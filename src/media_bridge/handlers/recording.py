@@ -12,6 +12,10 @@ Two levels, two kinds of keys (both ``JobKind.RECORDING``):
   decides (see ``voice.recordings.Readiness``): download every ``mediaUris`` file (a
   stale signed URL is re-read from the API, bounded), split the stereo file, deliver the
   customer channel (and the agent channel, role ``agent``) under the job's own key.
+  With ``voice.recording_batch``, a backfill's recordings and those of a conversation with
+  at least ``voice.recording_batch_min`` recordings are marked ``via: batch``: their URL
+  comes from a batch download job (``voice.recording_batch``); a recording the batch does
+  not serve falls back to the read above, counted by reason (nothing decided silently).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
 from media_bridge.consent.checker import customer_attribute
 from media_bridge.context import BridgeContext
-from media_bridge.errors import NotFound, PermissionMissing
+from media_bridge.errors import NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
+from media_bridge.observability import get_logger
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
 from media_bridge.voice.errors import (
@@ -36,14 +41,18 @@ from media_bridge.voice.errors import (
 )
 from media_bridge.voice.messaging import attachments_from_recording
 from media_bridge.voice.participants import call_info, call_speakers
-from media_bridge.voice.recording_delivery import deliver_recording
+from media_bridge.voice.recording_batch import PENDING, BatchResult
+from media_bridge.voice.recording_delivery import NotAudio, deliver_recording
 from media_bridge.voice.recordings import (
     Readiness,
     archived_message,
     is_audio,
     is_messaging,
     readiness,
+    recording_summary,
 )
+
+log = get_logger(__name__)
 
 
 def run_again(job: Job, ctx: BridgeContext, reason: str, max_wait_s: float) -> JobOutcome:
@@ -119,21 +128,22 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
         attribute = ctx.consent.planning_attribute
         if attribute is not None:  # the read was made anyway: the child needs no other
             info["consent_hint"] = customer_attribute(conversation, attribute)
+    via_batch = voice.recording_batch and (
+        job.payload.get("activity") == "backfill" or len(audio) >= voice.recording_batch_min
+    )
     for recording in audio:
         rid = str(recording["id"])
-        new_jobs.append(
-            NewJob(
-                f"recording:{conv}:{rid}",
-                JobKind.RECORDING,
-                {
-                    "v": PAYLOAD_VERSION,
-                    "conversation_id": conv,
-                    "recording_id": rid,
-                    "call": info,
-                    "event": event,
-                },
-            )
-        )
+        payload: dict[str, Any] = {
+            "v": PAYLOAD_VERSION,
+            "conversation_id": conv,
+            "recording_id": rid,
+            "call": info,
+            "event": event,
+        }
+        if via_batch:  # the listing's fields, for the metadata the batch result lacks
+            payload["via"] = "batch"
+            payload["listed"] = recording_summary(recording)
+        new_jobs.append(NewJob(f"recording:{conv}:{rid}", JobKind.RECORDING, payload))
     communication = info.get("communication_id")
     if audio and voice.transcripts and communication:
         new_jobs.append(
@@ -184,6 +194,12 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
     conv = str(job.payload["conversation_id"])
     rid = str(job.payload["recording_id"])
     call = job.payload.get("call") or {}
+    batch: BatchResult | None = None
+    if job.payload.get("via") == "batch":
+        waiting = _batch_result(job, ctx, conv, rid)
+        if isinstance(waiting, JobOutcome):
+            return waiting
+        batch = waiting
     consent = not_checked()
     if ctx.consent.enabled:  # before the recording is read, let alone downloaded
         customer = (call.get("speakers") or {}).get("customer")
@@ -197,6 +213,14 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
     held_or_refused = settle(job, consent, ctx.settings.consent)  # counted whatever the mode
     if held_or_refused is not None:
         return held_or_refused
+    fell_back: str | None = None
+    if batch is not None and batch.url is not None:
+        served = await _deliver_batch_result(job, ctx, batch, consent.to_dict())
+        if isinstance(served, JobOutcome):
+            return served
+        fell_back = served
+    elif batch is not None:
+        fell_back = _fall_back(ctx, job, batch.fallback or "missing", batch.detail)
     answer = await ctx.genesys.get_recording(conv, rid, voice.format_id)
     if not answer.ready or answer.recording is None:
         return run_again(
@@ -229,4 +253,63 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
     result = await deliver_recording(job, ctx, recording, consent.to_dict())
     if result.get("sink") is not None:  # None: dropped by audio.below_gate
         metrics.DELIVERED.labels(kind="recording", media_type="Audio").inc()
+    if fell_back is not None:
+        result["via"] = "per_recording"
+        result["batch_fallback"] = fell_back
     return JobOutcome(result={**result, "consent": consent.to_dict()})
+
+
+def _batch_result(job: Job, ctx: BridgeContext, conv: str, rid: str) -> BatchResult | JobOutcome:
+    """The recording's batch result, or the outcome "ask again" while its batch runs."""
+    voice = ctx.settings.voice
+    batches = ctx.recording_batches
+    if batches is None:  # voice.recording_batch was turned off after the job was planned
+        return BatchResult(None, fallback="failed", detail="voice.recording_batch is off")
+    found = batches.take(conv, rid)
+    if isinstance(found, BatchResult):
+        return found
+    age = (datetime.now(UTC) - job.created_at).total_seconds()
+    if age > voice.recording_batch_max_wait_s:
+        return BatchResult(None, fallback="timeout", detail=f"waited {age:.0f}s for a batch")
+    if found != PENDING:
+        batches.ask(conv, rid)
+    delay = min(voice.poll_max_s, max(voice.poll_initial_s, voice.recording_batch_linger_s))
+    return JobOutcome(
+        result={"waiting": "recording batch", "age_s": round(age, 1)},
+        run_again_at=datetime.now(UTC) + timedelta(seconds=delay),
+    )
+
+
+async def _deliver_batch_result(
+    job: Job, ctx: BridgeContext, batch: BatchResult, consent: dict[str, Any]
+) -> JobOutcome | str:
+    """Deliver from the batch's ``resultUrl``; a stale URL or bytes that are not audio
+    give the fallback reason instead (the job then reads the recording on its own)."""
+    listed = job.payload.get("listed") or {}
+    recording = {
+        **listed,
+        "id": job.payload["recording_id"],
+        "conversationId": job.payload["conversation_id"],
+        "mediaUris": {"S": {"mediaUri": batch.url}},
+    }
+    try:
+        result = await deliver_recording(job, ctx, recording, consent, via="batch")
+    except UrlExpired as exc:
+        return _fall_back(ctx, job, "stale", exc.code)
+    except NotAudio as exc:
+        return _fall_back(ctx, job, "format", str(exc))
+    assert ctx.recording_batches is not None
+    ctx.recording_batches.count("served")
+    if result.get("sink") is not None:
+        metrics.DELIVERED.labels(kind="recording", media_type="Audio").inc()
+    return JobOutcome(result={**result, "via": "batch", "consent": consent})
+
+
+def _fall_back(ctx: BridgeContext, job: Job, reason: str, detail: str | None) -> str:
+    """Count and log a recording the batch did not serve; it is read on its own now."""
+    if ctx.recording_batches is not None:
+        ctx.recording_batches.count(f"fallback_{reason}")
+    else:
+        metrics.RECORDING_BATCH.labels(outcome=f"fallback_{reason}").inc()
+    log.info("recording_batch.fallback", reason=reason, detail=detail, outcome="per_recording")
+    return reason

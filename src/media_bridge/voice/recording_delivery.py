@@ -2,7 +2,9 @@
 
 Token rules are the attachments' (``MediaFetcher``): ``mediaUri`` is a signed storage
 URL fetched without the token. A stale URL (401/403/404/410) is replaced by reading the
-recording again, at most ``fetch.max_url_refreshes`` times per file.
+recording again, at most ``fetch.max_url_refreshes`` times per file. A batch ``resultUrl``
+(``via="batch"``) is not refreshed here: its job falls back to the per-recording read,
+as it does when the file is not audio (``NotAudio``).
 """
 
 from __future__ import annotations
@@ -47,8 +49,14 @@ async def fresh_recording(ctx: BridgeContext, conv: str, rid: str) -> dict[str, 
     return answer.recording
 
 
+class NotAudio(BridgeError):
+    """A batch result whose bytes are not audio: read the recording on its own instead."""
+
+    code = "not_audio"
+
+
 async def _download(
-    ctx: BridgeContext, conv: str, rid: str, media: MediaFile
+    ctx: BridgeContext, conv: str, rid: str, media: MediaFile, max_refreshes: int
 ) -> tuple[DownloadedFile, int]:
     url, refreshes = media.url, 0
     while True:
@@ -58,7 +66,7 @@ async def _download(
             )
             return done, refreshes
         except UrlExpired:
-            if refreshes >= ctx.settings.fetch.max_url_refreshes:
+            if refreshes >= max_refreshes:
                 raise
             refreshes += 1
             metrics.URL_REFRESHES.inc()
@@ -164,9 +172,18 @@ async def _channel_reports(
 
 
 async def deliver_recording(
-    job: Job, ctx: BridgeContext, recording: dict[str, Any], consent: dict[str, Any]
+    job: Job,
+    ctx: BridgeContext,
+    recording: dict[str, Any],
+    consent: dict[str, Any],
+    *,
+    via: str = "per_recording",
 ) -> dict[str, Any]:
+    """``via``: ``per_recording`` (the recording read's ``mediaUris``, in ``format_id``) or
+    ``batch`` (one batch ``resultUrl``, the original format)."""
     voice = ctx.settings.voice
+    batch = via == "batch"
+    max_refreshes = 0 if batch else ctx.settings.fetch.max_url_refreshes
     conv = str(job.payload["conversation_id"])
     rid = str(job.payload["recording_id"])
     files_to_get = media_files(recording)
@@ -175,8 +192,11 @@ async def deliver_recording(
         downloads: list[tuple[MediaFile, DownloadedFile]] = []
         refreshes = 0
         for media in files_to_get:
-            done, used = await _download(ctx, conv, rid, media)
+            done, used = await _download(ctx, conv, rid, media, max_refreshes)
             temporary.append(done.path)
+            mime = done.sniffed_mime or done.declared_mime or ""
+            if batch and mime and not mime.startswith("audio/"):
+                raise NotAudio(f"recording {rid}: the batch result is {mime}")
             downloads.append((media, done))
             refreshes += used
             metrics.BYTES.inc(done.size)
@@ -189,7 +209,8 @@ async def deliver_recording(
         meta = _metadata(job, recording, downloads, refreshes)
         meta.update(_speakers(ctx, job))
         meta["consent"] = consent
-        meta["format_id"] = voice.format_id
+        meta["format_id"] = None if batch else voice.format_id  # batch: the original format
+        meta["via"] = via
         gated: AudioReport | None = None  # the customer's (or the mono mix's) report
         if ctx.audio is None:
             meta["channels"] = {"decision": None, "reason": "audio processing is off"}

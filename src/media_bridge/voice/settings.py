@@ -58,3 +58,16 @@ class VoiceSettings(BaseModel):
     #: backfill: read messaging recordings' ``messagingTranscript[]`` as a second source
     #: of attachment jobs (one extra request per missing messaging conversation)
     backfill_messaging_recordings: bool = True
+    #: resolve recordings through the batch download API (``POST
+    #: /api/v2/recording/batchrequests``, up to 100 recordings a request) for backfills and
+    #: conversations with several recordings; results it leaves out, fails or gives in an
+    #: unexpected format are read one by one. Off: every recording is read on its own
+    recording_batch: bool = True
+    #: submit a batch only when at least this many recordings are waiting for one; fewer
+    #: are read one by one (a batch costs a request to submit and at least one poll)
+    recording_batch_min: int = Field(default=2, ge=1)
+    #: gather recordings this long before submitting a batch
+    recording_batch_linger_s: float = Field(default=1.0, ge=0.0)
+    #: a recording waits at most this long for its batch result (counted from when its
+    #: job was planned), then it is read on its own
+    recording_batch_max_wait_s: float = Field(default=1800.0, gt=0.0)

@@ -40,11 +40,12 @@ def media_gets(emu: EmulatorHandle) -> Counter[str]:
     return counts
 
 
-def write_config(emu: EmulatorHandle, root: Path) -> Path:
+def write_config(emu: EmulatorHandle, root: Path, **voice: Any) -> Path:
+    """A TOML config for the CLI; ``voice``: more voice settings."""
     settings = bridge_settings(
         emu,
         root,
-        voice={"recording_delay_s": 0.0, "poll_initial_s": 0.1, "transcripts": False},
+        voice={"recording_delay_s": 0.0, "poll_initial_s": 0.1, "transcripts": False, **voice},
     )
     data: dict[str, Any] = json.loads(settings.model_dump_json())
     data["genesys"]["client_secret"] = emu.client_secret
