@@ -105,7 +105,7 @@ def assert_bad_input(jobs: list[Job], code: str, root: Path) -> None:
 async def test_a_pcm_wav_at_a_few_hertz_is_refused_as_bad_input(
     emu: EmulatorHandle, tmp_path: Path, rate: int
 ) -> None:
-    # before: 28 KB at 1 Hz became a 441 MB normalised WAV, at 8 Hz 57 MB, both "ok"
+    # before: 28 KB at 1 Hz became a 448 MB normalised WAV, at 8 Hz 56 MB, both delivered
     seed_voice_note(emu, pcm_wav(rate, SAMPLES))
     assert_bad_input(await run(emu, tmp_path), "bad_sample_rate", tmp_path)
 

@@ -22,7 +22,7 @@ def _refused(src: Path, tmp_path: Path, error: type[BadInput]) -> None:
 
 @pytest.mark.parametrize("rate", [1, 8, 2**31 - 1])
 def test_implausible_input_rates_are_bad_input(tmp_path: Path, rate: int) -> None:
-    # at 1 Hz a 27 KB file used to become a 441 MB normalised WAV; 2^31-1 Hz raised MemoryError
+    # at 1 Hz a 28 KB file used to become a 448 MB normalised WAV; 2^31-1 Hz raised MemoryError
     src = tmp_path / f"r{rate}.wav"
     src.write_bytes(pcm_wav(rate, 14_000))
     _refused(src, tmp_path, BadSampleRate)

@@ -1,7 +1,7 @@
 """The output is bounded, not only the input (issue 16): duration x output rate, a byte
 cap per file (``max_output_bytes``), and input rates no speech channel carries refused.
 
-A bound on input samples alone let a 28 KB WAV at 1 Hz become 441 MB of 16 kHz output."""
+A bound on input samples alone let a 28 KB WAV at 1 Hz become 448 MB of 16 kHz output."""
 
 from __future__ import annotations
 
