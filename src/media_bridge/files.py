@@ -59,6 +59,27 @@ def create_temp_beside(final: Path) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(final))
 
 
+def write_private(final: Path, data: bytes) -> None:
+    """``data`` at ``final``, atomically: written to ``create_temp_beside`` and renamed into
+    place, so a symlink planted at ``final`` (or at any fixed temporary name) is replaced,
+    never written through."""
+    fd, temp = create_temp_beside(final)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def open_existing(path: Path, flags: int) -> int:
+    """A file this process made earlier, opened again (``flags``: ``os.O_WRONLY |
+    os.O_APPEND``, ``os.O_RDWR``...) without following a symlink swapped in since: that
+    raises ``OSError`` (``ELOOP``)."""
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
 def open_tree(root: Path, parts: Iterable[str], *, create: bool = True) -> int:
     """A descriptor of ``root/part/...`` reached without following any symlink below ``root``.
 

@@ -2,13 +2,16 @@
 order, and assembles the whole channel (a WAV spooled chunk by chunk) at the end.
 
 A bounded queue sits between the socket reader and the sink: a slow sink slows the
-reader (TCP back-pressure) instead of growing memory.
+reader (TCP back-pressure) instead of growing memory. Spool files are made by
+``media_bridge.files`` (``0600`` in a ``0700`` session folder, a symlink planted at a
+spool name replaced or refused, never followed): they hold a caller's voice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import Any
 from media_bridge.audiohook.codec import Int16Array
 from media_bridge.audiohook.recorder import FinishedChunk
 from media_bridge.audiohook.sinks import AudioChunkSink, safe_part
-from media_bridge.files import private_dir
+from media_bridge.files import open_existing, private_dir, write_private
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -37,8 +40,9 @@ def wav_header(data_bytes: int, rate: int, channels: int = 1) -> bytes:
 
 
 def write_wav(path: Path, samples: Int16Array, rate: int) -> None:
+    """A private mono WAV at ``path`` (``files.write_private``)."""
     data = samples.astype("<i2").tobytes()
-    path.write_bytes(wav_header(len(data), rate) + data)
+    write_private(path, wav_header(len(data), rate) + data)
 
 
 class SessionDelivery:
@@ -81,9 +85,9 @@ class SessionDelivery:
         full = self.dir / f"{safe_part(chunk.channel)}-full.wav"
         data = chunk.samples.astype("<i2").tobytes()
         if chunk.channel not in self.full_bytes:
-            full.write_bytes(wav_header(0, self.rate))
+            write_private(full, wav_header(0, self.rate))
             self.full_bytes[chunk.channel] = 0
-        with open(full, "ab") as fh:
+        with os.fdopen(open_existing(full, os.O_WRONLY | os.O_APPEND), "ab") as fh:
             fh.write(data)
         self.full_bytes[chunk.channel] += len(data)
         if chunk.channel not in self.deliver_chunks_for or self.held:
@@ -97,7 +101,7 @@ class SessionDelivery:
         if not size:
             return None
         full = self.dir / f"{safe_part(channel)}-full.wav"
-        with open(full, "r+b") as fh:
+        with os.fdopen(open_existing(full, os.O_RDWR), "r+b") as fh:
             fh.write(wav_header(size, self.rate))
         return full
 

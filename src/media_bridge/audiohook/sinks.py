@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
-from media_bridge.files import create_temp_beside, private_dir
+from media_bridge.files import create_temp_beside, private_dir, write_private
 from media_bridge.http_body import Body, FilePart, json_bytes, multipart_body, signed_headers
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
@@ -71,17 +71,6 @@ def delivery_name(meta: dict[str, Any]) -> str:
     return f"{session}-{channel}-full"
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = create_temp_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _atomic_copy(src: Path, dst: Path) -> None:
     fd, tmp = create_temp_beside(dst)
     try:
@@ -109,7 +98,7 @@ class DirChunkSink:
         wav = folder / f"{stem}.wav"
         _atomic_copy(wav_path, wav)
         sidecar = dict(meta, file=wav.name)
-        _atomic_write_bytes(folder / f"{stem}.json", json.dumps(sidecar, indent=2).encode())
+        write_private(folder / f"{stem}.json", json.dumps(sidecar, indent=2).encode())
         return {"location": str(wav)}
 
     async def deliver_chunk(self, meta: dict[str, Any], wav_path: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.erasure.subject import Subject
-from media_bridge.files import create_temp_beside
+from media_bridge.files import create_temp_beside, private_dir, write_private
 from media_bridge.sidecars import delete_delivery, read_sidecar, sidecars
 
 #: the dir sink's folder of erasure records
@@ -88,10 +88,13 @@ def forget_in_jsonl(path: Path, subject: Subject, dry_run: bool) -> int:
 def write_erasure_record(root: Path, key: str, record: dict[str, Any], dry_run: bool) -> bool:
     """The dir sink's copy of the erasure record (``_erasures/<key>.json``), written once.
 
-    Conversation ids never contain ``_``, so the folder cannot meet a conversation's."""
+    Conversation ids never contain ``_``, so the folder cannot meet a conversation's.
+    Private like the deliveries (``0600`` in a ``0700`` folder); a symlink planted at the
+    record's name is replaced, not followed."""
     target = root / ERASURES / f"{key.replace(':', '_')}.json"
-    if target.exists() or dry_run:
+    if (target.exists() and not target.is_symlink()) or dry_run:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    private_dir(target.parent)
+    data = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    write_private(target, data.encode("utf-8"))
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,6 +58,21 @@ def pink_noise(seconds: float, rate: int, level: float = 0.1, seed: int = 2) -> 
     spectrum[0] = 0
     pink = np.fft.irfft(spectrum, n=len(white))
     return level * pink / np.std(pink)
+
+
+def pcm_wav(rate: int, samples: int | Float, *, channels: int = 1) -> bytes:
+    """A PCM s16 WAV whose header declares ``rate`` Hz, whatever that rate is (1 Hz, 2^31-1
+    Hz: hostile headers are the point). ``samples``: a count of quiet constant samples per
+    channel, or a signal in -1..1 (repeated on every channel)."""
+    if isinstance(samples, int):
+        pcm = np.full(samples, 16, dtype="<i2")
+    else:
+        pcm = np.clip(np.rint(samples * 32767), -32768, 32767).astype("<i2")
+    data = np.repeat(pcm, channels).tobytes()
+    block = 2 * channels
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 1, channels, rate, (rate * block) % 2**32, block, 16)
+    return header + b"data" + struct.pack("<I", len(data)) + data
 
 
 def dominant_frequency(samples: npt.NDArray[np.int16], rate: int) -> float:

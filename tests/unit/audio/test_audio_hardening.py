@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import pytest
 
 from media_bridge.audio import AudioSettings, BadSampleRate, NotAudio, normalize
 from media_bridge.errors import BadInput
-from tests.unit.audio.audio_signals import FORMATS, encode, speech_like
-
-
-def _wav(path: Path, rate: int, samples: int) -> Path:
-    """A PCM s16 mono WAV declaring ``rate`` Hz."""
-    data = b"\x10\x00" * samples
-    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
-    header += struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-    path.write_bytes(header + b"data" + struct.pack("<I", len(data)) + data)
-    return path
+from tests.unit.audio.audio_signals import FORMATS, encode, pcm_wav, speech_like
 
 
 def _refused(src: Path, tmp_path: Path, error: type[BadInput]) -> None:
@@ -32,8 +22,10 @@ def _refused(src: Path, tmp_path: Path, error: type[BadInput]) -> None:
 
 @pytest.mark.parametrize("rate", [1, 8, 2**31 - 1])
 def test_implausible_input_rates_are_bad_input(tmp_path: Path, rate: int) -> None:
-    # at 1 Hz a 27 KB file used to become a 441 MB normalised WAV; 2^31-1 Hz raised MemoryError
-    _refused(_wav(tmp_path / f"r{rate}.wav", rate, 14_000), tmp_path, BadSampleRate)
+    # at 1 Hz a 28 KB file used to become a 448 MB normalised WAV; 2^31-1 Hz raised MemoryError
+    src = tmp_path / f"r{rate}.wav"
+    src.write_bytes(pcm_wav(rate, 14_000))
+    _refused(src, tmp_path, BadSampleRate)
 
 
 def test_an_ffconcat_script_never_reads_another_file(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from media_bridge.audiohook.sinks import DirChunkSink, _atomic_copy, _atomic_write_bytes
-from media_bridge.files import SymlinkRefused
+from media_bridge.audiohook.sinks import DirChunkSink, _atomic_copy
+from media_bridge.files import SymlinkRefused, write_private
 
 
 def test_sidecar_write_ignores_a_planted_temp_symlink(tmp_path: Path) -> None:
@@ -16,7 +16,7 @@ def test_sidecar_write_ignores_a_planted_temp_symlink(tmp_path: Path) -> None:
     folder = tmp_path / "conv"
     folder.mkdir()
     (folder / ".s.json.tmp").symlink_to(victim)
-    _atomic_write_bytes(folder / "s.json", b"{}")
+    write_private(folder / "s.json", b"{}")
     assert victim.read_bytes() == b"untouched"
     assert (folder / "s.json").read_bytes() == b"{}"
     assert (folder / "s.json").stat().st_mode & 0o777 == 0o600
