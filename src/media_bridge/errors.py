@@ -94,5 +94,11 @@ class ConfigError(StartupError, ValueError):
     exit_code = 2
 
 
+class ErasureRecordNotSent(StartupError):
+    """``forget`` removed what the bridge holds, but a sink refused or could not take the
+    erasure record: the operator runs the same ``forget`` again (the record is idempotent
+    by its key, and the local part finds nothing more to remove)."""
+
+
 class LedgerUnreachable(StartupError):
     """The ledger's database could not be reached (or refused the login) at start."""

@@ -20,6 +20,7 @@ from media_bridge.erasure.files_part import (
 )
 from media_bridge.erasure.ledger_part import conversations_in_ledger, forget_in_ledger
 from media_bridge.erasure.subject import Subject
+from media_bridge.errors import BridgeError, ErasureRecordNotSent
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.sealed import ledger_for
 from media_bridge.observability import get_logger
@@ -145,5 +146,13 @@ async def _send_records(settings: Settings, subject: Subject, report: ErasureRep
                 assert isinstance(built.media, KafkaClaimCheckSink)
                 await built.media.send_record(key, record)
                 report.records_sent.append("media:kafka")
+        except (BridgeError, aiohttp.ClientError, OSError) as error:
+            who = " ".join(f"{k}={v}" for k, v in subject.request.items())
+            removed = ", ".join(f"{n} {what}" for what, n in report.removed.items()) or "nothing"
+            sent = ", ".join(report.records_sent) or "no sink"
+            raise ErasureRecordNotSent(
+                f"forget {who}: removed {removed}; the erasure record reached {sent} "
+                f"but not the next sink ({error}); run the same forget again to send it"
+            ) from error
         finally:
             await built.close()

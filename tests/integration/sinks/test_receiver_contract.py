@@ -28,7 +28,7 @@ from media_bridge.audiohook.sinks import HttpChunkSink, build_sink
 from media_bridge.config import Settings, SinkSettings
 from media_bridge.erasure import Subject, forget
 from media_bridge.erasure.http_part import post_erasure
-from media_bridge.errors import DeliveryRejected
+from media_bridge.errors import DeliveryRejected, ErasureRecordNotSent, StartupError
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.sinks import sinks_from_settings
 from media_bridge.sinks.http import HttpMediaSink
@@ -327,3 +327,44 @@ async def test_forget_sends_both_erasure_records_the_example_receiver_verifies(
         assert got.id == subject.record_key
         assert got.document["kind"] == "erasure"
         assert got.document["conversations"] == [CONV]
+
+
+async def test_forget_says_in_one_line_which_erasure_record_was_not_sent(
+    tmp_path: Path,
+) -> None:
+    """A receiver that refuses the erasure record (500 here) used to end ``forget`` with a
+    traceback; now the operator learns what was removed, what was sent, and to run it again."""
+
+    async def refuse(_: web.Request) -> web.Response:
+        return web.Response(status=500, text="down for maintenance")
+
+    app = web.Application()
+    app.router.add_post("/erasures", refuse)
+    nlp = Receiver(WHSEC, tmp_path / "nlp")
+    (media_runner, media_url), (nlp_runner, nlp_url) = [
+        await serve(app),
+        await serve(nlp.app()),
+    ]
+    settings = Settings(
+        ledger={"url": f"sqlite:///{tmp_path}/ledger.db"},
+        sinks={
+            "media": "http",
+            "http_url": f"{media_url}/erasures",
+            "http_secret": WHSEC,
+            "text": "http",
+            "text_http_url": f"{nlp_url}/texts",
+        },
+    )
+    subject = Subject.of(SpeakerDescriber(settings.identity), conversation=CONV)
+    try:
+        with pytest.raises(ErasureRecordNotSent) as refused:
+            await forget(settings, subject)
+    finally:
+        await media_runner.cleanup()
+        await nlp_runner.cleanup()
+    message = str(refused.value)
+    assert f"conversation={CONV}" in message
+    assert "reached nlp:http-text" in message
+    assert "500" in message
+    assert "run the same forget again" in message
+    assert isinstance(refused.value, StartupError)  # the CLI prints it as one line
