@@ -78,8 +78,11 @@ WORKER = "golden-fixture"
 
 def settings(emu: EmulatorHandle, root: Path) -> Settings:
     """Bridge settings for a run over ``root/ledger.db``: recordings are not delayed
-    (with the default 60 s delay recording jobs stay in retry when the run goes idle)."""
-    return bridge_settings(emu, root, voice={"recording_delay_s": 0})
+    (with the default 60 s delay recording jobs stay in retry when the run goes idle), and
+    no retention sweep runs (the fixture's done jobs are old: a sweep would purge them)."""
+    return bridge_settings(
+        emu, root, voice={"recording_delay_s": 0}, ledger={"sweep_interval_s": 0}
+    )
 
 
 def emulator_config() -> EmulatorConfig:
