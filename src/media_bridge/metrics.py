@@ -21,11 +21,20 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 # aside); no <name>_created series beside each counter
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-#: the standard collectors (process CPU, memory, open files; Python version; GC)
+#: the names of the standard collectors (process CPU, memory, open files; Python; GC)
 STANDARD_PREFIXES = ("process_", "python_")
-for _standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
-    REGISTRY.register(_standard)
+
+
+def new_registry() -> CollectorRegistry:
+    """A registry with the standard process and Python collectors on it."""
+    registry = CollectorRegistry(auto_describe=True)
+    for standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(standard)
+    return registry
+
+
+#: the bridge's metrics (``run``, ``replay``, ``demo``)
+REGISTRY = new_registry()
 
 EVENTS_IN = Counter(
     "media_bridge_events_total", "Events received, by outcome", ["outcome"], registry=REGISTRY

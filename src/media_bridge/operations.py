@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -102,13 +103,18 @@ async def _healthz(_: Request) -> Response:
 
 
 def build_operations_app(
-    readiness: Readiness | None = None, before_scrape: Sequence[ScrapeHook] = ()
+    readiness: Readiness | None = None,
+    before_scrape: Sequence[ScrapeHook] = (),
+    registry: CollectorRegistry | None = None,
 ) -> Starlette:
-    """``/healthz``, ``/readyz`` and ``/metrics`` (after ``before_scrape`` refreshed what
-    is read at scrape time; a hook that fails is logged and the scrape still answers)."""
+    """``/healthz``, ``/readyz`` and ``/metrics`` of ``registry`` (default: the bridge's),
+    after ``before_scrape`` refreshed what is read at scrape time (a hook that fails is
+    logged and the scrape still answers)."""
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     from media_bridge.metrics import REGISTRY
+
+    exported = registry if registry is not None else REGISTRY
 
     async def metrics_endpoint(_: Request) -> Response:
         for hook in before_scrape:
@@ -116,7 +122,7 @@ def build_operations_app(
                 await hook()
             except Exception as exc:
                 log.warning("operations.scrape_hook_failed", error=f"{type(exc).__name__}: {exc}")
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(exported), media_type=CONTENT_TYPE_LATEST)
 
     return Starlette(
         routes=[
@@ -132,6 +138,7 @@ async def serving_operations(
     settings: OperationsSettings,
     readiness: Readiness | None = None,
     before_scrape: Sequence[ScrapeHook] = (),
+    registry: CollectorRegistry | None = None,
 ) -> AsyncIterator[str | None]:
     """Serve the operations app while the block runs; yields its URL, or None when the
     port is 0 or taken (logged; the process runs on)."""
@@ -158,7 +165,7 @@ async def serving_operations(
         )
         yield None
         return
-    app = build_operations_app(readiness, before_scrape)
+    app = build_operations_app(readiness, before_scrape, registry)
     config = uvicorn.Config(app, log_level="warning", log_config=None, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
