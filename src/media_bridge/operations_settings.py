@@ -28,3 +28,5 @@ class AudioHookOperationsSettings(OperationsSettings):
     host: str = "127.0.0.1"
     #: 0 = no operations port (``/healthz`` stays on the WebSocket port)
     port: int = Field(default=9109, ge=0, le=65535)
+    #: a readiness check (listening, spool) that has not answered within this is failed
+    check_timeout_s: float = Field(default=3.0, gt=0)
