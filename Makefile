@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: env demo test fuzz lint typecheck fmt bench schema config-docs clean
+.PHONY: env demo test fuzz lint typecheck fmt bench schema config-docs promtool check-alerts clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -55,6 +55,14 @@ schema: env
 # docs/configuration.md from the settings models (a test keeps it current)
 config-docs: env
 	$(RUN) python -m media_bridge.config_reference > docs/configuration.md
+
+# promtool (Debian's prometheus package, root needed): the alert-rules test then also runs
+# `promtool check rules` (without it the test checks the rules' structure only)
+promtool:
+	command -v promtool >/dev/null || (apt-get update && apt-get install -y --no-install-recommends prometheus)
+
+check-alerts: promtool
+	promtool check rules deploy/prometheus/alerts.yml
 
 clean:
 	rm -rf .uv $(VENV) .mypy_cache .ruff_cache .pytest_cache

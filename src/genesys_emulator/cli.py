@@ -69,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "storage.<domain> (names must resolve to this machine)",
     )
     net.add_argument("--domain", default="emulator.local", help="domain for --single-port")
+    net.add_argument(
+        "--operations-port",
+        type=int,
+        default=None,
+        help="serve /healthz, /readyz and /metrics on this port (0 = free; default: none)",
+    )
     auth = parser.add_argument_group("auth and limits")
     auth.add_argument(
         "--client",
@@ -151,6 +157,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         downloads_port=args.downloads_port,
         storage_port=args.storage_port,
         single_port=args.single_port,
+        operations_port=args.operations_port,
         domain=args.domain,
         clients=[parse_client(c) for c in args.client] or default_clients(),
         token_lifetime_s=args.token_lifetime,
@@ -199,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("login", "api", "downloads", "storage"):
         print(f"  {name:<10} {urls[name]}")
     print(f"  admin      {urls['api']}/__emulator__/stats")
+    if servers.operations_url is not None:
+        print(f"  operations {servers.operations_url} (/healthz, /readyz, /metrics)")
     print("Environment for the bridge:")
     print(f"  export MEDIA_BRIDGE_GENESYS__LOGIN_URL={urls['login']}")
     print(f"  export MEDIA_BRIDGE_GENESYS__API_URL={urls['api']}")

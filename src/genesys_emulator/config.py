@@ -124,6 +124,8 @@ class EmulatorConfig:
     #: serve all hosts on one port, told apart by the Host header (login.<domain>, ...)
     single_port: int | None = None
     domain: str = "emulator.local"
+    #: port of /healthz, /readyz and /metrics (0 = a free port; None = none)
+    operations_port: int | None = None
     #: the real region this org pretends to live in (event envelope, recording metadata)
     aws_region: str = "eu-west-1"
     org_id: str = "7b5a3c1e-2d4f-4a6b-8c9d-0e1f2a3b4c5d"

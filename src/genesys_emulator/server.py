@@ -176,6 +176,18 @@ class EmulatorServers:
                 ports[host] = sock.getsockname()[1]
         self.ports = ports
         state.public_urls = public_urls(state, ports)
+        #: the operations port's URL (``config.operations_port``), or None
+        self.operations_url: str | None = None
+        if config.operations_port is not None:
+            from genesys_emulator.operations import build_operations_app
+
+            hosts = list(self._servers)
+            sock = bind_socket(config.bind_host, config.operations_port)
+            ops_app = build_operations_app(state, lambda: all(s.started for s, _ in hosts))
+            self._add(ops_app, sock)
+            bound = config.bind_host
+            reach = bound if bound not in ("0.0.0.0", "::") else "127.0.0.1"
+            self.operations_url = f"http://{reach}:{sock.getsockname()[1]}"
 
     def _add(self, app: ASGIApp, sock: socket.socket) -> None:
         uv_config = uvicorn.Config(

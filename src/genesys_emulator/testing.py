@@ -54,6 +54,11 @@ class EmulatorHandle:
         return self.emulator.builder
 
     # --- configuration for a client --------------------------------------------------------
+    @property
+    def operations_url(self) -> str | None:
+        """``/healthz``, ``/readyz`` and ``/metrics`` (``config.operations_port``), or None."""
+        return self._servers.operations_url if self._servers is not None else None
+
     def genesys_settings(self) -> dict[str, Any]:
         """Keyword arguments for media_bridge.genesys.settings.GenesysSettings."""
         return {

@@ -43,6 +43,7 @@ from media_bridge.consent.settings import ConsentSettings
 from media_bridge.errors import ConfigError
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.identity.settings import IdentitySettings
+from media_bridge.operations_settings import OperationsSettings as OperationsSettings
 from media_bridge.signing import check_secret
 from media_bridge.voice.settings import VoiceSettings
 
@@ -265,17 +266,6 @@ class IntakeSettings(BaseModel):
         return bool(self.api_key) or (
             self.basic_user is not None and self.basic_password is not None
         )
-
-
-class OperationsSettings(BaseModel):
-    """The operations port of ``media-bridge run``: ``/metrics`` and ``/healthz``, kept
-    off the intake port (which may face the internet for an EventBridge destination)."""
-
-    #: address of the operations port (``/metrics``, ``/healthz``); 0.0.0.0 in a
-    #: container
-    host: str = "127.0.0.1"
-    #: 0 = no operations port
-    port: int = Field(default=9108, ge=0, le=65535)
 
 
 class NlpSettings(BaseModel):

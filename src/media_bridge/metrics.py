@@ -6,18 +6,35 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
 )
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-# every name starts with media_bridge_; no <name>_created series beside each counter
+# every name starts with media_bridge_ (the standard process_* and python_* collectors
+# aside); no <name>_created series beside each counter
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
-REGISTRY = CollectorRegistry(auto_describe=True)
+#: the names of the standard collectors (process CPU, memory, open files; Python; GC)
+STANDARD_PREFIXES = ("process_", "python_")
+
+
+def new_registry() -> CollectorRegistry:
+    """A registry with the standard process and Python collectors on it."""
+    registry = CollectorRegistry(auto_describe=True)
+    for standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(standard)
+    return registry
+
+
+#: the bridge's metrics (``run``, ``replay``, ``demo``)
+REGISTRY = new_registry()
 
 EVENTS_IN = Counter(
     "media_bridge_events_total", "Events received, by outcome", ["outcome"], registry=REGISTRY
@@ -104,6 +121,49 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 
+INTAKE_REFUSED = Counter(
+    "media_bridge_intake_refused_total",
+    "Intake requests refused other than 401 (too_large, too_many_events, slow_body, "
+    "unparseable, ledger_unavailable); 401s are media_bridge_intake_unauthorized_total",
+    ["reason"],
+    registry=REGISTRY,
+)
+#: read from the ledger at scrape time (media_bridge.bridge_ops)
+JOBS = Gauge("media_bridge_jobs", "Jobs in the ledger by state", ["state"], registry=REGISTRY)
+OLDEST_DUE = Gauge(
+    "media_bridge_oldest_due_job_age_seconds",
+    "How long the oldest pending or retry job has been due (0 when none is)",
+    registry=REGISTRY,
+)
+DEAD_JOBS = Gauge(
+    "media_bridge_dead_jobs", "Dead jobs in the ledger by error code", ["code"], registry=REGISTRY
+)
+LEDGER_UP = Gauge(
+    "media_bridge_ledger_up",
+    "1 when the last scrape-time read of the ledger answered, else 0",
+    registry=REGISTRY,
+)
+READINESS = Gauge(
+    "media_bridge_readiness_check",
+    "1 when the readiness check passed at the last /readyz, else 0",
+    ["check"],
+    registry=REGISTRY,
+)
+AUDIO_SECONDS = Histogram(
+    "media_bridge_audio_processing_seconds",
+    "Audio normalisation (normalize) and stereo splits (split), by step",
+    ["step"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+SINK_SECONDS = Histogram(
+    "media_bridge_sink_delivery_seconds",
+    "One delivery to a sink, by sink name and outcome (ok, error)",
+    ["sink", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+
 
 def counter_value(counter: Counter, **labels: str) -> float:
     """Current value of a counter (summed over label sets not given)."""
@@ -150,10 +210,39 @@ class GenesysClientCollector:
         yield CounterMetricFamily(
             "media_bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
         )
+        tokens = self._client.tokens
         yield CounterMetricFamily(
-            "media_bridge_token_refreshes",
-            "OAuth tokens obtained",
-            value=self._client.tokens.refreshes,
+            "media_bridge_token_refreshes", "OAuth tokens obtained", value=tokens.refreshes
+        )
+        failures = CounterMetricFamily(
+            "media_bridge_token_failures",
+            "Token requests that failed, by error code (credentials_rejected, rate_limited, "
+            "transient)",
+            labels=["code"],
+        )
+        for code, count in sorted(tokens.failures.items()):
+            failures.add_metric([code], count)
+        yield failures
+        gate = self._client.gate
+        yield GaugeMetricFamily(
+            "media_bridge_api_budget_per_minute",
+            "Platform API requests per minute the pacing gate allows (0 = not paced)",
+            value=gate.per_minute or 0,
+        )
+        yield CounterMetricFamily(
+            "media_bridge_api_budget_paced",
+            "Requests that waited for the API budget",
+            value=gate.paced,
+        )
+        yield CounterMetricFamily(
+            "media_bridge_api_budget_wait_seconds",
+            "Time requests spent waiting for the API budget",
+            value=gate.waited_s,
+        )
+        yield CounterMetricFamily(
+            "media_bridge_api_budget_pauses",
+            "Times a 429 paused the pacing gate",
+            value=gate.pauses,
         )
         yield CounterMetricFamily(
             "media_bridge_media_retries",

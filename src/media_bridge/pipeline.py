@@ -94,6 +94,7 @@ class Bridge:
         from media_bridge.audio import AudioProcessor
         from media_bridge.fetch import MediaFetcher
         from media_bridge.sinks import DirSink, sinks_from_settings
+        from media_bridge.sinks.timed import TimedMediaSink, TimedTextSink
 
         settings = self.settings
         await self.ledger.open()
@@ -125,8 +126,8 @@ class Bridge:
             ledger=self.ledger,
             genesys=genesys,
             fetcher=fetcher,
-            media_sink=sinks.media,
-            text_sink=sinks.text,
+            media_sink=TimedMediaSink(sinks.media),
+            text_sink=TimedTextSink(sinks.text),
             keep_sink=keep_sink,
             audio=audio,
             work_dir=work_dir,

@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 
+from media_bridge import metrics
 from media_bridge.audio.normalize import normalize, split_stereo
 from media_bridge.audio.report import AudioReport, StereoSplitReport
 from media_bridge.audio.settings import AudioSettings, ChannelChoice
@@ -70,9 +71,10 @@ class AudioProcessor:
         """Normalise ``src`` into ``dst`` (see ``normalize``); AudioError on bad input."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                self._executor(), normalize, src, dst, self.settings, channel
-            )
+            with metrics.AUDIO_SECONDS.labels(step="normalize").time():
+                return await loop.run_in_executor(
+                    self._executor(), normalize, src, dst, self.settings, channel
+                )
         except BrokenProcessPool as exc:
             self._discard_pool()
             raise Transient(f"audio worker process died while decoding {src.name}") from exc
@@ -81,9 +83,10 @@ class AudioProcessor:
         """Both channels of a stereo recording as two mono files (see ``split_stereo``)."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(
-                self._executor(), split_stereo, src, dst_left, dst_right, self.settings
-            )
+            with metrics.AUDIO_SECONDS.labels(step="split").time():
+                return await loop.run_in_executor(
+                    self._executor(), split_stereo, src, dst_left, dst_right, self.settings
+                )
         except BrokenProcessPool as exc:
             self._discard_pool()
             raise Transient(f"audio worker process died while decoding {src.name}") from exc

@@ -39,6 +39,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--pause-after-speech", type=float, dest="pause_after_speech_s")
     parser.add_argument("--keep-agent", action="store_true", default=None)
     parser.add_argument("--sample-rate", type=int)
+    parser.add_argument(
+        "--operations-port",
+        type=int,
+        help="port of /healthz, /readyz and /metrics (0 = off; default 9109)",
+    )
     parser.add_argument("--log-level")
     parser.add_argument(
         "--config", type=Path, help="TOML settings file ([audiohook]; env vars override it)"
@@ -84,6 +89,8 @@ def build_settings(args: argparse.Namespace) -> Any:
     if args.sink_url:
         sink.http_url = args.sink_url
     update["sink"] = sink.model_dump()
+    if getattr(args, "operations_port", None) is not None:
+        update["operations"] = settings.operations.model_dump() | {"port": args.operations_port}
     try:
         return AudioHookSettings.model_validate(settings.model_dump() | update)
     except ValidationError as exc:
@@ -98,8 +105,10 @@ def run(args: argparse.Namespace) -> int:
     import contextlib
     import signal
 
+    from media_bridge.audiohook.metrics import REGISTRY
     from media_bridge.audiohook.server import AudioHookServer
     from media_bridge.observability import configure_logging
+    from media_bridge.operations import serving_operations
 
     settings = build_settings(args)
     configure_logging(settings.log_level)
@@ -113,18 +122,19 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> None:
         server = AudioHookServer(settings)
         await server.start()
-        print(
-            json.dumps({"listening": f"ws://{settings.host}:{server.port}{settings.path}"}),
-            flush=True,
-        )
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stopping.set)
+        ops = settings.operations
         try:
-            await stopping.wait()
-            # a live call is told and its audio delivered before the process exits
-            await server.drain(settings.shutdown_grace_s)
+            readiness = server.readiness(ops.check_timeout_s)
+            async with serving_operations(ops, readiness, registry=REGISTRY) as url:
+                listening = {"listening": f"ws://{settings.host}:{server.port}{settings.path}"}
+                print(json.dumps({**listening, "operations": url}), flush=True)
+                stopping = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(signum, stopping.set)
+                await stopping.wait()
+                # a live call is told and its audio delivered before the process exits
+                await server.drain(settings.shutdown_grace_s)
         finally:
             await server.stop()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from media_bridge.audiohook import metrics
 from media_bridge.audiohook import protocol as p
 from media_bridge.audiohook.session import ServerSession
 from media_bridge.audiohook.settings import AudioHookSettings
@@ -33,6 +35,7 @@ from media_bridge.audiohook.sinks import AudioChunkSink, build_sink
 from media_bridge.consent import Verdict
 from media_bridge.files import private_dir
 from media_bridge.observability import get_logger
+from media_bridge.operations import NotReady, Readiness
 
 log = get_logger(__name__)
 
@@ -77,6 +80,7 @@ class AudioHookServer:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.spool_root = settings.spool_dir or Path(".")
         self._sweeper: asyncio.Future[None] | None = None
+        self._draining = False
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -138,6 +142,7 @@ class AudioHookServer:
     async def drain(self, grace_s: float) -> None:
         """Stop taking connections, send each live session a ``disconnect`` and wait up
         to ``grace_s`` for them to close, so that their audio is delivered whole."""
+        self._draining = True
         if self._server is not None:
             self._server.close(close_connections=False)
         live = list(self.sessions)
@@ -150,6 +155,33 @@ class AudioHookServer:
             await asyncio.sleep(0.05)
         if self.sessions:
             log.warning("audiohook.drain_timeout", sessions=len(self.sessions))
+
+    # ---- readiness -----------------------------------------------------------------
+
+    def readiness(self, timeout_s: float = 3.0) -> Readiness:
+        """Ready while the WebSocket port listens (not draining) and the spool takes a
+        file: a session that cannot spool would lose its audio."""
+
+        async def listening() -> None:
+            if self._draining:
+                raise NotReady("not listening: draining for shutdown")
+            if self._server is None or not list(self._server.sockets):
+                raise NotReady("not listening: the WebSocket server is not serving")
+
+        async def spool() -> None:
+            await asyncio.to_thread(self._probe_spool)
+
+        return Readiness("audiohook", {"listening": listening, "spool": spool}, timeout_s=timeout_s)
+
+    def _probe_spool(self) -> None:
+        try:
+            fd, name = tempfile.mkstemp(prefix=".ready-", dir=self.spool_root)
+            os.close(fd)
+            os.unlink(name)
+        except OSError as exc:
+            raise NotReady(
+                f"spool not writable: {self.spool_root}: {exc.strerror or type(exc).__name__}"
+            ) from exc
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -231,6 +263,7 @@ class AudioHookServer:
         missing = [h for h in _REQUIRED_HEADERS if not headers.get(h)]
         if missing or not p.is_uuid(headers.get("audiohook-session-id")):
             self.stats["rejected"] += 1
+            metrics.UPGRADES_REFUSED.labels(reason="bad_request").inc()
             detail = ", ".join(missing) or "audiohook-session-id"
             return connection.respond(400, f"Bad Request: missing or invalid {detail}\n")
         session_id = headers["audiohook-session-id"]
@@ -239,6 +272,7 @@ class AudioHookServer:
         ):
             # a second connection must never mix its audio into a live session's files
             self.stats["rejected"] += 1
+            metrics.UPGRADES_REFUSED.labels(reason="session_live").inc()
             log.warning("audiohook.session_id_live", session_id=session_id)
             return connection.respond(409, "Conflict: this audiohook-session-id is live\n")
         result = self.authenticate(headers, request.path)
@@ -246,11 +280,13 @@ class AudioHookServer:
         if not result.ok:
             failure = f"{result.code}: {result.reason}"
             self.stats["rejected"] += 1
+            metrics.SIGNATURE_FAILURES.labels(code=result.code).inc()
             log.warning("audiohook.auth_failed", code=result.code, reason=result.reason)
             wait = started + self.settings.auth_failure_delay_s - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             if self.settings.auth_failure_mode == "http":
+                metrics.UPGRADES_REFUSED.labels(reason="unauthorized").inc()
                 return connection.respond(401, "Unauthorized\n")
         self._upgrades[connection.id] = _Upgrade(
             headers["audiohook-session-id"],
@@ -282,14 +318,18 @@ class AudioHookServer:
         key = f"{up.session_id}:{ws.id}"
         self.sessions[up.session_id] = session
         self.stats["sessions"] += 1
+        metrics.SESSIONS_OPEN.inc()
         dropped = True
         try:
             while True:
                 async with asyncio.timeout(self.settings.idle_timeout_s):
                     message = await ws.recv()
                 if isinstance(message, str):
+                    metrics.FRAMES.labels(type="text").inc()
                     await session.on_text(message)
                 else:
+                    metrics.FRAMES.labels(type="audio").inc()
+                    metrics.AUDIO_BYTES.inc(len(message))
                     await session.on_binary(message)
                 if session.state == "CLOSED":
                     dropped = False
@@ -300,6 +340,8 @@ class AudioHookServer:
             log.exception("audiohook.session_crashed", session=key)
         finally:
             self.stats["dropped" if dropped else "closed"] += 1
+            metrics.SESSIONS_OPEN.dec()
+            metrics.SESSIONS_ENDED.labels(reason="dropped" if dropped else "closed").inc()
             self.stats["probes"] += int(session.probe)
             try:
                 await session.finalize(dropped)

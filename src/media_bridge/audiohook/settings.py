@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from media_bridge.consent.settings import ConsentSettings
 from media_bridge.identity.settings import IdentitySettings
+from media_bridge.operations_settings import AudioHookOperationsSettings
 from media_bridge.signing import check_secret
 
 AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK__"
@@ -117,5 +118,8 @@ class AudioHookSettings(BaseModel):
     #: any mode but ``off`` reads the answer from the open message's ``customConfig``
     #: (key ``consent.attribute``); while it is unknown audio is spooled, not delivered
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    #: the operations port (``/healthz``, ``/readyz``, ``/metrics``) of
+    #: ``media-bridge audiohook``, apart from the WebSocket port
+    operations: AudioHookOperationsSettings = Field(default_factory=AudioHookOperationsSettings)
     #: log level of ``media-bridge audiohook``
     log_level: str = "INFO"

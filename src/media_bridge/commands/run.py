@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import signal
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from media_bridge.commands.common import (
     add_settings_arguments,
@@ -15,6 +15,11 @@ from media_bridge.commands.common import (
     source_from_spec,
     verdict_rows,
 )
+
+if TYPE_CHECKING:
+    from media_bridge.config import Settings
+    from media_bridge.operations import Readiness
+    from media_bridge.pipeline import Bridge as Pipeline
 
 
 def add_parser(subparsers: Any) -> None:
@@ -39,16 +44,11 @@ def add_parser(subparsers: Any) -> None:
 
 
 async def run_bridge(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from media_bridge.bridge_ops import bridge_readiness, ledger_gauges, role_of
     from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
+    from media_bridge.operations import serving_operations
     from media_bridge.pipeline import Bridge
-    from media_bridge.sources.http import (
-        build_intake_app,
-        intake_server_config,
-        serving_operations,
-    )
 
     settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
@@ -62,41 +62,63 @@ async def run_bridge(args: argparse.Namespace) -> int:
         )
     # built before the bridge opens its ledger: a bad --source is refused at once
     sources = [source_from_spec(s, settings) for s in specs if s != "http"]
-    async with (
-        Bridge(settings, worker_id=args.worker_id) as bridge,
-        serving_operations(settings.operations),
-    ):
+    async with Bridge(settings, worker_id=args.worker_id) as bridge:
         assert bridge.intake is not None
-        extra: list[Any] = []
-        if "http" in specs:
-            app = build_intake_app(bridge.intake, settings.intake)
-            config = intake_server_config(app, settings.intake)
-            extra.append(uvicorn.Server(config).serve())
-        replay = getattr(args, "summary", False)
-        progress = ReplayProgress(bridge, settings.voice.recording_delay_s) if replay else None
-        task = asyncio.ensure_future(
-            bridge.run(
-                sources,
-                until_idle=args.until_idle and not extra,
-                extra_tasks=extra,
-                progress=progress,
-            )
+        assert bridge.context is not None
+        ops = settings.operations
+        readiness = bridge_readiness(
+            role_of(specs), bridge.ledger, bridge.context.genesys, ops.check_timeout_s
         )
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            counts = await task
-        except asyncio.CancelledError:
-            return 0
-        finally:
-            if progress is not None:
-                progress.finish()
-        dead = counts.get(_dead(), 0)
-        if replay:
-            print_summary(counts, bridge)
-            print_dead_hint(dead, settings.ledger.url)
-        return 1 if dead else 0
+        async with serving_operations(
+            ops, readiness, [ledger_gauges(bridge.ledger, ops.check_timeout_s)]
+        ):
+            return await _serve(args, settings, specs, sources, bridge, readiness)
+
+
+async def _serve(
+    args: argparse.Namespace,
+    settings: Settings,
+    specs: list[str],
+    sources: list[Any],
+    bridge: Pipeline,
+    readiness: Readiness,
+) -> int:
+    """Run the bridge (and the HTTP intake) until the sources end or a signal comes."""
+    import uvicorn
+
+    from media_bridge.sources.http import build_intake_app, intake_server_config
+
+    assert bridge.intake is not None
+    extra: list[Any] = []
+    if "http" in specs:
+        app = build_intake_app(bridge.intake, settings.intake, readiness=readiness)
+        config = intake_server_config(app, settings.intake)
+        extra.append(uvicorn.Server(config).serve())
+    replay = getattr(args, "summary", False)
+    progress = ReplayProgress(bridge, settings.voice.recording_delay_s) if replay else None
+    task = asyncio.ensure_future(
+        bridge.run(
+            sources,
+            until_idle=args.until_idle and not extra,
+            extra_tasks=extra,
+            progress=progress,
+        )
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        counts = await task
+    except asyncio.CancelledError:
+        return 0
+    finally:
+        if progress is not None:
+            progress.finish()
+    dead = counts.get(_dead(), 0)
+    if replay:
+        print_summary(counts, bridge)
+        print_dead_hint(dead, settings.ledger.url)
+    return 1 if dead else 0
 
 
 def print_dead_hint(dead: int, ledger_url: str) -> None:

@@ -92,6 +92,8 @@ class TokenManager:
         self._rejected: tuple[float, CredentialsRejected] | None = None
         #: tokens obtained from the login host (a metric)
         self.refreshes = 0
+        #: failed token requests by error code (a metric: a rejected secret shows here)
+        self.failures: dict[str, int] = {}
 
     def _fresh(self) -> Token | None:
         token = self._token
@@ -129,9 +131,11 @@ class TokenManager:
             try:
                 token = await self._request(started)
             except CredentialsRejected as error:
+                self._failed(error)
                 self._rejected = (self._clock() + self._credentials_retry_s, error)
                 raise
             except (RateLimited, Transient) as error:
+                self._failed(error)
                 attempt += 1
                 if attempt >= self._max_attempts:
                     raise
@@ -145,6 +149,9 @@ class TokenManager:
             self.refreshes += 1
             log.info("genesys.token_obtained", lifetime_s=round(token.expires_at - started, 1))
             return token
+
+    def _failed(self, error: BridgeError) -> None:
+        self.failures[error.code] = self.failures.get(error.code, 0) + 1
 
     async def _request(self, started: float) -> Token:
         try:

@@ -35,6 +35,17 @@ class SpeechTotals:
     net_speech_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerGauges:
+    """What the metrics read from the ledger at scrape time: jobs by state, how long the
+    oldest due job has waited past its due time (0 when none is due), dead jobs by
+    error code."""
+
+    by_state: dict[JobState, int]
+    oldest_due_age_s: float
+    dead_by_code: dict[str, int]
+
+
 #: the payload of a tombstone: no personal data, nothing to run
 TOMBSTONE: dict[str, Any] = {"tombstone": True}
 
@@ -122,6 +133,16 @@ class Ledger(Protocol):
         ...
 
     async def counts(self) -> dict[JobState, int]: ...
+
+    async def gauges(self, now: datetime) -> LedgerGauges:
+        """Jobs by state, the age at ``now`` of the oldest pending/retry job due by then,
+        and dead jobs by error code (``none`` when unset): one read, for the metrics."""
+        ...
+
+    async def check_writable(self) -> None:
+        """Raise unless the ledger takes a write now (a write statement touching no row):
+        the intake's readiness."""
+        ...
 
     async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
         """One consistent read: is any job running, or waiting and due before ``before``?

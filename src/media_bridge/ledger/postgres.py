@@ -31,7 +31,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from media_bridge.errors import ConfigError, LedgerUnreachable
-from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import (
+    TOMBSTONE,
+    AddedJobs,
+    LedgerDataError,
+    LedgerGauges,
+    SpeechTotals,
+)
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.observability import get_logger
 from media_bridge.redact import mask_personal, redact_text, redact_url
@@ -474,6 +480,34 @@ class PostgresLedger:
         rows = await self._fetch("SELECT state, count(*) AS n FROM jobs GROUP BY state")
         found = {JobState(row["state"]): int(row["n"]) for row in rows}
         return {state: found.get(state, 0) for state in JobState}
+
+    async def gauges(self, now: datetime) -> LedgerGauges:
+        rows = await self._fetch(
+            """SELECT 'state' AS what, state AS name, count(*)::float8 AS n
+                   FROM jobs GROUP BY state
+               UNION ALL
+               SELECT 'dead', coalesce(error_code, 'none'), count(*)::float8
+                   FROM jobs WHERE state = 'dead' GROUP BY 2
+               UNION ALL
+               SELECT 'oldest', '', extract(epoch FROM $1::timestamptz - min(next_attempt_at))
+                   FROM jobs WHERE state IN ('pending', 'retry') AND next_attempt_at <= $1""",
+            _aware(now),
+        )
+        by_state = dict.fromkeys(JobState, 0)
+        dead: dict[str, int] = {}
+        age = 0.0
+        for row in rows:
+            if row["what"] == "state":
+                by_state[JobState(row["name"])] = int(row["n"])
+            elif row["what"] == "dead":
+                dead[row["name"]] = int(row["n"])
+            elif row["n"] is not None:
+                age = max(0.0, float(row["n"]))
+        return LedgerGauges(by_state, age, dead)
+
+    async def check_writable(self) -> None:
+        # refused in a read-only transaction or on a standby even though it matches no row
+        await self._execute("UPDATE jobs SET updated_at = updated_at WHERE false")
 
     async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
         rows = await self._fetch(

@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from media_bridge.ledger.base import AddedJobs, Ledger, SpeechTotals
+from media_bridge.ledger.base import AddedJobs, Ledger, LedgerGauges, SpeechTotals
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 #: payload fields that may hold personal data
@@ -122,6 +122,12 @@ class SealedLedger:
 
     async def counts(self) -> dict[JobState, int]:
         return await self.inner.counts()
+
+    async def gauges(self, now: datetime) -> LedgerGauges:
+        return await self.inner.gauges(now)
+
+    async def check_writable(self) -> None:
+        await self.inner.check_writable()
 
     async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
         return await self.inner.has_work_due(before, ignore_kinds)

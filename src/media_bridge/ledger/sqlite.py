@@ -29,7 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
+from media_bridge.ledger.base import (
+    TOMBSTONE,
+    AddedJobs,
+    LedgerDataError,
+    LedgerGauges,
+    SpeechTotals,
+)
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
 from media_bridge.redact import mask_personal, redact_text
@@ -394,6 +400,36 @@ class SqliteLedger:
 
         result: dict[JobState, int] = await self._read(op)
         return result
+
+    async def gauges(self, now: datetime) -> LedgerGauges:
+        at = _ts(now)
+
+        def op(db: sqlite3.Connection) -> LedgerGauges:
+            by_state = dict.fromkeys(JobState, 0)
+            for state, n in db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
+                by_state[JobState(state)] = n
+            (oldest,) = db.execute(
+                "SELECT MIN(next_attempt_at) FROM jobs"
+                " WHERE state IN ('pending', 'retry') AND next_attempt_at <= ?",
+                (at,),
+            ).fetchone()
+            dead = db.execute(
+                "SELECT COALESCE(error_code, 'none'), COUNT(*) FROM jobs"
+                " WHERE state = 'dead' GROUP BY 1"
+            )
+            age = max(0.0, at - oldest) if oldest is not None and at is not None else 0.0
+            return LedgerGauges(by_state, age, {code: n for code, n in dead})
+
+        result: LedgerGauges = await self._read(op)
+        return result
+
+    async def check_writable(self) -> None:
+        def op(db: sqlite3.Connection) -> None:
+            # a write statement opens a write transaction even when it matches no row:
+            # a read-only file or a lock held past busy_timeout fails here
+            db.execute("UPDATE jobs SET updated_at = updated_at WHERE 0")
+
+        await self._write(op)
 
     async def has_work_due(self, before: datetime, ignore_kinds: Collection[JobKind]) -> bool:
         ignored = [kind.value for kind in ignore_kinds]

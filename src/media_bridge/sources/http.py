@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from media_bridge.config import IntakeSettings, OperationsSettings
+from media_bridge import metrics
+from media_bridge.config import IntakeSettings
 from media_bridge.intake import Intake
 from media_bridge.observability import get_logger
+from media_bridge.operations import Readiness, readyz_endpoint
 
 log = get_logger(__name__)
 
@@ -80,8 +80,6 @@ class _RefusalLog:
         return " or ".join(wanted) or "nothing (anonymous refused)"
 
     def refused(self, request: Request) -> None:
-        from media_bridge import metrics
-
         metrics.INTAKE_UNAUTHORIZED.inc()
         self._since += 1
         now = self._clock()
@@ -110,8 +108,10 @@ def build_intake_app(
     settings: IntakeSettings,
     *,
     extra_routes: list[Route] | None = None,
-    ready: Callable[[], bool] = lambda: True,
+    readiness: Readiness | None = None,
 ) -> Starlette:
+    """``POST /events``, and ``/healthz`` and ``/readyz`` (the process's readiness, as on
+    the operations port) for a load balancer in front of the intake."""
     refusals = _RefusalLog(settings)
 
     async def post_events(request: Request) -> Response:
@@ -122,6 +122,7 @@ def build_intake_app(
             async with asyncio.timeout(settings.body_timeout_s):
                 body = await _read_limited(request, settings.max_body_bytes)
         except TimeoutError:
+            metrics.INTAKE_REFUSED.labels(reason="slow_body").inc()
             log.warning(
                 "intake.slow_body",
                 limit_s=settings.body_timeout_s,
@@ -133,6 +134,7 @@ def build_intake_app(
                 headers={"connection": "close"},
             )
         if body is None:
+            metrics.INTAKE_REFUSED.labels(reason="too_large").inc()
             return JSONResponse(
                 {"error": "payload too large", "limit_bytes": settings.max_body_bytes},
                 status_code=413,
@@ -144,9 +146,11 @@ def build_intake_app(
                 max_events=settings.max_events_per_body,
             )
         except Exception as exc:  # ledger unavailable: let EventBridge retry
+            metrics.INTAKE_REFUSED.labels(reason="ledger_unavailable").inc()
             log.error("intake_failed", error=str(exc))
             return JSONResponse({"error": "ledger unavailable, retry"}, status_code=503)
         if result.too_many_events:
+            metrics.INTAKE_REFUSED.labels(reason="too_many_events").inc()
             return JSONResponse(
                 {"error": "too many events", "limit_events": settings.max_events_per_body},
                 status_code=413,
@@ -161,83 +165,21 @@ def build_intake_app(
             "reasons": result.reasons(),
         }
         status = 400 if result.rejected and result.events == 0 else 202
+        if status == 400:
+            metrics.INTAKE_REFUSED.labels(reason="unparseable").inc()
         return JSONResponse(answer, status_code=status)
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok")
 
-    async def readyz(_: Request) -> Response:
-        return PlainTextResponse("ready") if ready() else PlainTextResponse("not ready", 503)
-
-    # /metrics is not here: it lives on the operations port (build_operations_app)
+    # /metrics is not here: it lives on the operations port (media_bridge.operations)
     routes = [
         Route("/events", post_events, methods=["POST"]),
         Route("/healthz", healthz),
-        Route("/readyz", readyz),
+        Route("/readyz", readyz_endpoint(readiness)),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes)
-
-
-async def _healthz(_: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-async def _metrics(_: Request) -> Response:
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-    from media_bridge.metrics import REGISTRY
-
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-
-def build_operations_app() -> Starlette:
-    """The operations port: ``/metrics`` (Prometheus) and ``/healthz``; loopback by
-    default (``operations.host``/``port``), never the intake's public port."""
-    return Starlette(routes=[Route("/metrics", _metrics), Route("/healthz", _healthz)])
-
-
-@asynccontextmanager
-async def serving_operations(settings: OperationsSettings) -> AsyncIterator[str | None]:
-    """Serve the operations app while the block runs; yields its URL, or None when
-    ``operations.port`` is 0 or the port is taken (logged; the bridge runs on)."""
-    import socket
-
-    import uvicorn
-
-    if settings.port == 0:
-        yield None
-        return
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((settings.host, settings.port))
-    except OSError as exc:
-        sock.close()
-        log.warning(
-            "operations.port_unavailable",
-            host=settings.host,
-            port=settings.port,
-            error=str(exc),
-            hint="set MEDIA_BRIDGE_OPERATIONS__PORT (0 = off)",
-        )
-        yield None
-        return
-    server = uvicorn.Server(uvicorn.Config(build_operations_app(), log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(1000):  # uvicorn has no started event: up to 10 s
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    host, port = sock.getsockname()[:2]
-    log.info("operations.listening", host=host, port=port)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 def _deadlined_protocol(header_timeout_s: float) -> type[Any]:

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from media_bridge import metrics
 from media_bridge.config import IntakeSettings
 from media_bridge.intake import Intake
 from media_bridge.ledger import Ledger
@@ -85,6 +86,7 @@ async def test_an_over_limit_body_is_refused_whole_in_under_a_second(
     server: _Server, counting: _Counting
 ) -> None:
     body = b"[" + b",".join([b"1"] * 100_000) + b"]"  # the 200 KB array of the review
+    refused = metrics.counter_value(metrics.INTAKE_REFUSED, reason="too_many_events")
     started = time.monotonic()
     status, answer, size = await server.post(body)
     elapsed = time.monotonic() - started
@@ -97,6 +99,8 @@ async def test_an_over_limit_body_is_refused_whole_in_under_a_second(
     assert len(rows) == 1
     assert rows[0]["reason"] == "too many events in one body: 100000, the limit is 100"
     assert counting.writes == 1
+    now = metrics.counter_value(metrics.INTAKE_REFUSED, reason="too_many_events")
+    assert now == refused + 1
 
 
 async def test_a_body_of_bad_events_is_rejected_in_one_write_with_counts(

@@ -20,7 +20,8 @@ import pytest
 from media_bridge.config import IntakeSettings, OperationsSettings, Settings
 from media_bridge.intake import Intake
 from media_bridge.ledger import Ledger
-from media_bridge.sources.http import build_intake_app, serving_operations
+from media_bridge.operations import serving_operations
+from media_bridge.sources.http import build_intake_app
 from tests.integration.bridge.harness import free_port, serving
 
 pytestmark = pytest.mark.integration

@@ -186,6 +186,34 @@ class LedgerContract:
         (third,) = await ledger.claim("w", 1, 30)
         assert third.attempts == 1
 
+    async def test_gauges_count_states_dead_codes_and_the_oldest_due_age(
+        self, ledger: Ledger
+    ) -> None:
+        empty = await ledger.gauges(now())
+        assert set(empty.by_state.values()) == {0}
+        assert (empty.oldest_due_age_s, empty.dead_by_code) == (0.0, {})
+        start = now()
+        await ledger.add_jobs(
+            [job("due", not_before=start - timedelta(seconds=120)), job("later"), job("x")]
+        )
+        await ledger.add_jobs([job("future", not_before=start + timedelta(hours=1))])
+        (claimed,) = await ledger.claim("w", 1, 30)
+        assert claimed.key == "due"
+        assert await ledger.fail("due", "w", "gone", "not_found", None)
+        (other,) = await ledger.claim("w", 1, 30)
+        assert await ledger.fail(other.key, "w", "gone", "not_found", None)
+        await ledger.add_jobs([job("old", not_before=start - timedelta(seconds=60))])
+        seen = await ledger.gauges(start + timedelta(seconds=30))
+        assert seen.by_state[JobState.DEAD] == 2
+        assert seen.by_state[JobState.PENDING] == 3
+        assert seen.dead_by_code == {"not_found": 2}
+        # "old" became due 90 s before the instant asked about; "future" is not due
+        assert 89 <= seen.oldest_due_age_s <= 91
+
+    async def test_check_writable_passes_on_an_open_ledger(self, ledger: Ledger) -> None:
+        await ledger.check_writable()
+        assert await ledger.counts() == dict.fromkeys(JobState, 0)
+
     async def test_future_retry_waits_until_due(self, ledger: Ledger) -> None:
         await ledger.add_jobs([job("a")])
         await ledger.claim("w", 1, 30)
