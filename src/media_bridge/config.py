@@ -77,8 +77,8 @@ class FetchSettings(BaseModel):
     #: texts of one conversation whose jobs start within this many seconds share one
     #: ``messages/bulk`` read (0 reads each message alone)
     text_batch_window_s: float = Field(default=0.1, ge=0)
-    #: where downloads are written while in flight (default: the system's temporary
-    #: folder)
+    #: where downloads are written while in flight (default: ``.bridge-tmp`` beside
+    #: ``sinks.dir_path``)
     tmp_dir: Path | None = None
 
 

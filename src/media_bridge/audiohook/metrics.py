@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
+from media_bridge import metrics as bridge_metrics
 from media_bridge.metrics import new_registry
 
 REGISTRY = new_registry()
+# the two bridge series an AudioHook server also moves: its consent verdicts (kind
+# ``audiohook``) and its readiness checks (``listening``, ``spool``)
+REGISTRY.register(bridge_metrics.CONSENT_VERDICTS)
+REGISTRY.register(bridge_metrics.READINESS)
 
 SESSIONS_OPEN = Gauge(
     "media_bridge_audiohook_sessions_open", "AudioHook sessions open now", registry=REGISTRY

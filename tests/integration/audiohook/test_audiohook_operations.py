@@ -76,6 +76,8 @@ async def test_audiohook_health_readiness_and_metrics(tmp_path: Path) -> None:
         assert found['media_bridge_audiohook_signature_failures_total{code="UNSIGNED"}'] == 1
         assert found['media_bridge_audiohook_upgrades_refused_total{reason="unauthorized"}'] == 1
         assert found["process_resident_memory_bytes"] > 0
+        # the readiness gauge the MediaBridgeNotReady alert reads is exported here too
+        assert found['media_bridge_readiness_check{check="spool"}'] == 1
         assert "media_bridge_events_total" not in text, "the bridge's metrics are not here"
         (tmp_path / "ops-metrics.txt").write_text(text)
         # the spool is gone (a volume unmounted, say): not ready, naming the spool
