@@ -5,7 +5,8 @@ Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` inside a CTE feeding an
 wait on each other. Time is the database's clock (``now()``), so leases mean the
 same thing to every worker whatever their own clocks say. ``due_at`` holds when a
 row can next be claimed (``next_attempt_at`` while pending/retry, ``lease_until``
-while running, NULL when done/dead); one partial index on it serves every claim.
+while running, NULL when done/dead); one partial index on ``(priority, due_at)``
+serves every claim: live jobs first, each class in due order (``media_bridge.priority``).
 
 Durability, as in the SQLite ledger: what lets a source acknowledge events
 (``add_jobs``, ``record_rejected``) and the operator's ``retry`` commit with
@@ -34,6 +35,7 @@ from media_bridge.errors import ConfigError, LedgerUnreachable
 from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.observability import get_logger
+from media_bridge.priority import of
 from media_bridge.redact import mask_personal, redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
@@ -41,7 +43,7 @@ T = TypeVar("T")
 log = get_logger(__name__)
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
-    updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
+    updated_at, last_error, error_code, result, worker_id, lease_until, priority FROM jobs"""
 #: the advisory lock class of "one speaker's speech clips" (the key's hash is the object)
 _SPEECH_LOCK_CLASS = 0x6D62  # "mb"
 _SPEECH_TOTALS = """SELECT count(*) AS clips, coalesce(sum(net_speech_s), 0) AS total
@@ -109,6 +111,7 @@ def _job(row: asyncpg.Record) -> Job:
         result=row["result"],
         worker_id=row["worker_id"],
         lease_until=row["lease_until"],
+        priority=int(row["priority"]),
     )
 
 
@@ -270,25 +273,32 @@ class PostgresLedger:
         payloads = [json.dumps(job.payload) for job in jobs]
         not_befores = [_aware(job.not_before) for job in jobs]
         reopens = [job.reopen for job in jobs]
+        priorities = [of(job) for job in jobs]
         # One statement: insert new keys, reopen done ones that asked for it.
         # Within one call a key given twice counts once (the first wins).
         sql = """
             WITH incoming AS (
                 SELECT DISTINCT ON (key) key, kind, payload::jsonb AS payload,
-                       coalesce(not_before, now()) AS due, reopen
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[])
-                     WITH ORDINALITY AS t(key, kind, payload, not_before, reopen, ord)
+                       coalesce(not_before, now()) AS due, reopen, priority
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[],
+                            $6::smallint[])
+                     WITH ORDINALITY AS t(key, kind, payload, not_before, reopen, priority, ord)
                 ORDER BY key, ord
             ), inserted AS (
-                INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at, due_at)
-                SELECT key, kind, payload, 'pending', 0, due, due FROM incoming
+                INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at, due_at,
+                                  priority)
+                SELECT key, kind, payload, 'pending', 0, due, due, priority FROM incoming
                 ON CONFLICT (key) DO NOTHING
                 RETURNING key
             ), reopened AS (
                 -- done/dead -> pending again with a fresh budget; pending/retry -> new
-                -- payload, due no later than asked; running -> run once more after it
+                -- payload, due no later than asked; running -> run once more after it.
+                -- The class: a revived job takes the new one; a live event lifts a
+                -- waiting backfill job to live (never the other way)
                 UPDATE jobs j
                 SET payload = i.payload, updated_at = now(),
+                    priority = CASE WHEN j.state IN ('done', 'dead') THEN i.priority
+                                    ELSE least(j.priority, i.priority) END,
                     state = CASE WHEN j.state IN ('done', 'dead') THEN 'pending' ELSE j.state END,
                     attempts = CASE WHEN j.state IN ('done', 'dead') THEN 0 ELSE j.attempts END,
                     next_attempt_at = CASE WHEN j.state IN ('done', 'dead') THEN i.due
@@ -308,7 +318,9 @@ class PostgresLedger:
                    (SELECT count(*) FROM reopened) AS reopened
         """
         try:
-            rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
+            rows = await self._fetch_durable(
+                sql, keys, kinds, payloads, not_befores, reopens, priorities
+            )
         except asyncpg.DataError as exc:
             raise LedgerDataError(
                 f"PostgreSQL refused a value: {redact_text(str(exc))[:300]}"
@@ -339,7 +351,7 @@ class PostgresLedger:
                 SELECT key FROM jobs
                 WHERE due_at IS NOT NULL AND due_at <= now()
                   AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
-                ORDER BY due_at
+                ORDER BY priority, due_at
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
             )
@@ -350,7 +362,7 @@ class PostgresLedger:
             FROM due WHERE j.key = due.key
             RETURNING j.key, j.kind, j.payload, j.state, j.attempts, j.next_attempt_at,
                       j.created_at, j.updated_at, j.last_error, j.error_code, j.result,
-                      j.worker_id, j.lease_until
+                      j.worker_id, j.lease_until, j.priority
         """
         max_attempts = self._max_attempts
 
@@ -364,7 +376,7 @@ class PostgresLedger:
 
         rows = await self._with_reconnect(run)
         jobs = [_job(row) for row in rows]
-        jobs.sort(key=lambda job: (job.created_at, job.key))
+        jobs.sort(key=lambda job: (job.priority, job.created_at, job.key))
         return jobs
 
     async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:

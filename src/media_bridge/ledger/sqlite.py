@@ -16,7 +16,8 @@ so they also survive power loss. ``durable_adds=False`` trades that for speed.
 
 Claiming uses one trick: a running job's ``next_attempt_at`` equals its
 ``lease_until``, so "due" is one condition for every active state and one partial
-index (``jobs_due``) serves the claim query in due order.
+index (``jobs_due_by_priority``) serves the claim query: live jobs first, each class
+in due order (``media_bridge.priority``).
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from typing import Any
 from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
+from media_bridge.priority import of
 from media_bridge.redact import mask_personal, redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 _JOB_COLUMNS = (
     "key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at,"
-    " last_error, error_code, result, worker_id, lease_until"
+    " last_error, error_code, result, worker_id, lease_until, priority"
 )
 _CHUNK = 500  # keys per IN (...) list, under SQLite's variable limit
 
@@ -72,7 +74,7 @@ def _switch_to_wal(conn: sqlite3.Connection, patience_s: float) -> str:
 
 def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
     (key, kind, payload, state, attempts, next_at, created, updated, error, code, result,
-     worker, lease) = row  # fmt: skip
+     worker, lease, priority) = row  # fmt: skip
     return Job(
         key=key,
         kind=JobKind(kind),
@@ -87,6 +89,7 @@ def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
         result=json.loads(result) if result is not None else None,
         worker_id=worker,
         lease_until=_dt(lease) if lease is not None else None,
+        priority=int(priority),
     )
 
 
@@ -172,7 +175,7 @@ class SqliteLedger:
         reopen: list[tuple[Any, ...]] = []
         for job in jobs:
             due = _ts(job.not_before) if job.not_before is not None else now
-            row = (job.key, job.kind.value, _dumps(job.payload), due, now, now)
+            row = (job.key, job.kind.value, _dumps(job.payload), due, now, now, of(job))
             (reopen if job.reopen else plain).append(row)
 
         def op(db: sqlite3.Connection) -> AddedJobs:
@@ -189,19 +192,24 @@ class SqliteLedger:
             if plain:
                 db.executemany(
                     "INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at,"
-                    " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"
-                    " ON CONFLICT (key) DO NOTHING",
+                    " created_at, updated_at, priority)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                     plain,
                 )
             if reopen:
                 # done/dead -> pending again with a fresh budget (a new event must revive a
                 # watch that died during an outage); pending/retry -> new payload, due no
-                # later than asked; running -> flagged to run once more after it completes
+                # later than asked; running -> flagged to run once more after it completes.
+                # The class: a revived job takes the new one; a live event lifts a waiting
+                # backfill job to live (never the other way)
                 db.executemany(
                     "INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at,"
-                    " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"
+                    " created_at, updated_at, priority)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET"
                     "  payload = excluded.payload,"
+                    "  priority = CASE WHEN jobs.state IN ('done', 'dead') THEN excluded.priority"
+                    "   ELSE MIN(jobs.priority, excluded.priority) END,"
                     "  updated_at = excluded.updated_at,"
                     "  state = CASE WHEN jobs.state IN ('done', 'dead') THEN 'pending'"
                     "   ELSE jobs.state END,"
@@ -270,16 +278,16 @@ class SqliteLedger:
             rows = db.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
                 " lease_until = ?, next_attempt_at = ?, updated_at = ?"
-                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due"
+                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due_by_priority"
                 "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
-                f"{kind_sql} ORDER BY next_attempt_at LIMIT ?)"
+                f"{kind_sql} ORDER BY priority, next_attempt_at LIMIT ?)"
                 f" RETURNING {_JOB_COLUMNS}",
                 (worker_id, lease, lease, now, now, *kind_values, limit),
             ).fetchall()
             return [_job(row) for row in rows]
 
         jobs: list[Job] = await self._write(op)
-        jobs.sort(key=lambda j: (j.created_at, j.key))
+        jobs.sort(key=lambda j: (j.priority, j.created_at, j.key))
         return jobs
 
     async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:
