@@ -59,18 +59,18 @@ def label(value: int) -> str:
         return str(value)
 
 
-_CURRENT: ContextVar[Priority] = ContextVar("job_priority", default=Priority.LIVE)
+_CURRENT: ContextVar[int] = ContextVar("job_priority", default=int(Priority.LIVE))
 
 
-def current() -> Priority:
+def current() -> int:
     """The class of the job running in this task (live outside any job)."""
     return _CURRENT.get()
 
 
 @contextmanager
-def running_as(value: Priority) -> Iterator[None]:
+def running_as(value: int) -> Iterator[None]:
     """Requests made inside the block (and tasks it starts) carry ``value``."""
-    token = _CURRENT.set(value)
+    token = _CURRENT.set(int(value))
     try:
         yield
     finally:

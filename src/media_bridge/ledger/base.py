@@ -79,8 +79,13 @@ class Ledger(Protocol):
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
-        """Take up to ``limit`` due jobs (pending/retry due now, or running with a lapsed lease)."""
+        """Take up to ``limit`` due jobs (pending/retry due now, or running with a lapsed lease).
+
+        Live jobs first, then the other classes (``media_bridge.priority``), each in due
+        order; ``non_live_limit``: at most that many of the other classes (the worker's job
+        slots kept for live work)."""
         ...
 
     async def extend_lease(

@@ -35,11 +35,13 @@ from media_bridge.errors import ConfigError, LedgerUnreachable
 from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.observability import get_logger
-from media_bridge.priority import of
+from media_bridge.priority import Priority, of
 from media_bridge.redact import mask_personal, redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 T = TypeVar("T")
+LIVE = int(Priority.LIVE)
+_TOP = 32767  # the highest class a smallint holds
 log = get_logger(__name__)
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
@@ -342,15 +344,18 @@ class PostgresLedger:
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
         if limit <= 0:
             return []
         kind_filter = None if kinds is None else [str(kind) for kind in kinds]
+        # $5, $6: the classes taken (live is 0: [0, 0] live only, [1, max] the others)
         sql = """
             WITH due AS (
                 SELECT key FROM jobs
                 WHERE due_at IS NOT NULL AND due_at <= now()
                   AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
+                  AND priority BETWEEN $5 AND $6
                 ORDER BY priority, due_at
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
@@ -365,13 +370,22 @@ class PostgresLedger:
                       j.worker_id, j.lease_until, j.priority
         """
         max_attempts = self._max_attempts
+        lease = float(lease_seconds)
 
         async def run() -> list[asyncpg.Record]:
             async with self._require_pool().acquire() as conn, conn.transaction():
                 if max_attempts is not None:
                     await conn.execute(_PARK_CRASHING_JOBS, max_attempts)
-                return list(
-                    await conn.fetch(sql, worker_id, limit, float(lease_seconds), kind_filter)
+                if non_live_limit is None:
+                    return list(
+                        await conn.fetch(sql, worker_id, limit, lease, kind_filter, LIVE, _TOP)
+                    )
+                live = list(await conn.fetch(sql, worker_id, limit, lease, kind_filter, LIVE, LIVE))
+                others = min(limit - len(live), non_live_limit)
+                if others <= 0:
+                    return live
+                return live + list(
+                    await conn.fetch(sql, worker_id, others, lease, kind_filter, LIVE + 1, _TOP)
                 )
 
         rows = await self._with_reconnect(run)

@@ -33,7 +33,7 @@ from typing import Any
 from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, SpeechTotals
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
-from media_bridge.priority import of
+from media_bridge.priority import Priority, of
 from media_bridge.redact import mask_personal, redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
@@ -42,6 +42,7 @@ _JOB_COLUMNS = (
     " last_error, error_code, result, worker_id, lease_until, priority"
 )
 _CHUNK = 500  # keys per IN (...) list, under SQLite's variable limit
+LIVE = int(Priority.LIVE)
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -257,12 +258,25 @@ class SqliteLedger:
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
         if limit <= 0:
             return []
         kind_values = [k.value for k in kinds] if kinds else []
         kind_sql = f" AND kind IN ({','.join('?' * len(kind_values))})" if kind_values else ""
         max_attempts = self._max_attempts
+
+        def take(db: sqlite3.Connection, now: float, lease: float, among: str, n: int) -> list[Job]:
+            rows = db.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
+                " lease_until = ?, next_attempt_at = ?, updated_at = ?"
+                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due_by_priority"
+                "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
+                f"{among}{kind_sql} ORDER BY priority, next_attempt_at LIMIT ?)"
+                f" RETURNING {_JOB_COLUMNS}",
+                (worker_id, lease, lease, now, now, *kind_values, n),
+            ).fetchall()
+            return [_job(row) for row in rows]
 
         def op(db: sqlite3.Connection) -> list[Job]:
             now = self._clock()  # read inside the transaction: batched ops run later
@@ -275,16 +289,13 @@ class SqliteLedger:
                     " WHERE state = 'running' AND next_attempt_at <= ? AND attempts >= ?",
                     (now, now, max_attempts),
                 )
-            rows = db.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
-                " lease_until = ?, next_attempt_at = ?, updated_at = ?"
-                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due_by_priority"
-                "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
-                f"{kind_sql} ORDER BY priority, next_attempt_at LIMIT ?)"
-                f" RETURNING {_JOB_COLUMNS}",
-                (worker_id, lease, lease, now, now, *kind_values, limit),
-            ).fetchall()
-            return [_job(row) for row in rows]
+            if non_live_limit is None:
+                return take(db, now, lease, "", limit)
+            live = take(db, now, lease, f" AND priority = {LIVE}", limit)
+            others = min(limit - len(live), non_live_limit)
+            if others <= 0:
+                return live
+            return live + take(db, now, lease, f" AND priority > {LIVE}", others)
 
         jobs: list[Job] = await self._write(op)
         jobs.sort(key=lambda j: (j.priority, j.created_at, j.key))
