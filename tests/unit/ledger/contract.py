@@ -119,6 +119,19 @@ class LedgerContract:
         assert stored is not None
         assert stored.priority == Priority.LIVE
 
+    async def test_claim_takes_at_most_so_many_jobs_of_other_classes_than_live(
+        self, ledger: Ledger
+    ) -> None:
+        backfill = {"event": {"topic": "backfill"}}
+        await ledger.add_jobs(
+            [job(f"old{i}", payload=backfill) for i in range(5)] + [job("live0"), job("live1")]
+        )
+        first = await ledger.claim("w", 4, 30, non_live_limit=1)
+        assert sorted(j.key for j in first)[:2] == ["live0", "live1"]
+        assert len(first) == 3  # two live, one backfill: the fourth slot stays for live work
+        assert await ledger.claim("w", 4, 30, non_live_limit=0) == []
+        assert len(await ledger.claim("w", 4, 30, non_live_limit=9)) == 4
+
     async def test_a_live_reopen_lifts_a_backfill_job_and_a_backfill_one_never_lowers(
         self, ledger: Ledger
     ) -> None:
