@@ -5,8 +5,8 @@ Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` inside a CTE feeding an
 wait on each other. Time is the database's clock (``now()``), so leases mean the
 same thing to every worker whatever their own clocks say. ``due_at`` holds when a
 row can next be claimed (``next_attempt_at`` while pending/retry, ``lease_until``
-while running, NULL when done/dead); one partial index on ``(priority, due_at)``
-serves every claim: live jobs first, each class in due order (``media_bridge.priority``).
+while running, NULL when done/dead); a partial index on ``(priority, due_at)`` serves
+every claim: live jobs first, each class in due order (``media_bridge.priority``).
 
 Durability, as in the SQLite ledger: what lets a source acknowledge events
 (``add_jobs``, ``record_rejected``) and the operator's ``retry`` commit with

@@ -7,5 +7,5 @@ UPDATE jobs SET priority = 2
     WHERE state IN ('pending', 'retry', 'running') AND payload -> 'event' ->> 'topic' = 'backfill';
 UPDATE jobs SET priority = 1
     WHERE state IN ('pending', 'retry', 'running') AND kind = 'transcript' AND priority = 0;
+-- claims walk this one; jobs_due (due_at alone) stays for the sweep of crashing jobs
 CREATE INDEX jobs_due_by_priority ON jobs (priority, due_at) WHERE due_at IS NOT NULL;
-DROP INDEX jobs_due;
