@@ -40,6 +40,11 @@ JOBS_CLAIMED = Counter(
     ["priority"],
     registry=REGISTRY,
 )
+JOBS_PROMOTED = Counter(
+    "media_bridge_jobs_promoted_total",
+    "Waiting backfill or deferred jobs that a live event (or a live job) named again: now live",
+    registry=REGISTRY,
+)
 JOBS_IN_FLIGHT = Gauge(
     "media_bridge_jobs_in_flight", "Jobs running in this process", registry=REGISTRY
 )

@@ -217,6 +217,9 @@ class Worker:
             added = await self._ledger.add_jobs(_discovered(job, outcome.new_jobs))
             if added:
                 metrics.JOBS_PLANNED.labels(kind="discovered").inc(added)
+            if added.promoted:
+                metrics.JOBS_PROMOTED.inc(added.promoted)
+                log.info("jobs_promoted_to_live", jobs=added.promoted)
         if outcome.run_again_at is not None:
             await self._ledger.release(job.key, self.worker_id, outcome.run_again_at)
             metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome="again").inc()

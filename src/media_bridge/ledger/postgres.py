@@ -315,9 +315,18 @@ class PostgresLedger:
                 WHERE j.key = i.key AND i.reopen
                   AND i.key NOT IN (SELECT key FROM inserted)
                 RETURNING j.key
+            ), promoted AS (
+                -- a live job named again lifts the waiting job of its key (the rows just
+                -- inserted are not in this statement's snapshot)
+                UPDATE jobs j SET priority = 0
+                FROM incoming i
+                WHERE j.key = i.key AND NOT i.reopen AND i.priority = 0 AND j.priority > 0
+                  AND j.state IN ('pending', 'retry', 'running')
+                RETURNING j.key
             )
             SELECT (SELECT count(*) FROM inserted) AS new,
-                   (SELECT count(*) FROM reopened) AS reopened
+                   (SELECT count(*) FROM reopened) AS reopened,
+                   (SELECT count(*) FROM promoted) AS promoted
         """
         try:
             rows = await self._fetch_durable(
@@ -327,7 +336,11 @@ class PostgresLedger:
             raise LedgerDataError(
                 f"PostgreSQL refused a value: {redact_text(str(exc))[:300]}"
             ) from exc
-        return AddedJobs(new=int(rows[0]["new"]), reopened=int(rows[0]["reopened"]))
+        return AddedJobs(
+            new=int(rows[0]["new"]),
+            reopened=int(rows[0]["reopened"]),
+            promoted=int(rows[0]["promoted"]),
+        )
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(keys))

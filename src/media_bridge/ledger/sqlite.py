@@ -178,6 +178,7 @@ class SqliteLedger:
             due = _ts(job.not_before) if job.not_before is not None else now
             row = (job.key, job.kind.value, _dumps(job.payload), due, now, now, of(job))
             (reopen if job.reopen else plain).append(row)
+        live_keys = list(dict.fromkeys(row[0] for row in plain if row[-1] == LIVE))
 
         def op(db: sqlite3.Connection) -> AddedJobs:
             before = db.total_changes
@@ -225,7 +226,18 @@ class SqliteLedger:
                     reopen,
                 )
             changed = int(db.total_changes - before)
-            return AddedJobs(new=max(changed - existing, 0), reopened=existing)
+            # a live job named again lifts the waiting job of its key (backfill found it first)
+            promoted = 0
+            for i in range(0, len(live_keys), _CHUNK):
+                chunk = live_keys[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                lifted = db.execute(
+                    f"UPDATE jobs SET priority = {LIVE} WHERE key IN ({marks})"  # noqa: S608
+                    f" AND priority > {LIVE} AND state IN ('pending', 'retry', 'running')",
+                    chunk,
+                )
+                promoted += int(lifted.rowcount)
+            return AddedJobs(new=max(changed - existing, 0), reopened=existing, promoted=promoted)
 
         try:
             result: AddedJobs = await self._write(op, durable=self._durable_adds)

@@ -132,6 +132,34 @@ class LedgerContract:
         assert await ledger.claim("w", 4, 30, non_live_limit=0) == []
         assert len(await ledger.claim("w", 4, 30, non_live_limit=9)) == 4
 
+    async def test_a_live_job_named_again_lifts_a_waiting_backfill_job_to_live(
+        self, ledger: Ledger
+    ) -> None:
+        backfill = {"event": {"topic": "backfill"}}
+        early = now() - timedelta(seconds=5)
+        await ledger.add_jobs([job("done", payload=backfill, not_before=early)])
+        await ledger.add_jobs([job(k, payload=backfill) for k in ("waiting", "kept")])
+        (first,) = await ledger.claim("w", 1, 30)
+        assert first.key == "done"
+        assert await ledger.complete("done", "w", {})
+        added = await ledger.add_jobs(
+            [job("waiting"), job("done"), job("kept", payload=backfill), job("fresh")]
+        )
+        # one new key; the waiting backfill job a live one named is live now, its payload
+        # unchanged; a done job stays as it was; a backfill job named again changes nothing
+        assert (added, added.new, added.reopened, added.promoted) == (1, 1, 0, 1)
+        classes = {}
+        for key in ("waiting", "done", "kept"):
+            stored = await ledger.get(key)
+            assert stored is not None
+            assert stored.payload == backfill
+            classes[key] = stored.priority
+        assert classes == {
+            "waiting": Priority.LIVE,
+            "done": Priority.BACKFILL,
+            "kept": Priority.BACKFILL,
+        }
+
     async def test_a_live_reopen_lifts_a_backfill_job_and_a_backfill_one_never_lowers(
         self, ledger: Ledger
     ) -> None:
