@@ -3,8 +3,8 @@
 A backfill of old messaging conversations is in the ledger when live message events
 (one fresh voice note each) start to arrive, one every 150 ms. The emulator enforces its
 rate limit on a scaled window (60 requests per 2 s, 1,800 per minute) and the bridge runs
-with its default pacing (90 % of that budget, 30 % of the paced rate kept for live work,
-32 job slots). The live voice notes must each be delivered soon after their event, all of
+with its default pacing (90 % of that budget; 30 % of the paced rate and of the 32 job slots
+kept for live work). The live voice notes must each be delivered soon after their event, all of
 them before most of the backfill, while the backfill keeps delivering.
 """
 
@@ -132,8 +132,8 @@ async def test_live_items_go_first_while_backfill_keeps_moving(tmp_path: Path) -
     assert live_items <= set(delivered), f"{len(live_items & set(delivered))} of {LIVE} live"
     live_done = sorted(delivered[k] for k in live_items)
     backfill_done = sorted(delivered[k] for k in backfill_items if k in delivered)
-    # each live voice note soon after its event (its own request goes first; it waits
-    # at most for a job slot to free)
+    # each live voice note soon after its event (its requests go first, and backfill holds
+    # at most 22 of the 32 job slots)
     latency = [delivered[k] - source.sent_at[k.split(":")[1]] for k in live_items]
     by_last_live = sum(1 for t in backfill_done if t <= live_done[-1])
     while_live = sum(1 for t in backfill_done if min(source.sent_at.values()) <= t <= live_done[-1])
