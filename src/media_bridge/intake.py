@@ -136,6 +136,7 @@ class Intake:
             result.jobs_added = recorded.new
             result.jobs_reopened = recorded.reopened
             metrics.JOBS_PLANNED.labels(kind="event").inc(recorded)
+            _count_promoted(recorded)
             if self._on_new_jobs is not None:
                 self._on_new_jobs()
         if rejections:
@@ -165,17 +166,18 @@ class Intake:
             return await self._ledger.add_jobs([job for event in planned for job in event.jobs])
         except LedgerDataError as exc:
             log.warning("batch_refused_by_ledger", events=len(planned), error=str(exc))
-        new = reopened = 0
+        new = reopened = promoted = 0
         for event in planned:
             try:
                 added = await self._ledger.add_jobs(event.jobs)
                 new += added.new
                 reopened += added.reopened
+                promoted += added.promoted
             except LedgerDataError as exc:
                 result.events -= 1
                 reason = f"the ledger refused the event's jobs: {exc}"
                 self._reject(result, rejections, event.origin, reason, event.raw)
-        return AddedJobs(new=new, reopened=reopened)
+        return AddedJobs(new=new, reopened=reopened, promoted=promoted)
 
     @staticmethod
     def _reject(
@@ -216,3 +218,11 @@ async def pump(source: Source, intake: Intake) -> IntakeResult:
         total.merge(await intake.accept_many(batch))
         await source.ack(batch)
     return total
+
+
+def _count_promoted(added: AddedJobs) -> None:
+    """Waiting backfill (or deferred) jobs that a live event named again are live now:
+    counted and logged, not decided silently."""
+    if added.promoted:
+        metrics.JOBS_PROMOTED.inc(added.promoted)
+        log.info("jobs_promoted_to_live", jobs=added.promoted)

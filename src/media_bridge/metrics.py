@@ -51,6 +51,17 @@ JOBS_FINISHED = Counter(
     ["kind", "outcome"],
     registry=REGISTRY,
 )
+JOBS_CLAIMED = Counter(
+    "media_bridge_jobs_claimed_total",
+    "Job runs started, by priority class (live, deferred, backfill): live jobs are claimed first",
+    ["priority"],
+    registry=REGISTRY,
+)
+JOBS_PROMOTED = Counter(
+    "media_bridge_jobs_promoted_total",
+    "Waiting backfill or deferred jobs that a live event (or a live job) named again: now live",
+    registry=REGISTRY,
+)
 JOBS_IN_FLIGHT = Gauge(
     "media_bridge_jobs_in_flight", "Jobs running in this process", registry=REGISTRY
 )
@@ -210,6 +221,7 @@ class GenesysClientCollector:
         yield CounterMetricFamily(
             "media_bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
         )
+        yield from _pacing_metrics(self._client.gate)
         tokens = self._client.tokens
         yield CounterMetricFamily(
             "media_bridge_token_refreshes", "OAuth tokens obtained", value=tokens.refreshes
@@ -249,3 +261,36 @@ class GenesysClientCollector:
             "media downloads retried in-call",
             value=self._fetcher.retries,
         )
+
+
+def _pacing_metrics(gate: Any) -> Iterator[Metric]:
+    """What the pacer decided: waits by priority class, live requests sent first, and
+    requests the live reserve held (``genesys.live_reserve``)."""
+    from media_bridge.priority import label
+
+    paced = CounterMetricFamily(
+        "media_bridge_genesys_paced_requests",
+        "Platform API requests that waited for the client's budget, by priority class",
+        labels=["priority"],
+    )
+    waited = CounterMetricFamily(
+        "media_bridge_genesys_paced_seconds",
+        "Time those requests waited for the budget, summed, by priority class",
+        labels=["priority"],
+    )
+    for level, count in sorted(gate.paced_by_class.items()):
+        paced.add_metric([label(level)], count)
+        waited.add_metric([label(level)], gate.waited_s_by_class.get(level, 0.0))
+    yield paced
+    yield waited
+    yield CounterMetricFamily(
+        "media_bridge_genesys_live_first",
+        "Live requests sent ahead of waiting backfill or deferred ones",
+        value=gate.live_first,
+    )
+    yield CounterMetricFamily(
+        "media_bridge_genesys_held_by_live_reserve",
+        "Backfill or deferred requests held longer than the budget alone would "
+        "(genesys.live_reserve)",
+        value=gate.held_by_reserve,
+    )

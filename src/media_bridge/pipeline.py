@@ -164,6 +164,7 @@ class Bridge:
             lease_seconds=self.settings.ledger.lease_seconds,
             retry=RetryPolicy(max_attempts=self.settings.ledger.max_attempts),
             scrub_done=self.settings.ledger.tombstone_after_s == 0,
+            live_reserve=settings.genesys.live_reserve,
         )
         self.intake = Intake(
             self.ledger,

@@ -137,6 +137,9 @@ class NewJob:
     #: if the key exists and is done, set it pending again with this payload
     #: (conversation watches: a new event re-reads the conversation)
     reopen: bool = False
+    #: its ``priority.Priority`` class (lower runs first); None: the ledger applies
+    #: ``priority.planned`` (backfill by the payload's event topic, transcripts deferred)
+    priority: int | None = None
 
 
 @dataclass(slots=True)
@@ -154,6 +157,8 @@ class Job:
     result: dict[str, Any] | None = None
     worker_id: str | None = None
     lease_until: datetime | None = None
+    #: its ``priority.Priority`` class (0 live, 1 deferred, 2 backfill)
+    priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)

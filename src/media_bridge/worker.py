@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 import time
 from collections.abc import Mapping
@@ -18,14 +19,14 @@ from typing import Any
 
 import structlog
 
-from media_bridge import metrics
+from media_bridge import metrics, priority
 from media_bridge.errors import BridgeError, UrlExpired
 from media_bridge.genesys import budget
 from media_bridge.jobs import JobHandler, JobOutcome
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_text
-from media_bridge.types import Job, JobKind
+from media_bridge.types import Job, JobKind, NewJob
 
 log = get_logger(__name__)
 
@@ -64,7 +65,11 @@ class Worker:
         retry: RetryPolicy | None = None,
         idle_poll_s: float = 0.2,
         scrub_done: bool = False,
+        live_reserve: float = 0.0,
     ) -> None:
+        """``live_reserve``: the share of the ``concurrency`` slots jobs of classes other
+        than live may not take (``genesys.live_reserve``): a backfill whose jobs all wait on
+        the API budget must not leave a live event without a slot."""
         self._ledger = ledger
         self._handlers = dict(handlers)
         self._context = context
@@ -76,6 +81,11 @@ class Worker:
         #: done jobs become tombstones at once (``ledger.tombstone_after_s = 0``)
         self._scrub_done = scrub_done
         self._running: dict[str, asyncio.Task[None]] = {}
+        #: the priority class of each running job
+        self._classes: dict[str, int] = {}
+        self._non_live_slots = (
+            max(1, int(concurrency * (1.0 - live_reserve))) if live_reserve > 0 else None
+        )
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -96,11 +106,16 @@ class Worker:
                 claimed: list[Job] = []
                 if free > 0:
                     claimed = await self._ledger.claim(
-                        self.worker_id, free, self._lease_seconds, list(self._handlers)
+                        self.worker_id,
+                        free,
+                        self._lease_seconds,
+                        list(self._handlers),
+                        self._non_live_free(),
                     )
                 for job in claimed:
                     task = asyncio.create_task(self._run_one(job))
                     self._running[job.key] = task
+                    self._classes[job.key] = job.priority
                 if claimed and len(claimed) == free:
                     continue
                 if until_idle and not self._running and not claimed:
@@ -109,6 +124,13 @@ class Worker:
         finally:
             lease_task.cancel()
             await self._drain()
+
+    def _non_live_free(self) -> int | None:
+        """Slots jobs of other classes than live may still take (None: no limit)."""
+        if self._non_live_slots is None:
+            return None
+        busy = sum(1 for level in self._classes.values() if level > priority.Priority.LIVE)
+        return max(0, self._non_live_slots - busy)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -150,6 +172,7 @@ class Worker:
             conversation_id=_conversation_id(job),
             job_kind=job.kind.value,
             attempt=job.attempts,
+            priority=priority.label(job.priority),
             worker=self.worker_id,
         ):
             await self._run_bound(job)
@@ -157,10 +180,12 @@ class Worker:
     async def _run_bound(self, job: Job) -> None:
         started = time.monotonic()
         metrics.JOBS_IN_FLIGHT.inc()
+        metrics.JOBS_CLAIMED.labels(priority=priority.label(job.priority)).inc()
         try:
             handler = self._handlers[job.kind]
             try:
-                with budget.counting() as spent:
+                # its Platform API requests carry its class to the pacer
+                with budget.counting() as spent, priority.running_as(job.priority):
                     outcome = await handler(job, self._context)
                 # the Platform API requests this run spent (GENESYS.md section 8)
                 outcome.result["api_requests"] = spent.count
@@ -180,6 +205,7 @@ class Worker:
         finally:
             metrics.JOBS_IN_FLIGHT.dec()
             self._running.pop(job.key, None)
+            self._classes.pop(job.key, None)
             self._wake.set()
 
     async def _record_outcome(self, job: Job, outcome: JobOutcome) -> None:
@@ -188,9 +214,12 @@ class Worker:
 
     async def _write_outcome(self, job: Job, outcome: JobOutcome) -> None:
         if outcome.new_jobs:
-            added = await self._ledger.add_jobs(outcome.new_jobs)
+            added = await self._ledger.add_jobs(_discovered(job, outcome.new_jobs))
             if added:
                 metrics.JOBS_PLANNED.labels(kind="discovered").inc(added)
+            if added.promoted:
+                metrics.JOBS_PROMOTED.inc(added.promoted)
+                log.info("jobs_promoted_to_live", jobs=added.promoted)
         if outcome.run_again_at is not None:
             await self._ledger.release(job.key, self.worker_id, outcome.run_again_at)
             metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome="again").inc()
@@ -208,6 +237,29 @@ class Worker:
         metrics.JOBS_FINISHED.labels(kind=job.kind.value, outcome=outcome).inc()
         logger = log.warning if retry_at else log.error
         logger("job_failed", code=error.code, error=message, outcome=outcome)
+
+
+#: how much earlier than the job that found them discovered jobs fall due
+_AHEAD = timedelta(milliseconds=1)
+
+
+def _discovered(parent: Job, found: list[NewJob]) -> list[NewJob]:
+    """The jobs a job found, as the ledger should record them.
+
+    They never rank above their parent (a backfilled conversation's messages are backfill
+    too, whatever their payloads say). Within their class they fall due just before the
+    parent did (unless they name a time): they hold links fresh from the read the parent
+    just made, which expire first, and a backfill delivers conversation by conversation
+    instead of reading every conversation before fetching any item.
+    """
+    return [
+        dataclasses.replace(
+            job,
+            priority=max(priority.of(job), parent.priority),
+            not_before=job.not_before or parent.created_at - _AHEAD,
+        )
+        for job in found
+    ]
 
 
 def _conversation_id(job: Job) -> str | None:

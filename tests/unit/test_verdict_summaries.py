@@ -95,11 +95,18 @@ def test_the_replay_summary_is_printed(
     )
     monkeypatch.setattr(metrics, "JOBS_FINISHED", finished)
     finished.labels(kind="attachment", outcome="retry").inc(3)
+    # only live jobs ran: no priority rows (tests/unit/test_priority_summary.py)
+    claimed = Counter(
+        "media_bridge_jobs_claimed_total", "test", ["priority"], registry=CollectorRegistry()
+    )
+    monkeypatch.setattr(metrics, "JOBS_CLAIMED", claimed)
+    claimed.labels(priority="live").inc(8)
     stats = SimpleNamespace(by_status={200: 9, 503: 2}, requests=11, rate_limited=1, retries=2)
+    gate = SimpleNamespace(paced_by_class={}, held_by_reserve=0)
     bridge = SimpleNamespace(
         intake_result=SimpleNamespace(events=8, rejected=["bad"], unknown_topics=2),
         context=SimpleNamespace(
-            genesys=SimpleNamespace(stats=stats), fetcher=SimpleNamespace(retries=1)
+            genesys=SimpleNamespace(stats=stats, gate=gate), fetcher=SimpleNamespace(retries=1)
         ),
     )
     print_summary({JobState.DONE: 7, JobState.DEAD: 1}, bridge)

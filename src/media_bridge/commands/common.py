@@ -103,3 +103,26 @@ def budget_row(requests: int) -> tuple[str, str]:
     items = int(metrics.counter_value(metrics.DELIVERED))
     per = f"{requests / items:.2f}" if items else "-"
     return (BUDGET_ROW, f"{per} ({requests} requests, {items} items)")
+
+
+PRIORITY_ROW = "job runs live / deferred / backfill"
+PACED_ROW = "requests that waited for the budget, by class"
+
+
+def priority_rows(gate: Any) -> list[tuple[str, str]]:
+    """Summary rows of the priority decisions (``media_bridge.priority``) in this process:
+    job runs by class (``media_bridge_jobs_claimed_total``) and the requests of each class
+    the pacer held, with how many the live reserve held longer. None when only live jobs
+    ran (nothing was decided)."""
+    from media_bridge import metrics
+    from media_bridge.priority import Priority, label
+
+    classes = [label(level) for level in Priority]
+    runs = {c: int(metrics.counter_value(metrics.JOBS_CLAIMED, priority=c)) for c in classes}
+    if not any(n for c, n in runs.items() if c != label(Priority.LIVE)):
+        return []
+    paced = " / ".join(str(gate.paced_by_class.get(level, 0)) for level in Priority)
+    return [
+        (PRIORITY_ROW, " / ".join(str(runs[c]) for c in classes) + " (live claimed first)"),
+        (PACED_ROW, f"{paced} (the live reserve held {gate.held_by_reserve})"),
+    ]

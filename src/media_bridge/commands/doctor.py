@@ -145,7 +145,7 @@ async def _budget_line(client: Any, genesys: Any) -> str:
         return f"pacing off (only 429s slow the client){seen}"
     return (
         f"paced at {rate:g} requests per minute per process (each process has its own "
-        f"token and budget){seen}"
+        f"token and budget), {genesys.live_reserve:.0%} of it kept for live work{seen}"
     )
 
 

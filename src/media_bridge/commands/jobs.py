@@ -32,10 +32,13 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _job_dict(job: Any) -> dict[str, Any]:
+    from media_bridge.priority import label
+
     return {
         "key": job.key,
         "kind": job.kind.value,
         "state": job.state.value,
+        "priority": label(job.priority),
         "attempts": job.attempts,
         "next_attempt_at": job.next_attempt_at.isoformat(),
         "error_code": job.error_code,

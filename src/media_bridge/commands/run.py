@@ -12,6 +12,7 @@ from media_bridge.commands.common import (
     add_settings_arguments,
     budget_row,
     genesys_settings_from_args,
+    priority_rows,
     source_from_spec,
     verdict_rows,
 )
@@ -244,6 +245,7 @@ def summary_rows(
             ("API requests (answered 5xx / 429)", _api_line(bridge)),
             ("in-call retries / job retries", f"{_client_retries(bridge)} / {_job_retries():.0f}"),
             budget_row(bridge.context.genesys.stats.requests),
+            *priority_rows(bridge.context.genesys.gate),
         ]
     return rows + verdict_rows()
 

@@ -19,6 +19,7 @@ from media_bridge.consent.settings import ConsentSettings
 from media_bridge.consent.verdict import Verdict, from_value, not_checked
 from media_bridge.genesys import GenesysClient
 from media_bridge.identity import SpeakerFacts
+from media_bridge.priority import Priority, running_as
 
 ConversationKind = Literal["message", "call"]
 CUSTOMER_PURPOSES = frozenset({"customer", "external"})
@@ -75,6 +76,20 @@ class ConsentChecker:
         mode = self.settings.mode
         if mode == "off":
             return not_checked()
+        # consent reads and re-checks rank with live work, whatever job makes them: a
+        # held clip waits on them (``media_bridge.priority``)
+        with running_as(Priority.LIVE):
+            return await self._check(mode, conversation_id, kind, facts, hint, hint_source)
+
+    async def _check(
+        self,
+        mode: str,
+        conversation_id: str,
+        kind: ConversationKind,
+        facts: SpeakerFacts | None,
+        hint: Any,
+        hint_source: str,
+    ) -> Verdict:
         if mode == "participant_attribute":
             if hint is not None:
                 verdict = from_value(hint, self.settings, hint_source)

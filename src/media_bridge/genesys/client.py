@@ -78,7 +78,9 @@ class GenesysClient:
         self.hosts: GenesysHosts = resolve_hosts(settings)
         self.stats = ClientStats()
         self.gate = PacingGate(
-            per_minute=settings.paced_per_minute, burst=settings.rate_limit_burst
+            per_minute=settings.paced_per_minute,
+            burst=settings.rate_limit_burst,
+            live_reserve=settings.live_reserve,
         )
         self._session = session
         self._owns_session = session is None

@@ -62,6 +62,10 @@ class GenesysSettings(BaseModel):
     rate_limit_per_minute: float | None = Field(default=None, gt=0)
     #: how many calls the bucket lets through at once before pacing starts
     rate_limit_burst: int = Field(default=10, ge=1)
+    #: the share of the paced rate kept for live work: requests of backfill and deferred
+    #: (transcript) jobs use at most the rest, and wait while live requests go first
+    #: (``media_bridge.priority``); 0: they may use the whole rate, still after live ones
+    live_reserve: float = Field(default=0.3, ge=0, lt=1)
     #: a Retry-After longer than this is not waited out inside a call: RateLimited is
     #: raised at once so the ledger can park the job (the pacing gate still holds)
     max_retry_after_s: float = Field(default=60.0, gt=0)

@@ -53,19 +53,23 @@ TOMBSTONE: dict[str, Any] = {"tombstone": True}
 class AddedJobs(int):
     """What ``add_jobs`` recorded: an ``int`` (new and reopened together, as callers that
     only count use it), with ``new`` (keys the ledger lacked) and ``reopened`` (existing
-    jobs a ``reopen`` job revived or refreshed, e.g. a conversation watch) apart."""
+    jobs a ``reopen`` job revived or refreshed, e.g. a conversation watch) apart, and
+    ``promoted``: waiting jobs of another class a live job named again, now live (not in
+    the int: nothing was added)."""
 
     new: int
     reopened: int
+    promoted: int
 
-    def __new__(cls, new: int = 0, reopened: int = 0) -> AddedJobs:
+    def __new__(cls, new: int = 0, reopened: int = 0, promoted: int = 0) -> AddedJobs:
         added = super().__new__(cls, new + reopened)
         added.new = new
         added.reopened = reopened
+        added.promoted = promoted
         return added
 
     def __repr__(self) -> str:
-        return f"AddedJobs(new={self.new}, reopened={self.reopened})"
+        return f"AddedJobs(new={self.new}, reopened={self.reopened}, promoted={self.promoted})"
 
 
 class Ledger(Protocol):
@@ -74,7 +78,8 @@ class Ledger(Protocol):
     async def close(self) -> None: ...
 
     async def add_jobs(self, jobs: Sequence[NewJob]) -> AddedJobs:
-        """Record jobs durably; existing keys are left alone (unless ``reopen`` on a done job).
+        """Record jobs durably; existing keys are left alone (unless ``reopen`` on a done job),
+        but a live job lifts a waiting (pending, retry, running) job of its key to live.
 
         Returns how many were newly inserted or reopened (``AddedJobs``: the two apart).
         Raises ``LedgerDataError`` (and writes none of them) when the database refuses
@@ -90,8 +95,13 @@ class Ledger(Protocol):
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
-        """Take up to ``limit`` due jobs (pending/retry due now, or running with a lapsed lease)."""
+        """Take up to ``limit`` due jobs (pending/retry due now, or running with a lapsed lease).
+
+        Live jobs first, then the other classes (``media_bridge.priority``), each in due
+        order; ``non_live_limit``: at most that many of the other classes (the worker's job
+        slots kept for live work)."""
         ...
 
     async def extend_lease(

@@ -5,7 +5,8 @@ Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` inside a CTE feeding an
 wait on each other. Time is the database's clock (``now()``), so leases mean the
 same thing to every worker whatever their own clocks say. ``due_at`` holds when a
 row can next be claimed (``next_attempt_at`` while pending/retry, ``lease_until``
-while running, NULL when done/dead); one partial index on it serves every claim.
+while running, NULL when done/dead); a partial index on ``(priority, due_at)`` serves
+every claim: live jobs first, each class in due order (``media_bridge.priority``).
 
 Durability, as in the SQLite ledger: what lets a source acknowledge events
 (``add_jobs``, ``record_rejected``) and the operator's ``retry`` commit with
@@ -40,14 +41,17 @@ from media_bridge.ledger.base import (
 )
 from media_bridge.ledger.pg_migrate import migrate
 from media_bridge.observability import get_logger
+from media_bridge.priority import Priority, of
 from media_bridge.redact import mask_personal, redact_text, redact_url
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 T = TypeVar("T")
+LIVE = int(Priority.LIVE)
+_TOP = 32767  # the highest class a smallint holds
 log = get_logger(__name__)
 
 _SELECT_JOBS = """SELECT key, kind, payload, state, attempts, next_attempt_at, created_at,
-    updated_at, last_error, error_code, result, worker_id, lease_until FROM jobs"""
+    updated_at, last_error, error_code, result, worker_id, lease_until, priority FROM jobs"""
 #: the advisory lock class of "one speaker's speech clips" (the key's hash is the object)
 _SPEECH_LOCK_CLASS = 0x6D62  # "mb"
 _SPEECH_TOTALS = """SELECT count(*) AS clips, coalesce(sum(net_speech_s), 0) AS total
@@ -115,6 +119,7 @@ def _job(row: asyncpg.Record) -> Job:
         result=row["result"],
         worker_id=row["worker_id"],
         lease_until=row["lease_until"],
+        priority=int(row["priority"]),
     )
 
 
@@ -276,25 +281,32 @@ class PostgresLedger:
         payloads = [json.dumps(job.payload) for job in jobs]
         not_befores = [_aware(job.not_before) for job in jobs]
         reopens = [job.reopen for job in jobs]
+        priorities = [of(job) for job in jobs]
         # One statement: insert new keys, reopen done ones that asked for it.
         # Within one call a key given twice counts once (the first wins).
         sql = """
             WITH incoming AS (
                 SELECT DISTINCT ON (key) key, kind, payload::jsonb AS payload,
-                       coalesce(not_before, now()) AS due, reopen
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[])
-                     WITH ORDINALITY AS t(key, kind, payload, not_before, reopen, ord)
+                       coalesce(not_before, now()) AS due, reopen, priority
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[],
+                            $6::smallint[])
+                     WITH ORDINALITY AS t(key, kind, payload, not_before, reopen, priority, ord)
                 ORDER BY key, ord
             ), inserted AS (
-                INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at, due_at)
-                SELECT key, kind, payload, 'pending', 0, due, due FROM incoming
+                INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at, due_at,
+                                  priority)
+                SELECT key, kind, payload, 'pending', 0, due, due, priority FROM incoming
                 ON CONFLICT (key) DO NOTHING
                 RETURNING key
             ), reopened AS (
                 -- done/dead -> pending again with a fresh budget; pending/retry -> new
-                -- payload, due no later than asked; running -> run once more after it
+                -- payload, due no later than asked; running -> run once more after it.
+                -- The class: a revived job takes the new one; a live event lifts a
+                -- waiting backfill job to live (never the other way)
                 UPDATE jobs j
                 SET payload = i.payload, updated_at = now(),
+                    priority = CASE WHEN j.state IN ('done', 'dead') THEN i.priority
+                                    ELSE least(j.priority, i.priority) END,
                     state = CASE WHEN j.state IN ('done', 'dead') THEN 'pending' ELSE j.state END,
                     attempts = CASE WHEN j.state IN ('done', 'dead') THEN 0 ELSE j.attempts END,
                     next_attempt_at = CASE WHEN j.state IN ('done', 'dead') THEN i.due
@@ -309,17 +321,32 @@ class PostgresLedger:
                 WHERE j.key = i.key AND i.reopen
                   AND i.key NOT IN (SELECT key FROM inserted)
                 RETURNING j.key
+            ), promoted AS (
+                -- a live job named again lifts the waiting job of its key (the rows just
+                -- inserted are not in this statement's snapshot)
+                UPDATE jobs j SET priority = 0
+                FROM incoming i
+                WHERE j.key = i.key AND NOT i.reopen AND i.priority = 0 AND j.priority > 0
+                  AND j.state IN ('pending', 'retry', 'running')
+                RETURNING j.key
             )
             SELECT (SELECT count(*) FROM inserted) AS new,
-                   (SELECT count(*) FROM reopened) AS reopened
+                   (SELECT count(*) FROM reopened) AS reopened,
+                   (SELECT count(*) FROM promoted) AS promoted
         """
         try:
-            rows = await self._fetch_durable(sql, keys, kinds, payloads, not_befores, reopens)
+            rows = await self._fetch_durable(
+                sql, keys, kinds, payloads, not_befores, reopens, priorities
+            )
         except asyncpg.DataError as exc:
             raise LedgerDataError(
                 f"PostgreSQL refused a value: {redact_text(str(exc))[:300]}"
             ) from exc
-        return AddedJobs(new=int(rows[0]["new"]), reopened=int(rows[0]["reopened"]))
+        return AddedJobs(
+            new=int(rows[0]["new"]),
+            reopened=int(rows[0]["reopened"]),
+            promoted=int(rows[0]["promoted"]),
+        )
 
     async def existing_keys(self, keys: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(keys))
@@ -336,16 +363,19 @@ class PostgresLedger:
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
         if limit <= 0:
             return []
         kind_filter = None if kinds is None else [str(kind) for kind in kinds]
+        # $5, $6: the classes taken (live is 0: [0, 0] live only, [1, max] the others)
         sql = """
             WITH due AS (
                 SELECT key FROM jobs
                 WHERE due_at IS NOT NULL AND due_at <= now()
                   AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
-                ORDER BY due_at
+                  AND priority BETWEEN $5 AND $6
+                ORDER BY priority, due_at
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
             )
@@ -356,21 +386,30 @@ class PostgresLedger:
             FROM due WHERE j.key = due.key
             RETURNING j.key, j.kind, j.payload, j.state, j.attempts, j.next_attempt_at,
                       j.created_at, j.updated_at, j.last_error, j.error_code, j.result,
-                      j.worker_id, j.lease_until
+                      j.worker_id, j.lease_until, j.priority
         """
         max_attempts = self._max_attempts
+        lease = float(lease_seconds)
 
         async def run() -> list[asyncpg.Record]:
             async with self._require_pool().acquire() as conn, conn.transaction():
                 if max_attempts is not None:
                     await conn.execute(_PARK_CRASHING_JOBS, max_attempts)
-                return list(
-                    await conn.fetch(sql, worker_id, limit, float(lease_seconds), kind_filter)
+                if non_live_limit is None:
+                    return list(
+                        await conn.fetch(sql, worker_id, limit, lease, kind_filter, LIVE, _TOP)
+                    )
+                live = list(await conn.fetch(sql, worker_id, limit, lease, kind_filter, LIVE, LIVE))
+                others = min(limit - len(live), non_live_limit)
+                if others <= 0:
+                    return live
+                return live + list(
+                    await conn.fetch(sql, worker_id, others, lease, kind_filter, LIVE + 1, _TOP)
                 )
 
         rows = await self._with_reconnect(run)
         jobs = [_job(row) for row in rows]
-        jobs.sort(key=lambda job: (job.created_at, job.key))
+        jobs.sort(key=lambda job: (job.priority, job.created_at, job.key))
         return jobs
 
     async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:

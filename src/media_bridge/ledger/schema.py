@@ -63,6 +63,20 @@ MIGRATIONS: tuple[str, ...] = (
             AND json_extract(payload, '$.url') NOT GLOB '*/api/v2/downloads/*/*'
         );
     """,
+    # 5: priority classes (``media_bridge.priority``): claims take live jobs first. Jobs of
+    # earlier releases that are still to run get their class from what they are: a backfill
+    # job by its payload's event topic, a transcript fetch deferred, the rest live
+    """
+    ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET priority = 2
+        WHERE state IN ('pending', 'retry', 'running')
+        AND json_extract(payload, '$.event.topic') = 'backfill';
+    UPDATE jobs SET priority = 1
+        WHERE state IN ('pending', 'retry', 'running') AND kind = 'transcript' AND priority = 0;
+    CREATE INDEX jobs_due_by_priority ON jobs (priority, next_attempt_at)
+        WHERE state IN ('pending', 'retry', 'running');
+    DROP INDEX jobs_due;
+    """,
 )
 
 

@@ -88,8 +88,9 @@ class SealedLedger:
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
-        jobs = await self.inner.claim(worker_id, limit, lease_seconds, kinds)
+        jobs = await self.inner.claim(worker_id, limit, lease_seconds, kinds, non_live_limit)
         return [self._opened(j) for j in jobs]
 
     async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:

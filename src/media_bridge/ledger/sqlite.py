@@ -16,7 +16,8 @@ so they also survive power loss. ``durable_adds=False`` trades that for speed.
 
 Claiming uses one trick: a running job's ``next_attempt_at`` equals its
 ``lease_until``, so "due" is one condition for every active state and one partial
-index (``jobs_due``) serves the claim query in due order.
+index (``jobs_due_by_priority``) serves the claim query: live jobs first, each class
+in due order (``media_bridge.priority``).
 """
 
 from __future__ import annotations
@@ -38,14 +39,16 @@ from media_bridge.ledger.base import (
 )
 from media_bridge.ledger.dbthread import DbThread
 from media_bridge.ledger.schema import migrate
+from media_bridge.priority import Priority, of
 from media_bridge.redact import mask_personal, redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 
 _JOB_COLUMNS = (
     "key, kind, payload, state, attempts, next_attempt_at, created_at, updated_at,"
-    " last_error, error_code, result, worker_id, lease_until"
+    " last_error, error_code, result, worker_id, lease_until, priority"
 )
 _CHUNK = 500  # keys per IN (...) list, under SQLite's variable limit
+LIVE = int(Priority.LIVE)
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -78,7 +81,7 @@ def _switch_to_wal(conn: sqlite3.Connection, patience_s: float) -> str:
 
 def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
     (key, kind, payload, state, attempts, next_at, created, updated, error, code, result,
-     worker, lease) = row  # fmt: skip
+     worker, lease, priority) = row  # fmt: skip
     return Job(
         key=key,
         kind=JobKind(kind),
@@ -93,6 +96,7 @@ def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
         result=json.loads(result) if result is not None else None,
         worker_id=worker,
         lease_until=_dt(lease) if lease is not None else None,
+        priority=int(priority),
     )
 
 
@@ -178,8 +182,9 @@ class SqliteLedger:
         reopen: list[tuple[Any, ...]] = []
         for job in jobs:
             due = _ts(job.not_before) if job.not_before is not None else now
-            row = (job.key, job.kind.value, _dumps(job.payload), due, now, now)
+            row = (job.key, job.kind.value, _dumps(job.payload), due, now, now, of(job))
             (reopen if job.reopen else plain).append(row)
+        live_keys = list(dict.fromkeys(row[0] for row in plain if row[-1] == LIVE))
 
         def op(db: sqlite3.Connection) -> AddedJobs:
             before = db.total_changes
@@ -195,19 +200,24 @@ class SqliteLedger:
             if plain:
                 db.executemany(
                     "INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at,"
-                    " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"
-                    " ON CONFLICT (key) DO NOTHING",
+                    " created_at, updated_at, priority)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                     plain,
                 )
             if reopen:
                 # done/dead -> pending again with a fresh budget (a new event must revive a
                 # watch that died during an outage); pending/retry -> new payload, due no
-                # later than asked; running -> flagged to run once more after it completes
+                # later than asked; running -> flagged to run once more after it completes.
+                # The class: a revived job takes the new one; a live event lifts a waiting
+                # backfill job to live (never the other way)
                 db.executemany(
                     "INSERT INTO jobs (key, kind, payload, state, attempts, next_attempt_at,"
-                    " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)"
+                    " created_at, updated_at, priority)"
+                    " VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
                     " ON CONFLICT (key) DO UPDATE SET"
                     "  payload = excluded.payload,"
+                    "  priority = CASE WHEN jobs.state IN ('done', 'dead') THEN excluded.priority"
+                    "   ELSE MIN(jobs.priority, excluded.priority) END,"
                     "  updated_at = excluded.updated_at,"
                     "  state = CASE WHEN jobs.state IN ('done', 'dead') THEN 'pending'"
                     "   ELSE jobs.state END,"
@@ -222,7 +232,18 @@ class SqliteLedger:
                     reopen,
                 )
             changed = int(db.total_changes - before)
-            return AddedJobs(new=max(changed - existing, 0), reopened=existing)
+            # a live job named again lifts the waiting job of its key (backfill found it first)
+            promoted = 0
+            for i in range(0, len(live_keys), _CHUNK):
+                chunk = live_keys[i : i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                lifted = db.execute(
+                    f"UPDATE jobs SET priority = {LIVE} WHERE key IN ({marks})"  # noqa: S608
+                    f" AND priority > {LIVE} AND state IN ('pending', 'retry', 'running')",
+                    chunk,
+                )
+                promoted += int(lifted.rowcount)
+            return AddedJobs(new=max(changed - existing, 0), reopened=existing, promoted=promoted)
 
         try:
             result: AddedJobs = await self._write(op, durable=self._durable_adds)
@@ -255,12 +276,25 @@ class SqliteLedger:
         limit: int,
         lease_seconds: float,
         kinds: Sequence[JobKind] | None = None,
+        non_live_limit: int | None = None,
     ) -> list[Job]:
         if limit <= 0:
             return []
         kind_values = [k.value for k in kinds] if kinds else []
         kind_sql = f" AND kind IN ({','.join('?' * len(kind_values))})" if kind_values else ""
         max_attempts = self._max_attempts
+
+        def take(db: sqlite3.Connection, now: float, lease: float, among: str, n: int) -> list[Job]:
+            rows = db.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
+                " lease_until = ?, next_attempt_at = ?, updated_at = ?"
+                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due_by_priority"
+                "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
+                f"{among}{kind_sql} ORDER BY priority, next_attempt_at LIMIT ?)"
+                f" RETURNING {_JOB_COLUMNS}",
+                (worker_id, lease, lease, now, now, *kind_values, n),
+            ).fetchall()
+            return [_job(row) for row in rows]
 
         def op(db: sqlite3.Connection) -> list[Job]:
             now = self._clock()  # read inside the transaction: batched ops run later
@@ -273,19 +307,16 @@ class SqliteLedger:
                     " WHERE state = 'running' AND next_attempt_at <= ? AND attempts >= ?",
                     (now, now, max_attempts),
                 )
-            rows = db.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker_id = ?,"  # noqa: S608
-                " lease_until = ?, next_attempt_at = ?, updated_at = ?"
-                " WHERE key IN (SELECT key FROM jobs INDEXED BY jobs_due"
-                "  WHERE state IN ('pending', 'retry', 'running') AND next_attempt_at <= ?"
-                f"{kind_sql} ORDER BY next_attempt_at LIMIT ?)"
-                f" RETURNING {_JOB_COLUMNS}",
-                (worker_id, lease, lease, now, now, *kind_values, limit),
-            ).fetchall()
-            return [_job(row) for row in rows]
+            if non_live_limit is None:
+                return take(db, now, lease, "", limit)
+            live = take(db, now, lease, f" AND priority = {LIVE}", limit)
+            others = min(limit - len(live), non_live_limit)
+            if others <= 0:
+                return live
+            return live + take(db, now, lease, f" AND priority > {LIVE}", others)
 
         jobs: list[Job] = await self._write(op)
-        jobs.sort(key=lambda j: (j.created_at, j.key))
+        jobs.sort(key=lambda j: (j.priority, j.created_at, j.key))
         return jobs
 
     async def extend_lease(self, keys: Sequence[str], worker_id: str, lease_seconds: float) -> None:

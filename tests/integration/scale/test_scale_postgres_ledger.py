@@ -12,6 +12,7 @@ import pytest
 
 from media_bridge.ledger.pg_migrate import Migration, bundled_migrations, migrate
 from media_bridge.ledger.postgres import PostgresLedger
+from media_bridge.priority import Priority
 from media_bridge.types import JobKind, JobState, NewJob
 
 pytestmark = pytest.mark.integration
@@ -275,3 +276,49 @@ async def test_the_event_urls_of_an_earlier_release_are_scrubbed(
     assert rows["attachment:c:m:4"] == {"url": link}
     assert rows["attachment:c:m:5"] == {"url": None}
     assert rows["text:c:m"] == {"url": "kept: not an attachment"}
+
+
+async def test_jobs_of_an_earlier_release_get_their_priority_class(
+    pg_server: object, pg_url: str
+) -> None:
+    """A database at schema 5: a backfill job still to run becomes backfill, a transcript
+    fetch deferred, the rest live; a done job keeps the default."""
+    from scripts.infra import PostgresServer
+
+    assert isinstance(pg_server, PostgresServer)
+    backfill = {"conversation_id": "c", "event": {"topic": "backfill"}}
+    live = {"conversation_id": "c", "event": {"topic": "v2.detail.events.conversation.c"}}
+    old = {
+        "conversation:old": ("conversation", "pending", backfill),
+        "recording:old": ("recording", "retry", backfill),
+        "transcript:c:x": ("transcript", "pending", live),
+        "attachment:c:m:a": ("attachment", "pending", live),
+        "conversation:done": ("conversation", "done", backfill),
+    }
+    url = await asyncio.to_thread(pg_server.create_database, f"{pg_url.rsplit('/', 1)[1]}_up6")
+    try:
+        conn = await asyncpg.connect(url)
+        try:
+            await migrate(conn, [m for m in bundled_migrations() if m.version < 6])
+            for key, (kind, state, payload) in old.items():
+                await conn.execute(
+                    "INSERT INTO jobs (key, kind, state, payload, next_attempt_at, due_at)"
+                    " VALUES ($1, $2, $3, $4::jsonb, now(), now())",
+                    key,
+                    kind,
+                    state,
+                    json.dumps(payload),
+                )
+            assert 6 in await migrate(conn)
+            rows = {r["key"]: r["priority"] for r in await conn.fetch("SELECT * FROM jobs")}
+        finally:
+            await conn.close()
+    finally:
+        await asyncio.to_thread(pg_server.drop_database, f"{pg_url.rsplit('/', 1)[1]}_up6")
+    assert rows == {
+        "conversation:old": Priority.BACKFILL,
+        "recording:old": Priority.BACKFILL,
+        "transcript:c:x": Priority.DEFERRED,
+        "attachment:c:m:a": Priority.LIVE,
+        "conversation:done": Priority.LIVE,
+    }

@@ -104,3 +104,29 @@ async def test_off_checks_nothing() -> None:
     verdict = await consent.check(conversation_id="c", kind="message", facts=FACTS)
     assert verdict.verdict == "not_checked"
     assert fake.contact_reads == fake.conversation_reads == 0
+
+
+async def test_consent_reads_rank_with_live_work_whatever_job_makes_them() -> None:
+    from media_bridge.priority import Priority, current, running_as
+
+    seen: list[int] = []
+
+    class Recording(FakeGenesys):
+        async def get_external_contact(self, contact_id: str) -> dict[str, Any]:
+            seen.append(current())  # the class the pacer sees for this request
+            return await super().get_external_contact(contact_id)
+
+        async def get_message_conversation(self, conversation_id: str) -> dict[str, Any]:
+            seen.append(current())
+            return await super().get_message_conversation(conversation_id)
+
+    fake, clock = Recording("granted"), Clock()
+    with running_as(Priority.BACKFILL):  # a backfilled clip's check
+        await checker("external_contact", fake, clock).check(
+            conversation_id="c", kind="message", facts=FACTS
+        )
+        await checker("participant_attribute", fake, clock).check(
+            conversation_id="c", kind="message", facts=None
+        )
+        assert current() == Priority.BACKFILL  # the job's own requests keep its class
+    assert seen == [Priority.LIVE, Priority.LIVE]

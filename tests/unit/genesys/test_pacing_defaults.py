@@ -35,3 +35,17 @@ async def test_the_gate_counts_what_it_paced_and_takes_a_new_rate() -> None:
     assert gate.waited_s == pytest.approx(1.0)
     gate.set_rate(120)
     assert gate.per_minute == pytest.approx(120)
+
+
+async def test_doctor_names_the_pace_and_the_share_kept_for_live_work() -> None:
+    from media_bridge.commands.doctor import _budget_line
+
+    class Client:
+        async def get_api_limit_per_minute(self) -> float:
+            return 300.0
+
+    line = await _budget_line(Client(), GenesysSettings())
+    assert line == (
+        "paced at 270 requests per minute per process (each process has its own token and "
+        "budget), 30% of it kept for live work; the org's limit: 300 per minute per token"
+    )

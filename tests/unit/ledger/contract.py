@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from media_bridge.ledger.base import TOMBSTONE, Ledger, LedgerDataError, SpeechTotals
+from media_bridge.priority import Priority
 from media_bridge.types import JobKind, JobState, NewJob
 
 LedgerFactory = Callable[[], Ledger]
@@ -89,6 +90,92 @@ class LedgerContract:
         rest = await ledger.claim("w1", 10, 30)
         assert [j.key for j in rest] == ["late"]
         assert await ledger.claim("w2", 10, 30) == []
+
+    async def test_claim_takes_live_jobs_first_then_deferred_then_backfill(
+        self, ledger: Ledger
+    ) -> None:
+        t = now()
+        backfill = {"event": {"topic": "backfill"}}
+        await ledger.add_jobs(
+            [
+                # the backfill job is due first, yet the live one is claimed first
+                job("old", payload=backfill, not_before=t - timedelta(seconds=9)),
+                job("transcript", JobKind.TRANSCRIPT, not_before=t - timedelta(seconds=8)),
+                job("forced", priority=Priority.BACKFILL, not_before=t - timedelta(seconds=7)),
+                job("live", not_before=t - timedelta(seconds=1)),
+                job("live later", not_before=t + timedelta(hours=1)),
+            ]
+        )
+        (first,) = await ledger.claim("w", 1, 30)
+        assert (first.key, first.priority) == ("live", Priority.LIVE)
+        (second,) = await ledger.claim("w", 1, 30)
+        assert (second.key, second.priority) == ("transcript", Priority.DEFERRED)
+        rest = await ledger.claim("w", 10, 30)
+        assert sorted((j.key, j.priority) for j in rest) == [
+            ("forced", Priority.BACKFILL),
+            ("old", Priority.BACKFILL),
+        ]
+        stored = await ledger.get("live later")
+        assert stored is not None
+        assert stored.priority == Priority.LIVE
+
+    async def test_claim_takes_at_most_so_many_jobs_of_other_classes_than_live(
+        self, ledger: Ledger
+    ) -> None:
+        backfill = {"event": {"topic": "backfill"}}
+        await ledger.add_jobs(
+            [job(f"old{i}", payload=backfill) for i in range(5)] + [job("live0"), job("live1")]
+        )
+        first = await ledger.claim("w", 4, 30, non_live_limit=1)
+        assert sorted(j.key for j in first)[:2] == ["live0", "live1"]
+        assert len(first) == 3  # two live, one backfill: the fourth slot stays for live work
+        assert await ledger.claim("w", 4, 30, non_live_limit=0) == []
+        assert len(await ledger.claim("w", 4, 30, non_live_limit=9)) == 4
+
+    async def test_a_live_job_named_again_lifts_a_waiting_backfill_job_to_live(
+        self, ledger: Ledger
+    ) -> None:
+        backfill = {"event": {"topic": "backfill"}}
+        early = now() - timedelta(seconds=5)
+        await ledger.add_jobs([job("done", payload=backfill, not_before=early)])
+        await ledger.add_jobs([job(k, payload=backfill) for k in ("waiting", "kept")])
+        (first,) = await ledger.claim("w", 1, 30)
+        assert first.key == "done"
+        assert await ledger.complete("done", "w", {})
+        added = await ledger.add_jobs(
+            [job("waiting"), job("done"), job("kept", payload=backfill), job("fresh")]
+        )
+        # one new key; the waiting backfill job a live one named is live now, its payload
+        # unchanged; a done job stays as it was; a backfill job named again changes nothing
+        assert (added, added.new, added.reopened, added.promoted) == (1, 1, 0, 1)
+        classes = {}
+        for key in ("waiting", "done", "kept"):
+            stored = await ledger.get(key)
+            assert stored is not None
+            assert stored.payload == backfill
+            classes[key] = stored.priority
+        assert classes == {
+            "waiting": Priority.LIVE,
+            "done": Priority.BACKFILL,
+            "kept": Priority.BACKFILL,
+        }
+
+    async def test_a_live_reopen_lifts_a_backfill_job_and_a_backfill_one_never_lowers(
+        self, ledger: Ledger
+    ) -> None:
+        conv = "conversation:b1"
+        backfill = {"event": {"topic": "backfill"}}
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload=backfill)])
+        assert (await ledger.get(conv)).priority == Priority.BACKFILL  # type: ignore[union-attr]
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload={"n": 2}, reopen=True)])
+        assert (await ledger.get(conv)).priority == Priority.LIVE  # type: ignore[union-attr]
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload=backfill, reopen=True)])
+        assert (await ledger.get(conv)).priority == Priority.LIVE  # type: ignore[union-attr]
+        # a done job revived by a reopen takes the class of what revived it
+        (claimed,) = await ledger.claim("w", 1, 30)
+        assert await ledger.complete(claimed.key, "w", {})
+        await ledger.add_jobs([job(conv, JobKind.CONVERSATION, payload=backfill, reopen=True)])
+        assert (await ledger.get(conv)).priority == Priority.BACKFILL  # type: ignore[union-attr]
 
     async def test_claim_filters_by_kind_and_respects_limit(self, ledger: Ledger) -> None:
         await ledger.add_jobs(

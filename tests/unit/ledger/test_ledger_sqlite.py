@@ -12,6 +12,7 @@ import pytest
 
 from media_bridge.ledger import LedgerUrlError, SqliteLedger, ledger_from_url
 from media_bridge.ledger.schema import MIGRATIONS
+from media_bridge.priority import Priority
 from media_bridge.types import JobKind, NewJob
 from tests.unit.ledger.contract import (
     LedgerContract,
@@ -46,7 +47,7 @@ async def test_file_is_wal_and_schema_versioned(ledger: SqliteLedger, db_path: P
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
-    assert {"jobs", "rejected_events", "jobs_state_next", "jobs_due"} <= tables
+    assert {"jobs", "rejected_events", "jobs_state_next", "jobs_due_by_priority"} <= tables
 
 
 async def test_newer_schema_is_refused(db_path: Path) -> None:
@@ -271,3 +272,47 @@ async def test_the_event_urls_of_an_earlier_release_are_scrubbed(db_path: Path) 
     with sqlite3.connect(db_path) as raw:
         raw.execute("VACUUM")
     assert "abc123secret" not in db_path.read_bytes().decode("latin-1")
+
+
+async def test_jobs_of_an_earlier_release_get_their_priority_class(db_path: Path) -> None:
+    """A ledger of the previous release (schema 4): a backfill job still to run becomes
+    backfill, a transcript fetch deferred, the rest live; live jobs are claimed first."""
+    db_path.parent.mkdir(parents=True)
+    backfill = {"conversation_id": "c", "event": {"topic": "backfill", "event_id": "backfill"}}
+    live = {"conversation_id": "c", "event": {"topic": "v2.detail.events.conversation.c"}}
+    with sqlite3.connect(db_path, isolation_level=None) as raw:
+        for migration in MIGRATIONS[:4]:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    raw.execute(statement)
+        for key, kind, state, due, payload in (
+            ("conversation:old", "conversation", "pending", 1, backfill),
+            ("recording:old", "recording", "retry", 2, backfill),
+            ("transcript:c:x", "transcript", "pending", 3, live),
+            ("attachment:c:m:a", "attachment", "pending", 4, live),
+            ("conversation:done", "conversation", "done", 0, backfill),
+        ):
+            raw.execute(
+                "INSERT INTO jobs (key, kind, state, next_attempt_at, payload, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, 0, 0)",
+                (key, kind, state, due, json.dumps(payload)),
+            )
+        raw.execute("PRAGMA user_version = 4")
+    ledger = SqliteLedger(db_path)
+    await ledger.open()
+    try:
+        classes = {}
+        for key in ("conversation:old", "recording:old", "transcript:c:x", "attachment:c:m:a"):
+            job = await ledger.get(key)
+            assert job is not None
+            classes[key] = job.priority
+        claimed = [j.key for j in await ledger.claim("w", 1, 30)]
+    finally:
+        await ledger.close()
+    assert classes == {
+        "conversation:old": Priority.BACKFILL,
+        "recording:old": Priority.BACKFILL,
+        "transcript:c:x": Priority.DEFERRED,
+        "attachment:c:m:a": Priority.LIVE,
+    }
+    assert claimed == ["attachment:c:m:a"]  # due last, but live
