@@ -193,6 +193,9 @@ class Bridge:
 
     async def _pump(self, source: Source) -> None:
         assert self.intake is not None
+        bind = getattr(source, "bind", None)
+        if bind is not None:  # a source that calls the API itself (notifications)
+            bind(self)
         try:
             self.intake_result.merge(await pump(source, self.intake))
         finally:
