@@ -244,8 +244,12 @@ async def test_1500_queue_topics_are_spread_over_two_channels(tmp_path: Path) ->
         assert topics == [500, 1000]
 
 
-async def test_socket_closing_makes_the_bridge_reconnect_at_once(tmp_path: Path) -> None:
-    with running_emulator(_config(notification_heartbeat_s=0.2)) as emu:
+async def test_socket_closing_makes_the_bridge_reconnect_at_once_and_heartbeats_are_ignored(
+    tmp_path: Path,
+) -> None:
+    with running_emulator(_config(notification_heartbeat_s=0.1)) as emu:
+        events = _count(metrics.EVENTS_IN)
+        beats = _count(metrics.NOTIFICATION_FRAMES, kind="heartbeat")
         # a long backoff: only the announcement's immediate reconnect can pass in time
         settings = _settings(emu, tmp_path, reconnect_initial_s=30.0, reconnect_max_s=30.0)
         closing = _count(metrics.NOTIFICATION_RECONNECTS, cause="socket_closing")
@@ -262,3 +266,6 @@ async def test_socket_closing_makes_the_bridge_reconnect_at_once(tmp_path: Path)
             assert source.channels == channel  # the same channel, a new socket
             _conversations(emu, 1)
             await _until(_all_delivered(emu, tmp_path), what="delivery after reconnecting")
+        assert _count(metrics.NOTIFICATION_FRAMES, kind="heartbeat") - beats >= 3
+        # intake saw the one event frame, no heartbeat and no socket_closing
+        assert _count(metrics.EVENTS_IN) - events == 1
