@@ -161,6 +161,9 @@ class Bridge:
             consent_attribute=_consent_attribute(settings),
             max_media_per_message=settings.intake.max_media_per_message,
             default_org_id=settings.genesys.org_id,
+            # the real-time transcription's end asks for the call's STA transcript (the
+            # recording path plans the same key: the ledger keeps one)
+            session_transcripts=settings.voice.enabled and settings.voice.transcripts,
         )
         await _apply_org_limit(genesys, settings)
         log.info(
