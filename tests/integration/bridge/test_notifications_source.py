@@ -269,3 +269,20 @@ async def test_socket_closing_makes_the_bridge_reconnect_at_once_and_heartbeats_
         assert _count(metrics.NOTIFICATION_FRAMES, kind="heartbeat") - beats >= 3
         # intake saw the one event frame, no heartbeat and no socket_closing
         assert _count(metrics.EVENTS_IN) - events == 1
+
+
+async def test_a_conversation_gets_its_own_topics_until_it_goes_quiet(tmp_path: Path) -> None:
+    with running_emulator(_config()) as emu:
+        settings = _settings(emu, tmp_path, conversation_topic_ttl_s=3.0)
+        async with _bridge(settings):
+            await _until(lambda: bool(_connected(emu)), what="a connected socket")
+            (created,) = _conversations(emu, 1)
+            topic = f"v2.conversations.{created['id']}.transcription"
+
+            def subscribed() -> bool:
+                with emu.state.notifications.lock:
+                    channels = list(emu.state.notifications.channels.values())
+                return any(topic in c.topics for c in channels)
+
+            await _until(subscribed, what="the conversation's transcription topic")
+            await _until(lambda: not subscribed(), timeout=15.0, what="the topic dropped")
