@@ -21,7 +21,7 @@ from media_bridge import metrics
 from media_bridge.config import Settings, secret_value
 from media_bridge.consent import ConsentChecker
 from media_bridge.context import BridgeContext
-from media_bridge.errors import BridgeError
+from media_bridge.errors import BridgeError, StartupError
 from media_bridge.files import private_dir
 from media_bridge.genesys import GenesysClient
 from media_bridge.handlers.attachment import handle_attachment
@@ -255,7 +255,10 @@ class Bridge:
                     # a source that failed must stop the process (a supervisor restarts
                     # it; its unacknowledged events come again), never go quiet
                     if pumping.done() and not pumping.cancelled() and pumping.exception():
-                        raise RuntimeError("an event source failed") from pumping.exception()
+                        failure = pumping.exception()
+                        if isinstance(failure, StartupError):  # the operator's to fix: as is
+                            raise failure
+                        raise RuntimeError("an event source failed") from failure
                 if not until_idle:
                     continue
                 if all(p.done() for p in pumps) and await self._idle():

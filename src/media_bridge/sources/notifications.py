@@ -34,7 +34,7 @@ import aiohttp
 
 from media_bridge import metrics
 from media_bridge.config import Settings
-from media_bridge.errors import BridgeError, NotFound
+from media_bridge.errors import BridgeError, NotFound, PermissionMissing, StartupError
 from media_bridge.genesys import GenesysClient
 from media_bridge.ledger.base import Ledger
 from media_bridge.notifications import api
@@ -167,7 +167,16 @@ class NotificationsSource:
 
     # --- start --------------------------------------------------------------------------
     async def _start(self) -> None:
-        queues = list(self._cfg.queue_ids) or await api.queue_ids(self.genesys)
+        try:
+            queues = list(self._cfg.queue_ids) or await api.queue_ids(self.genesys)
+        except PermissionMissing as exc:
+            raise StartupError(
+                "run --source notifications: notifications.queue_ids is empty and listing "
+                f"the queues was refused ({exc}): add routing:queue:view to the OAuth "
+                "client's role or set MEDIA_BRIDGE_NOTIFICATIONS__QUEUE_IDS"
+            ) from exc
+        if not queues:
+            log.warning("notifications.no_queues", hint="no queue topic is subscribed")
         topics = [QUEUE_TOPIC.replace("{id}", q) for q in dict.fromkeys(queues)]
         if self._cfg.conversation_topics:
             try:

@@ -19,10 +19,16 @@ from typing import Any
 
 import pytest
 
-from genesys_emulator.config import EmulatorConfig, ScenarioConfig
+from genesys_emulator.config import (
+    NO_MESSAGE_PERMS_CLIENT_ID,
+    NO_MESSAGE_PERMS_CLIENT_SECRET,
+    EmulatorConfig,
+    ScenarioConfig,
+)
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge import metrics
 from media_bridge.config import Settings
+from media_bridge.errors import StartupError
 from media_bridge.pipeline import Bridge
 from media_bridge.sources.notifications import NotificationsSource
 from tests.integration.bridge.harness import (
@@ -286,3 +292,22 @@ async def test_a_conversation_gets_its_own_topics_until_it_goes_quiet(tmp_path: 
 
             await _until(subscribed, what="the conversation's transcription topic")
             await _until(lambda: not subscribed(), timeout=15.0, what="the topic dropped")
+
+
+async def test_without_queue_ids_or_routing_queue_view_the_bridge_stops_naming_both(
+    tmp_path: Path,
+) -> None:
+    with running_emulator(_config()) as emu:
+        genesys = {
+            "client_id": NO_MESSAGE_PERMS_CLIENT_ID,
+            "client_secret": NO_MESSAGE_PERMS_CLIENT_SECRET,
+        }
+        settings = bridge_settings(
+            emu, tmp_path, genesys=genesys, notifications={"sweep_interval_s": 0.0}
+        )
+        async with Bridge(settings, worker_id="test") as bridge:
+            with pytest.raises(StartupError) as refused:
+                await asyncio.wait_for(bridge.run([NotificationsSource(settings)]), 20)
+    message = str(refused.value)
+    assert "routing:queue:view" in message
+    assert "MEDIA_BRIDGE_NOTIFICATIONS__QUEUE_IDS" in message
