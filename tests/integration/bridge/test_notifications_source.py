@@ -200,7 +200,7 @@ async def test_a_dropped_socket_is_followed_by_a_gap_backfill_that_delivers_each
     tmp_path: Path,
 ) -> None:
     with running_emulator(_config(notification_heartbeat_s=0.2)) as emu:
-        settings = _settings(emu, tmp_path, reconnect_initial_s=1.5, reconnect_max_s=1.5)
+        settings = _settings(emu, tmp_path, reconnect_initial_s=3.0, reconnect_max_s=3.0)
         gaps_before = _count(metrics.NOTIFICATION_GAP_BACKFILLS, reason="reconnect", outcome="ok")
         async with _bridge(settings):
             await _until(lambda: bool(_connected(emu)), what="a connected socket")
@@ -222,14 +222,14 @@ async def test_a_dropped_socket_is_followed_by_a_gap_backfill_that_delivers_each
 
 async def test_a_channel_is_renewed_before_it_expires(tmp_path: Path) -> None:
     with running_emulator(
-        _config(notification_channel_lifetime_s=2.0, notification_heartbeat_s=0.5)
+        _config(notification_channel_lifetime_s=3.0, notification_heartbeat_s=0.5)
     ) as emu:
-        settings = _settings(emu, tmp_path, renew_before_s=1.0)
+        settings = _settings(emu, tmp_path, renew_before_s=2.0)
         reconnects = _count(metrics.NOTIFICATION_RECONNECTS)
         async with _bridge(settings) as (_, source):
             await _until(lambda: bool(_connected(emu)), what="a connected socket")
             first = source.channels
-            await asyncio.sleep(5.0)  # 2.5 lifetimes
+            await asyncio.sleep(7.0)  # over two lifetimes
             assert source.channels == first
             assert [c["id"] for c in _connected(emu)] == first
             _conversations(emu, 1)
@@ -259,6 +259,7 @@ async def test_socket_closing_makes_the_bridge_reconnect_at_once_and_heartbeats_
         # a long backoff: only the announcement's immediate reconnect can pass in time
         settings = _settings(emu, tmp_path, reconnect_initial_s=30.0, reconnect_max_s=30.0)
         closing = _count(metrics.NOTIFICATION_RECONNECTS, cause="socket_closing")
+        gaps = _count(metrics.NOTIFICATION_GAPS, reason="reconnect")
         async with _bridge(settings) as (_, source):
             await _until(lambda: bool(_connected(emu)), what="a connected socket")
             channel = source.channels
@@ -268,7 +269,13 @@ async def test_socket_closing_makes_the_bridge_reconnect_at_once_and_heartbeats_
                 timeout=5.0,
                 what="the reconnect",
             )
-            await _until(lambda: bool(_connected(emu)), timeout=5.0, what="a new socket")
+            # the new socket is open once its gap is recorded (before that, the emulator may
+            # still route frames to the old socket, which nobody reads any more)
+            await _until(
+                lambda: _count(metrics.NOTIFICATION_GAPS, reason="reconnect") > gaps,
+                timeout=5.0,
+                what="a new socket",
+            )
             assert source.channels == channel  # the same channel, a new socket
             _conversations(emu, 1)
             await _until(_all_delivered(emu, tmp_path), what="delivery after reconnecting")
