@@ -10,7 +10,8 @@
 - One WebSocket per channel; heartbeats (``channel.metadata``) are counted, not passed on;
   frames go to intake as they are (the parser takes bare notification frames). A close,
   ``v2.system.socket_closing``, a silence longer than ``silence_timeout_s`` or an error
-  reopens the socket (with backoff, but at once after ``socket_closing``); a channel that
+  reopens the socket (with backoff, but at once after ``socket_closing``, whose socket is
+  read on until the server closes it, at most ``DRAIN_S``); a channel that
   is gone (404 on subscribe, a refused handshake) is created again.
 - A channel is re-subscribed ``renew_before_s`` before its ``expires`` (which renews it).
 - **No durability**: every interval without a socket (start, reconnect, renewal) is
@@ -23,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -51,6 +53,8 @@ SUBSCRIBE_EVERY_S = 2.0
 #: events read but not yet taken by intake (a full buffer stops reading the socket)
 BUFFER = 1000
 BATCH = 200
+#: how long a socket that announced ``v2.system.socket_closing`` is still read
+DRAIN_S = 30.0
 
 
 def _now() -> datetime:
@@ -112,6 +116,8 @@ class NotificationsSource:
         self._gaps: list[tuple[datetime, datetime, str]] = []
         self._closed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: sockets that announced their close, read on while their successor opens
+        self._drains: set[asyncio.Task[None]] = set()
         self._frames = 0
         self._started_at = _now()
         self._start_gap_done = self._cfg.start_backfill_s == 0
@@ -155,7 +161,11 @@ class NotificationsSource:
 
     async def close(self) -> None:
         self._closed.set()
-        tasks = [*self._tasks, *(link.task for link in self._links if link.task is not None)]
+        tasks = [
+            *self._tasks,
+            *self._drains,
+            *(link.task for link in self._links if link.task is not None),
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -234,9 +244,10 @@ class NotificationsSource:
             cause = "closed"
             try:
                 channel = link.channel or await self._open_channel(link)
-                async with self.genesys.session.ws_connect(
+                ws = await self.genesys.session.ws_connect(
                     channel.connect_uri, autoping=True, heartbeat=None
-                ) as ws:
+                )
+                try:
                     link.connected = link.ever_connected = True
                     link.last_frame = _now()
                     link.reopen.clear()
@@ -245,6 +256,15 @@ class NotificationsSource:
                         gap_from = None
                     backoff = self._cfg.reconnect_initial_s
                     cause = await self._read(link, ws)
+                finally:
+                    if cause == "socket_closing" and not self._closed.is_set():
+                        # the old socket is read on until the server closes it, while the
+                        # new one opens: frames sent to it meanwhile are not lost
+                        drain = asyncio.create_task(self._drain(link, ws))
+                        self._drains.add(drain)
+                        drain.add_done_callback(self._drains.discard)
+                    else:
+                        await ws.close()
             except aiohttp.WSServerHandshakeError as exc:
                 cause = "channel_gone" if exc.status in (403, 404, 410) else "error"
                 link.channel = None if cause == "channel_gone" else link.channel
@@ -289,20 +309,40 @@ class NotificationsSource:
                 if message.type != aiohttp.WSMsgType.TEXT:
                     return "closed"
                 link.last_frame = _now()
-                frame = classify(message.data)
-                metrics.NOTIFICATION_FRAMES.labels(kind=frame.kind).inc()
-                if frame.kind == "socket_closing":
+                if await self._handle(link, message.data) == "socket_closing":
                     return "socket_closing"
-                if frame.kind != "event":
-                    continue
-                self._frames += 1
-                channel = link.channel.id if link.channel else "-"
-                raw = message.data.encode("utf-8")
-                await self._buffer.put(RawEvent(raw, f"notifications:{channel}:{self._frames}"))
-                if frame.conversation_id and self._cfg.conversation_topics:
-                    self._note(frame.conversation_id, frame.ended, frame.topic)
         finally:
             reopen.cancel()
+
+    async def _handle(self, link: _Link, data: str) -> str:
+        """One text frame: an event goes to intake (and may subscribe its conversation's
+        topics); control frames are only counted. Returns the frame's kind."""
+        frame = classify(data)
+        metrics.NOTIFICATION_FRAMES.labels(kind=frame.kind).inc()
+        if frame.kind != "event":
+            return frame.kind
+        self._frames += 1
+        channel = link.channel.id if link.channel else "-"
+        raw = data.encode("utf-8")
+        await self._buffer.put(RawEvent(raw, f"notifications:{channel}:{self._frames}"))
+        if frame.conversation_id and self._cfg.conversation_topics:
+            self._note(frame.conversation_id, frame.ended, frame.topic)
+        return frame.kind
+
+    async def _drain(self, link: _Link, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Read an announced-closing socket until it closes (at most ``DRAIN_S``)."""
+        deadline = time.monotonic() + DRAIN_S
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                message = await ws.receive(timeout=left)
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    return
+                await self._handle(link, message.data)
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                await ws.close()
 
     # --- conversation topics ---------------------------------------------------------------
     def _note(self, conversation_id: str, ended: bool, topic: str | None) -> None:

@@ -25,6 +25,7 @@ from genesys_emulator.config import (
     EmulatorConfig,
     ScenarioConfig,
 )
+from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge import metrics
 from media_bridge.config import Settings
@@ -318,3 +319,18 @@ async def test_without_queue_ids_or_routing_queue_view_the_bridge_stops_naming_b
     message = str(refused.value)
     assert "routing:queue:view" in message
     assert "MEDIA_BRIDGE_NOTIFICATIONS__QUEUE_IDS" in message
+
+
+async def test_frames_sent_after_socket_closing_are_still_read(tmp_path: Path) -> None:
+    """The announced socket is read on until the server closes it: frames queued behind the
+    announcement arrive (no gap backfill could find them: margin 0, the conversation
+    started before)."""
+    with running_emulator(_config(notification_heartbeat_s=0.2)) as emu:
+        async with _bridge(_settings(emu, tmp_path, gap_margin_s=0.0)):
+            await _until(lambda: bool(_connected(emu)), what="a connected socket")
+            conversation = emu.add_messaging_conversation()
+            hub = emu.state.notifications
+            hub.drop(announce=True)
+            hub.publish(conversation_events(emu.state, conversation))
+            await _until(_all_delivered(emu, tmp_path), what="the frames after socket_closing")
+        assert hub.summary()["counts"].get("lost", 0) == 0
