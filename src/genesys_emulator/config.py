@@ -13,6 +13,7 @@ DEFAULT_PERMISSIONS: tuple[str, ...] = (
     "speechAndTextAnalytics:data:view",
     "analytics:conversationDetail:view",
     "externalContacts:contact:view",
+    "routing:queue:view",
 )
 DEFAULT_CLIENT_ID = "emulator-client"
 DEFAULT_CLIENT_SECRET = "emulator-secret"  # noqa: S105 - documented local credential
@@ -177,3 +178,16 @@ class EmulatorConfig:
     cache_dir: str = ""
     #: event sink URLs (file://, stdout:, http(s)://) the emulator emits scenario events to
     event_sinks: list[str] = field(default_factory=list)
+    #: Notifications API: a channel's lifetime unless re-subscribed (Genesys: 24 h)
+    notification_channel_lifetime_s: float = 86400.0
+    #: seconds between ``channel.metadata`` heartbeats on a channel's WebSocket
+    notification_heartbeat_s: float = 30.0
+    #: channels per OAuth client (Genesys: 20; a 21st replaces the oldest)
+    notification_max_channels: int = 20
+    #: topics per channel (Genesys: 1,000; more answers 400)
+    notification_max_topics: int = 1000
+    #: whether availabletopics offers the analytics detail topics over the WebSocket
+    #: (unknown per org; off: EventBridge only)
+    notification_detail_topics_over_websocket: bool = False
+    #: queues beyond the scenario's one (GET /api/v2/routing/queues), for subscription tests
+    extra_queues: int = 0

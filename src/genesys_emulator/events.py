@@ -361,5 +361,6 @@ async def emit_for_conversations(
     events = [e for c in conversations for e in conversation_events(state, c)]
     with state.lock:
         state.events.extend(events)
+    state.notifications.publish(events)
     await send_all(state.config.event_sinks, events)
     return events

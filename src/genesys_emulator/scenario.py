@@ -72,6 +72,10 @@ class ScenarioBuilder:
         self.anchor = anchor or datetime.now(UTC).replace(microsecond=0)
         self.audio = media.AudioFactory(variants=8, seconds=config.voice_note_seconds)
         self.queue_id = new_uuid(self.rng)
+        state.queues[self.queue_id] = "Support"
+        for index in range(state.config.extra_queues):
+            queue = str(uuid.uuid5(uuid.NAMESPACE_URL, f"emulator/queue/{index}"))
+            state.queues[queue] = f"Queue {index + 1:04d}"
         #: (number, external contact id) of the first WhatsApp customer, for a returning caller
         self._whatsapp_customer: tuple[str, str] | None = None
         self._calls = 0

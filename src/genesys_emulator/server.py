@@ -45,8 +45,10 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
         downloads,
         externalcontacts,
         messages,
+        notifications,
         organizations,
         recordings,
+        routing,
         storage,
         transcripts,
     )
@@ -66,6 +68,9 @@ def _routes(host: HostName) -> Sequence[BaseRoute]:
         *externalcontacts.routes,
         *organizations.routes,
         *batch.routes,
+        *notifications.routes,
+        *notifications.socket_routes,
+        *routing.routes,
         *admin.routes,
     ]
 

@@ -196,6 +196,12 @@ class OrgState:
         self.fault_counts: Counter[str] = Counter()
         #: reads of contacts and conversations (late consent appears after a few)
         self.reads: Counter[str] = Counter()
+        from genesys_emulator.notifications import NotificationHub
+
+        #: Notifications API channels and sockets
+        self.notifications = NotificationHub(config)
+        #: routing queues by id -> name (the scenario's queue, then ``extra_queues``)
+        self.queues: dict[str, str] = {}
         self.limiter = RateLimiter(
             config.rate_limit_requests,
             config.rate_limit_window_s,

@@ -43,6 +43,7 @@ from media_bridge.consent.settings import ConsentSettings
 from media_bridge.errors import ConfigError
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.identity.settings import IdentitySettings
+from media_bridge.notifications.settings import NotificationsSettings
 from media_bridge.operations_settings import OperationsSettings as OperationsSettings
 from media_bridge.signing import check_secret
 from media_bridge.voice.settings import VoiceSettings
@@ -297,6 +298,8 @@ class Settings(BaseSettings):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
+    #: the Notifications API source (``run --source notifications``)
+    notifications: NotificationsSettings = Field(default_factory=NotificationsSettings)
     #: the AudioHook Monitor server (``media-bridge audiohook``)
     audiohook: AudioHookSettings = Field(default_factory=AudioHookSettings)
     #: log level of every command

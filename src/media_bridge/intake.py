@@ -77,6 +77,7 @@ class Intake:
         recording_delay_s: float = 0.0,
         kinds: frozenset[JobKind] | None = None,
         watch_message_conversations: bool = False,
+        session_transcripts: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
         consent_attribute: str | None = None,
         max_media_per_message: int | None = None,
@@ -88,12 +89,16 @@ class Intake:
         #: job kinds this process runs; others (e.g. recordings when off) are not planned
         self._kinds = kinds
         self._watch_message_conversations = watch_message_conversations
+        #: a transcription event's SESSION_ENDED plans the call's transcript job
+        self._session_transcripts = session_transcripts
         self._on_new_jobs = on_new_jobs
         self._consent_attribute = consent_attribute
         #: an event naming more media for one message is rejected (amplification)
         self._max_media = max_media_per_message
         #: the org of events that do not name one (bare Notifications API frames)
         self._default_org_id = default_org_id
+        #: detail-types already logged as disagreeing with their topic
+        self._mismatches_logged: set[str] = set()
 
     async def accept(
         self, raw: bytes, origin: str, *, max_events: int | None = None
@@ -122,6 +127,8 @@ class Intake:
                     self._reject(result, rejections, raw.origin, crowded, item.raw or raw.body)
                     continue
                 result.events += 1
+                if item.event.detail_type_mismatch is not None:
+                    self._note_detail_type(item.event)
                 metrics.TOPICS.labels(family=item.family.value).inc()
                 if item.status is ParseStatus.UNKNOWN_TOPIC:
                     result.unknown_topics += 1
@@ -195,6 +202,21 @@ class Intake:
         metrics.EVENTS_IN.labels(outcome="rejected").inc()
         rejections.append((origin, reason, raw))
 
+    def _note_detail_type(self, event: ParsedEvent) -> None:
+        """Count every disagreement; log each distinct detail-type once (a rule or input
+        transformer that rewrites it would otherwise log on every event)."""
+        metrics.DETAIL_TYPE_MISMATCH.inc()
+        detail_type = str(event.detail_type_mismatch)
+        if detail_type in self._mismatches_logged or len(self._mismatches_logged) >= 100:
+            return
+        self._mismatches_logged.add(detail_type)
+        log.warning(
+            "event.detail_type_mismatch",
+            detail_type=detail_type,
+            topic=event.topic[:200],
+            event_id=event.event_id,
+        )
+
     def _plan(self, event: ParsedEvent, received: datetime) -> list[NewJob]:
         if event.org_id is None:
             event.org_id = self._default_org_id
@@ -205,6 +227,7 @@ class Intake:
             recording_delay_s=self._recording_delay_s,
             watch_message_conversations=self._watch_message_conversations,
             consent_attribute=self._consent_attribute,
+            session_transcripts=self._session_transcripts,
         )
         if self._kinds is None:
             return planned

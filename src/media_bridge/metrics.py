@@ -125,6 +125,49 @@ RECORDING_BATCH_REQUESTS = Counter(
     registry=REGISTRY,
 )
 BYTES = Counter("media_bridge_downloaded_bytes_total", "Media bytes downloaded", registry=REGISTRY)
+NOTIFICATION_FRAMES = Counter(
+    "media_bridge_notification_frames_total",
+    "Notifications WebSocket frames by kind (event, heartbeat, socket_closing, junk)",
+    ["kind"],
+    registry=REGISTRY,
+)
+NOTIFICATION_GAPS = Counter(
+    "media_bridge_notification_gaps_total",
+    "Intervals without a connected Notifications socket, by reason (start, reconnect, "
+    "renewal, sweep)",
+    ["reason"],
+    registry=REGISTRY,
+)
+NOTIFICATION_GAP_BACKFILLS = Counter(
+    "media_bridge_notification_gap_backfills_total",
+    "Gap backfills run, by reason and outcome (ok, failed: retried)",
+    ["reason", "outcome"],
+    registry=REGISTRY,
+)
+NOTIFICATION_GAP_JOBS = Counter(
+    "media_bridge_notification_gap_jobs_total",
+    "Jobs a gap backfill planned that the ledger did not hold",
+    registry=REGISTRY,
+)
+NOTIFICATION_RECONNECTS = Counter(
+    "media_bridge_notification_reconnects_total",
+    "Notifications sockets reopened, by cause (closed, socket_closing, silence, error, "
+    "channel_gone)",
+    ["cause"],
+    registry=REGISTRY,
+)
+NOTIFICATION_TOPICS = Counter(
+    "media_bridge_notification_topic_changes_total",
+    "Notifications topics subscribed, dropped, or left out for want of room "
+    "(action: subscribed, dropped, unplaced)",
+    ["action"],
+    registry=REGISTRY,
+)
+DETAIL_TYPE_MISMATCH = Counter(
+    "media_bridge_detail_type_mismatch_total",
+    "EventBridge envelopes whose detail-type does not match detail.topicName",
+    registry=REGISTRY,
+)
 LATENCY = Histogram(
     "media_bridge_event_to_delivery_seconds",
     "From the event's receipt to the delivery of its job",

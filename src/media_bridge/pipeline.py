@@ -21,7 +21,7 @@ from media_bridge import metrics
 from media_bridge.config import Settings, secret_value
 from media_bridge.consent import ConsentChecker
 from media_bridge.context import BridgeContext
-from media_bridge.errors import BridgeError
+from media_bridge.errors import BridgeError, StartupError
 from media_bridge.files import private_dir
 from media_bridge.genesys import GenesysClient
 from media_bridge.handlers.attachment import handle_attachment
@@ -175,6 +175,9 @@ class Bridge:
             consent_attribute=_consent_attribute(settings),
             max_media_per_message=settings.intake.max_media_per_message,
             default_org_id=settings.genesys.org_id,
+            # the real-time transcription's end asks for the call's STA transcript (the
+            # recording path plans the same key: the ledger keeps one)
+            session_transcripts=settings.voice.enabled and settings.voice.transcripts,
         )
         await _apply_org_limit(genesys, settings)
         log.info(
@@ -207,6 +210,9 @@ class Bridge:
 
     async def _pump(self, source: Source) -> None:
         assert self.intake is not None
+        bind = getattr(source, "bind", None)
+        if bind is not None:  # a source that calls the API itself (notifications)
+            bind(self)
         try:
             self.intake_result.merge(await pump(source, self.intake))
         finally:
@@ -263,7 +269,10 @@ class Bridge:
                     # a source that failed must stop the process (a supervisor restarts
                     # it; its unacknowledged events come again), never go quiet
                     if pumping.done() and not pumping.cancelled() and pumping.exception():
-                        raise RuntimeError("an event source failed") from pumping.exception()
+                        failure = pumping.exception()
+                        if isinstance(failure, StartupError):  # the operator's to fix: as is
+                            raise failure
+                        raise RuntimeError("an event source failed") from failure
                 if not until_idle:
                     continue
                 if all(p.done() for p in pumps) and await self._idle():

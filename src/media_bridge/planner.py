@@ -250,7 +250,9 @@ def plan_jobs(
     ``session_transcripts``: a transcription event whose ``status.status`` is
     ``SESSION_ENDED`` plans the Speech & Text Analytics TRANSCRIPT job of its
     communication (key ``transcript:{conv}:{communicationId}``, as the recording
-    handler plans it, so the ledger keeps one)."""
+    handler plans it, so the ledger keeps one). Its ``speakers`` is None: the event
+    names no one, so the transcript handler reads the conversation for the same
+    speaker mapping the recording handler would have given it."""
     now = now or datetime.now(UTC)
     meta = event_metadata(event, received_at or now)
     wanted = {t.lower() for t in media_types} if media_types is not None else None
@@ -349,7 +351,7 @@ def plan_jobs(
                 "v": PAYLOAD_VERSION,
                 "conversation_id": t_conv,
                 "communication_id": t_comm,
-                "speakers": {},
+                "speakers": None,  # mapped by the handler (a conversation read)
                 "event": meta,
             }
             add(NewJob(f"transcript:{t_conv}:{t_comm}", JobKind.TRANSCRIPT, payload))

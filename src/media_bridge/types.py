@@ -123,6 +123,8 @@ class ParsedEvent:
     textless_messages: set[str] = field(default_factory=set)
     #: raw real-time transcription bodies (``v2.conversations.{id}.transcription``)
     transcriptions: list[dict[str, Any]] = field(default_factory=list)
+    #: the EventBridge ``detail-type`` when it disagrees with ``topic`` (logged once, counted)
+    detail_type_mismatch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json as jsonlib
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, get_args
 
 from starlette.requests import Request
@@ -180,7 +181,8 @@ def _send_texts(conversation: Conversation, texts: list[str]) -> None:
 
 async def add_conversations(request: Request) -> Response:
     """Body: {"kind": "message"|"voice", "channel", "attachments": [kinds], "texts": [...] or
-    a count, "count", "emit"}; a field it cannot use answers 400 (an ErrorBody naming it)."""
+    a count, "count", "emit", "start": "now"}; a field it cannot use answers 400 (an
+    ErrorBody naming it)."""
     state = org(request)
     builder: ScenarioBuilder | None = request.app.state.builder
     if builder is None:
@@ -198,16 +200,17 @@ async def add_conversations(request: Request) -> Response:
             texts = _texts(body.get("texts", 1))
     except _BadField as bad:
         return _bad_request(bad.field, bad.message)
+    # "start": "now" starts them now (a gap backfill's interval must hold them), else at the
+    # scenario's anchor
+    start = datetime.now(UTC) if body.get("start") == "now" else builder.anchor
     created = []
     for _ in range(count):
         if kind == "voice":
-            created.append(
-                builder.voice_conversation(builder.anchor, body.get("fileState", "AVAILABLE"))
-            )
+            created.append(builder.voice_conversation(start, body.get("fileState", "AVAILABLE")))
         else:
             conversation = builder.messaging_conversation(
                 channel,
-                builder.anchor,
+                start,
                 kinds=kinds,
                 texts=len(texts) if isinstance(texts, list) else texts,
             )
@@ -260,6 +263,25 @@ async def put_rate_limit(request: Request) -> Response:
     )
 
 
+async def drop_sockets(request: Request) -> Response:
+    """Body {"channelId"?}: close the channel's socket (every socket without one) abruptly."""
+    body = await _json_body(request)
+    dropped = org(request).notifications.drop(body.get("channelId"))
+    return JSONResponse({"dropped": dropped})
+
+
+async def announce_socket_closing(request: Request) -> Response:
+    """Body {"channelId"?}: send ``v2.system.socket_closing`` (the socket then stays open
+    until the client goes, or is dropped with /__emulator__/notifications/drop)."""
+    body = await _json_body(request)
+    announced = org(request).notifications.drop(body.get("channelId"), announce=True)
+    return JSONResponse({"announced": announced})
+
+
+async def notifications_summary(request: Request) -> Response:
+    return JSONResponse(org(request).notifications.summary())
+
+
 async def get_urls(request: Request) -> Response:
     return JSONResponse(org(request).public_urls)
 
@@ -280,4 +302,7 @@ routes = [
     Route("/__emulator__/events", list_events, methods=["GET"]),
     Route("/__emulator__/stats", get_stats, methods=["GET"]),
     Route("/__emulator__/urls", get_urls, methods=["GET"]),
+    Route("/__emulator__/notifications", notifications_summary, methods=["GET"]),
+    Route("/__emulator__/notifications/drop", drop_sockets, methods=["POST"]),
+    Route("/__emulator__/notifications/socket-closing", announce_socket_closing, methods=["POST"]),
 ]

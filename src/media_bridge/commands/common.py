@@ -43,8 +43,12 @@ def genesys_settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def source_from_spec(spec: str, settings: Settings) -> Source:
-    """``file:PATH``, ``-``/``stdin``, ``sqs:QUEUE_URL``, ``kafka:TOPIC``."""
+    """``file:PATH``, ``-``/``stdin``, ``sqs:QUEUE_URL``, ``kafka:TOPIC``, ``notifications``."""
     kind, _, rest = spec.partition(":")
+    if spec == "notifications":
+        from media_bridge.sources.notifications import NotificationsSource
+
+        return NotificationsSource(settings)
     if spec in {"-", "stdin"}:
         from media_bridge.sources.file import FileSource
 
@@ -62,7 +66,8 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
 
         return kafka_source_from_spec(rest)
     raise ConfigError(
-        f"--source {spec!r}: use file:PATH, stdin, http, sqs:QUEUE_URL or kafka:TOPIC?bootstrap=H:P"
+        f"--source {spec!r}: use file:PATH, stdin, http, sqs:QUEUE_URL, "
+        "kafka:TOPIC?bootstrap=H:P or notifications"
     )
 
 

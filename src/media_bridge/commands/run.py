@@ -28,7 +28,8 @@ def add_parser(subparsers: Any) -> None:
         "run",
         help="run the bridge: consume events, fetch media, deliver",
         description="Run the bridge. Sources: file:PATH, stdin, http (EventBridge API "
-        "destination intake on MEDIA_BRIDGE_INTAKE__HOST/PORT), sqs:QUEUE_URL, kafka:TOPIC. "
+        "destination intake on MEDIA_BRIDGE_INTAKE__HOST/PORT), sqs:QUEUE_URL, kafka:TOPIC, "
+        "notifications (the Notifications API WebSocket, MEDIA_BRIDGE_NOTIFICATIONS__*). "
         "Every source may be given several times.",
     )
     parser.add_argument(

@@ -42,6 +42,9 @@ class Envelope:
     org_id: str | None
     event_time: datetime | None
     correlation_id: str | None
+    #: the envelope's ``detail-type`` when it does not match ``detail.topicName`` (None:
+    #: it matches, or there is none, as in a bare frame)
+    detail_type_mismatch: str | None = None
 
 
 def _refuse_constant(name: str) -> Any:
@@ -172,6 +175,16 @@ def _read_bare_frame(doc: dict[str, Any]) -> Envelope:
     )
 
 
+def detail_type_agrees(detail_type: str, topic: str) -> bool:
+    """``detail-type`` is the topic pattern (``v2.detail.events.conversation.{id}.acw``):
+    it agrees with ``topicName`` when each ``{id}`` stands for one dotted segment (or when
+    it is the concrete topic itself)."""
+    if detail_type == topic:
+        return True
+    pattern = r"[^.]+".join(re.escape(part) for part in detail_type.split("{id}"))
+    return re.fullmatch(pattern, topic) is not None
+
+
 def read_envelope(doc: dict[str, Any]) -> Envelope:
     """Validate the envelope (or a bare notification frame); every missing piece is a
     BadInput naming it."""
@@ -195,6 +208,12 @@ def read_envelope(doc: dict[str, Any]) -> Envelope:
         or parse_time(doc.get("time"))
     )
     org_id = org_id_from_source(source) or text_or_none(body.get("organizationId"))
+    detail_type = doc.get("detail-type")
+    mismatch = (
+        detail_type[:200]
+        if isinstance(detail_type, str) and not detail_type_agrees(detail_type, topic)
+        else None
+    )
     return Envelope(
         event_id=event_id,
         topic=topic,
@@ -203,4 +222,5 @@ def read_envelope(doc: dict[str, Any]) -> Envelope:
         org_id=org_id,
         event_time=event_time,
         correlation_id=correlation_id,
+        detail_type_mismatch=mismatch,
     )

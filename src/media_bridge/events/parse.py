@@ -80,6 +80,7 @@ def parse_event_result(raw: bytes | str | dict[str, Any]) -> ParseResult:
         org_id=envelope.org_id,
         event_time=envelope.event_time,
         correlation_id=envelope.correlation_id,
+        detail_type_mismatch=envelope.detail_type_mismatch,
     )
     family = topic_family(envelope.topic)
     if family is TopicFamily.MESSAGE:

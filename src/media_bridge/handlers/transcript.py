@@ -5,7 +5,9 @@ Ask Speech & Text Analytics for the transcript's pre-signed URL (needs both
 names the missing one), fetch the JSON there without the token, and deliver one record
 per utterance to the NLP sink under ``transcript:{conv}:{comm}:{index}``. A stale URL
 is asked for again (bounded); a transcript not there yet (404: analytics runs after the
-call) is polled for up to ``voice.transcript_max_wait_s``.
+call) is polled for up to ``voice.transcript_max_wait_s``. A job planned from a
+transcription's ``SESSION_ENDED`` (``speakers`` None) takes the speakers the recording path
+maps (its ``recording:{conv}`` jobs), waiting for them a while, else reads the conversation.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.errors import NotFound, Transient, UrlExpired
+from media_bridge.errors import NotFound, PermissionMissing, Transient, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.text_redaction import redacted_record
-from media_bridge.types import Job
+from media_bridge.types import Job, JobState
 from media_bridge.voice.errors import TranscriptNotFound
+from media_bridge.voice.participants import call_speakers
 from media_bridge.voice.transcripts import utterances
 
 
@@ -39,9 +42,56 @@ async def _document(ctx: BridgeContext, conv: str, comm: str) -> Any:
             metrics.URL_REFRESHES.inc()
 
 
+#: how long past ``voice.recording_delay_s`` a transcript job planned from SESSION_ENDED
+#: waits for the call's recording job to map the speakers (then it reads the conversation)
+RECORDING_PATH_WAIT_S = 600.0
+
+
+async def _recording_path_speakers(ctx: BridgeContext, conv: str) -> dict[str, Any] | None:
+    """The speakers the recording path mapped (``recording:{conv}``'s children carry them);
+    None: not there (yet)."""
+    parent = await ctx.ledger.get(f"recording:{conv}")
+    if parent is None or parent.state is not JobState.DONE:
+        return None
+    for recording_id in (parent.result or {}).get("audio") or []:
+        child = await ctx.ledger.get(f"recording:{conv}:{recording_id}")
+        speakers = ((child.payload if child else {}).get("call") or {}).get("speakers")
+        if isinstance(speakers, dict) and speakers:
+            return speakers
+    return None
+
+
+async def _recording_path_busy(job: Job, ctx: BridgeContext, conv: str) -> bool:
+    """The call's recording job is still to run (and has not had its time yet)."""
+    parent = await ctx.ledger.get(f"recording:{conv}")
+    if parent is None or parent.state in (JobState.DONE, JobState.DEAD):
+        return False
+    age = (datetime.now(UTC) - job.created_at).total_seconds()
+    return age < ctx.settings.voice.recording_delay_s + RECORDING_PATH_WAIT_S
+
+
+async def _read_speakers(ctx: BridgeContext, conv: str) -> dict[str, Any]:
+    """The call's customer and agent from one conversation read (none if refused), as the
+    recording handler maps them."""
+    try:
+        conversation = await ctx.genesys.get_conversation(conv)
+    except (NotFound, PermissionMissing):
+        return {}
+    return call_speakers(conversation)
+
+
 async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
     conv = str(job.payload["conversation_id"])
     comm = str(job.payload["communication_id"])
+    # planned from SESSION_ENDED (speakers None): take the speakers the recording path maps,
+    # waiting for it a while; without it, one conversation read once the document is there
+    unmapped = job.payload.get("speakers") is None
+    mapped = await _recording_path_speakers(ctx, conv) if unmapped else None
+    if unmapped and mapped is None and await _recording_path_busy(job, ctx, conv):
+        return JobOutcome(
+            result={"waiting": "the recording path maps the speakers"},
+            run_again_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.voice.poll_initial_s),
+        )
     try:
         document = await _document(ctx, conv, comm)
     except NotFound as exc:
@@ -62,7 +112,10 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
     event = job.payload.get("event") or {}
     records = utterances(document, conv, comm)
     delivered_at = datetime.now(UTC).isoformat()
-    speakers = job.payload.get("speakers") or {}
+    if unmapped:
+        speakers = mapped if mapped is not None else await _read_speakers(ctx, conv)
+    else:
+        speakers = job.payload.get("speakers") or {}
     # transcripts are text, not biometric: never held (consent.hold_texts covers messages)
     unchecked = not_checked().to_dict()
     for record in records:

@@ -55,7 +55,7 @@ def test_doctor_reports_each_permission() -> None:
         wrong = _doctor({**emu.env(), "MEDIA_BRIDGE_GENESYS__CLIENT_SECRET": "not-it"})
 
     assert good.returncode == 0, good.stdout + good.stderr
-    assert good.stdout.count("\nok ") == 5 + 3  # permissions; ledger, media and text sinks
+    assert good.stdout.count("\nok ") == 6 + 3  # permissions; ledger, media and text sinks
     assert "API budget: pacing off" in good.stdout  # the emulator's env turns it off
     assert "the org's limit: 300 per minute per token" in good.stdout
     assert lacking.returncode == 1
@@ -63,6 +63,9 @@ def test_doctor_reports_each_permission() -> None:
     assert len(failed) == 1
     assert "conversation:message:view" in failed[0]
     assert "conversation:webmessaging:view" in failed[0]
+    # the queue listing only `run --source notifications` needs: a warning, naming it
+    warned = [line for line in lacking.stdout.splitlines() if line.startswith("warn")]
+    assert any("routing:queue:view" in line for line in warned), lacking.stdout
     assert wrong.returncode == 1
     assert "rejected the OAuth client credentials" in wrong.stdout
     assert "not-it" not in wrong.stdout + wrong.stderr
@@ -84,7 +87,7 @@ def test_doctor_checks_the_contact_permission_when_consent_needs_it() -> None:
         )
     assert good.returncode == 0, good.stdout + good.stderr
     assert "consent.mode: external_contact" in good.stdout
-    assert good.stdout.count("\nok ") == 6 + 3
+    assert good.stdout.count("\nok ") == 7 + 3
     failed = [line for line in lacking.stdout.splitlines() if line.startswith("FAIL")]
     assert any("externalContacts:contact:view" in line for line in failed), lacking.stdout
 

@@ -1,0 +1,1 @@
+"""The Notifications API source's parts: settings, API calls, topic plans, gap backfills."""
