@@ -143,7 +143,9 @@ def test_a_backfill_resolves_whole_conversations_without_listing_them(
     assert set(new) == {"/api/v2/analytics/conversations/details/query"}, new
 
 
-def test_an_unknown_conversation_is_listed_as_before(tmp_path: Path, capsys: Any) -> None:
+def test_an_unknown_conversation_is_listed_as_before(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Results naming no recording (here: the conversation is gone by the time the batch
     runs) are no answer: the job lists the conversation, as without the batch."""
     config = EmulatorConfig(
@@ -160,11 +162,8 @@ def test_an_unknown_conversation_is_listed_as_before(tmp_path: Path, capsys: Any
                 return [(conversation_id, None)]
             return real(state, conversation_id, recording_id)
 
-        emulator_batch._expand = gone  # type: ignore[assignment]
-        try:
-            first = backfill(bridge_config, since, until, capsys)
-        finally:
-            emulator_batch._expand = real  # type: ignore[assignment]
+        monkeypatch.setattr(emulator_batch, "_expand", gone)
+        first = backfill(bridge_config, since, until, capsys)
         requests = api_requests(emu)
     counts = first["recording_batch"]
     assert counts["conversations_resolved"] == 2
