@@ -16,7 +16,7 @@ A backfilled conversation's job asks with ``ask_conversation``: the entry
 ``{conversationId}`` alone ("all recordings on the conversation", as the SDK's
 ``BatchDownloadRequest`` says) replaces the recordings listing. Its results become the
 pairs' results (taken by the jobs it plans) and a ``ConversationResult`` naming them. A
-conversation is trusted as complete only when the job's results reach its
+conversation is trusted as complete only when the job's results match its
 ``expectedResultCount``: any result missing from the job, a conversation without results
 or with an ``errorMsg`` not naming a recording settles as a fallback, and that job lists
 the conversation as before (its recordings the batch did serve keep their results).
@@ -136,9 +136,11 @@ def settle_results(pairs: list[Pair], status: dict[str, Any]) -> dict[Pair, Batc
 
 
 def _all_results(status: dict[str, Any]) -> bool:
-    """Whether the job gave every result it expected (its ``expectedResultCount``)."""
+    """Whether the job gave exactly the results it expected (``expectedResultCount``).
+    More results than expected mean the count is not of results (it may count entries,
+    or a recording came in several files): nothing proves a conversation complete."""
     expected = status.get("expectedResultCount")
-    return isinstance(expected, int) and len(_items(status)) >= expected
+    return isinstance(expected, int) and len(_items(status)) == expected
 
 
 def settle_conversations(

@@ -74,6 +74,9 @@ def test_a_conversation_entry_is_complete_only_when_the_job_gave_every_result() 
     assert outcomes["a"].detail == "the job gave 4 of 5 results"
     assert outcomes["a"].recording_ids == ("r1", "r2")  # served ones keep their results
     assert pairs[("a", "r1")].url == "https://s/1"
+    # more results than expected: the count is not of results, nothing proves it complete
+    outcomes, _ = settle_conversations(["a"], {**complete, "expectedResultCount": 2})
+    assert outcomes["a"].fallback == "incomplete"
     # no count at all: nothing proves it complete
     unknown = {"status": "Completed", "results": results}
     outcomes, _ = settle_conversations(["b"], unknown)
