@@ -122,3 +122,18 @@ def test_analytics_participants_give_the_calls_customer_and_agent() -> None:
         "user_id": "u-1",
     }
     assert call_facts({"participants": [item["participants"][2]]}) is None
+
+
+def test_the_conversation_read_stays_where_the_analytics_answer_lacks_something() -> None:
+    from media_bridge.voice.analytics_call import facts_suffice
+
+    enough = {"consent_attribute": None, "customer_channel": "left", "transcripts": False}
+    assert facts_suffice(**enough) is None  # type: ignore[arg-type]
+    for change, word in (
+        ({"consent_attribute": "biometricsConsent"}, "participant_attribute"),
+        ({"customer_channel": "auto"}, "auto"),
+        ({"transcripts": True}, "transcripts"),
+    ):
+        why = facts_suffice(**{**enough, **change})  # type: ignore[arg-type]
+        assert why is not None
+        assert word in why
