@@ -3,19 +3,24 @@
     .venv/bin/python -m bench.recording_batch [CALLS]
 
 The emulator (in process, no latency, its rate limit off) holds CALLS (default 500)
-recorded calls of 3 s; the bridge backfills them twice in the same run, each time into
-an empty ledger: once with ``voice.recording_batch = false`` (every recording read on its
-own, today's path) and once with the batch download path (up to 100 recordings a
-request; the emulator keeps each batch job InProgress for 2 s, so it is polled). Counted:
-requests to /api/v2/ on the api host (the emulator's ``/__emulator__/stats``; the token
-endpoint and the signed media URLs are not Platform API requests). Transcripts are off
-and the customer channel fixed, so no transcript reads are counted. "budget minutes" is
-requests / 300: how long the real per-token limit lets the backfill take at best.
+recorded calls of 3 s; the bridge backfills them three times in the same run, each time
+into an empty ledger and a fresh emulator: with ``voice.recording_batch = false`` (every
+call listed and read, every recording read on its own: the per-recording path), with the
+batch download path (one ``{conversationId}`` entry per call, up to 100 a request, the
+call's participants from the analytics answer; the emulator keeps each batch job
+InProgress for 2 s, so it is polled), and with the batch path and transcripts on (the
+transcript job needs ``calls[].id``, so each call is read, and its transcript is a
+request too). Counted: requests to /api/v2/ on the api host (the emulator's
+``/__emulator__/stats``; the token endpoint and the signed media URLs are not Platform
+API requests). The first two rows run with transcripts off and the customer channel
+fixed. "budget minutes" is requests / 300: how long the real per-token limit lets the
+backfill take at best.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
 import tempfile
@@ -45,7 +50,9 @@ def _platform_requests(emu: EmulatorHandle) -> Counter[str]:
     return found
 
 
-async def _backfill(emu: EmulatorHandle, root: Path, batch: bool) -> tuple[int, dict[str, int]]:
+async def _backfill(
+    emu: EmulatorHandle, root: Path, batch: bool, transcripts: bool
+) -> tuple[int, dict[str, int]]:
     settings = Settings(
         genesys=GenesysSettings(**emu.genesys_settings()),
         ledger={"url": f"sqlite:///{root}/ledger.db"},
@@ -53,7 +60,7 @@ async def _backfill(emu: EmulatorHandle, root: Path, batch: bool) -> tuple[int, 
         voice={
             "recording_delay_s": 0.0,
             "poll_initial_s": 1.0,
-            "transcripts": False,
+            "transcripts": transcripts,
             "recording_batch": batch,
             "recording_batch_linger_s": 1.0,
         },
@@ -69,11 +76,17 @@ async def _backfill(emu: EmulatorHandle, root: Path, batch: bool) -> tuple[int, 
         await bridge.run([], until_idle=True, idle_timeout_s=1800)
         batches = bridge.context.recording_batches
         counts = dict(batches.counts) if batches is not None else {}
-    delivered = sum(1 for _ in (root / "out").rglob("*.json"))
+    delivered = sum(
+        1
+        for p in (root / "out").glob("*/*.json")
+        if json.loads(p.read_text()).get("key", "").startswith("recording:")
+    )
     return delivered, counts
 
 
-def _run(calls: int, batch: bool) -> tuple[int, Counter[str], float, dict[str, int]]:
+def _run(
+    calls: int, batch: bool, transcripts: bool
+) -> tuple[int, Counter[str], float, dict[str, int]]:
     config = EmulatorConfig(
         rate_limit_requests=0,
         batch_delay_s=2.0,
@@ -83,7 +96,7 @@ def _run(calls: int, batch: bool) -> tuple[int, Counter[str], float, dict[str, i
     )
     with running_emulator(config) as emu, tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        delivered, counts = asyncio.run(_backfill(emu, Path(tmp), batch))
+        delivered, counts = asyncio.run(_backfill(emu, Path(tmp), batch, transcripts))
         seconds = time.perf_counter() - started
         return delivered, _platform_requests(emu), seconds, counts
 
@@ -92,8 +105,13 @@ def main() -> None:
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     configure_logging("WARNING")
     rows = []
-    for name, batch in (("per-recording (recording_batch = false)", False), ("batch", True)):
-        delivered, requests, seconds, counts = _run(calls, batch)
+    paths = (
+        ("per-recording (recording_batch = false)", False, False),
+        ("batch", True, False),
+        ("batch, transcripts on (each call read)", True, True),
+    )
+    for name, batch, transcripts in paths:
+        delivered, requests, seconds, counts = _run(calls, batch, transcripts)
         fetching = sum(n for p, n in requests.items() if RECORDING_PATHS.search(p))
         rows.append((name, delivered, requests, fetching, seconds, counts))
     print(f"backfill of {calls} recorded calls (3 s each), emulator in process, no latency\n")
@@ -110,9 +128,10 @@ def main() -> None:
             f"| {name} | {delivered} | {total} | {per:.2f} | {fetching} | {fetch_per:.3f} "
             f"| {total / 300:.1f} | {seconds:.1f} |"
         )
-    (_, _, before, fetch_before, _, _), (_, _, after, fetch_after, _, counts) = rows
+    (_, _, before, fetch_before, _, _), (_, _, after, fetch_after, _, counts) = rows[:2]
     print(f"\nbatch path: {dict(sorted(counts.items()))}")
-    for name, requests in (("per-recording", before), ("batch", after)):
+    print(f"batch path, transcripts on: {dict(sorted(rows[2][5].items()))}")
+    for (name, *_), (_, _, requests, *_) in zip(paths, rows, strict=True):
         print(f"{name} requests by path: {dict(sorted(requests.items()))}")
     total_before, total_after = sum(before.values()), sum(after.values())
     print(

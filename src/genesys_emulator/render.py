@@ -8,6 +8,9 @@ from typing import Any
 from genesys_emulator.state import Attachment, Conversation, Message, OrgState, Recording
 from genesys_emulator.times import epoch_ms, iso
 
+#: the number every emulated call dialled (a voice conversation's DNIS)
+CALL_DNIS = "tel:+18005550100"
+
 PLATFORM = {
     "whatsapp": "Whatsapp",
     "webmessaging": "WebMessaging",
@@ -303,7 +306,7 @@ def conversation_resource(
             if conversation.kind == "voice":
                 participant["ani"] = conversation.customer_address
                 participant["aniName"] = conversation.customer_name
-                participant["dnis"] = "tel:+18005550100"
+                participant["dnis"] = CALL_DNIS
         if session_id is not None:
             leg = {"id": session_id, "state": state, "direction": "inbound", "held": False}
             if conversation.kind == "voice":

@@ -144,8 +144,9 @@ class BatchJob:
 
     id: str
     client_id: str
-    #: (conversationId, recordingId) pairs, as submitted
-    requests: list[tuple[str, str]]
+    #: the results it gives: (conversationId, recordingId) pairs, a conversation entry
+    #: expanded to its recordings when submitted (recordingId None: unknown conversation)
+    requests: list[tuple[str, str | None]]
     submitted_at: float
 
 

@@ -8,8 +8,10 @@ ledger does not hold yet, then let the workers fetch it.
 - messaging conversations -> ``conversation:{conv}`` (ended, so not watched) and, with
   ``voice.backfill_messaging_recordings``, ``recording:{conv}`` whose messaging
   transcript plans attachment jobs with the event path's keys; voice conversations ->
-  ``recording:{conv}``. A key the ledger already holds is not planned again, so a
-  second run over the same interval fetches nothing new.
+  ``recording:{conv}`` (with the call's participants as analytics gives them, payload
+  ``analytics_call``, so its recordings may need no conversation read). A key the
+  ledger already holds is not planned again, so a second run over the same interval
+  fetches nothing new.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from media_bridge.genesys import GenesysClient
 from media_bridge.ledger.base import Ledger
 from media_bridge.planner import PAYLOAD_VERSION
 from media_bridge.types import JobKind, NewJob
+from media_bridge.voice.analytics_call import ANALYTICS_CALL, call_facts
 
 MediaChoice = Literal["message", "voice", "all"]
 #: analytics ``mediaType`` values the backfill knows how to fetch
@@ -36,6 +39,8 @@ class FoundConversation:
     start: str | None
     end: str | None
     message_type: str | None = None
+    #: a call's customer and agent from the analytics answer (``call_facts``)
+    call: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -99,6 +104,7 @@ def _found(item: dict[str, Any]) -> FoundConversation | None:
         item.get("conversationStart"),
         item.get("conversationEnd"),
         message_type,
+        call_facts(item) if media == "voice" else None,
     )
 
 
@@ -170,13 +176,10 @@ def backfill_jobs(
                     )
                 )
         elif voice:
-            jobs.append(
-                NewJob(
-                    f"recording:{conv}",
-                    JobKind.RECORDING,
-                    {**common, "media_type": "VOICE", "activity": "backfill"},
-                )
-            )
+            payload = {**common, "media_type": "VOICE", "activity": "backfill"}
+            if conversation.call is not None:
+                payload[ANALYTICS_CALL] = conversation.call
+            jobs.append(NewJob(f"recording:{conv}", JobKind.RECORDING, payload))
     return jobs
 
 

@@ -114,7 +114,9 @@ RECORDING_BATCH = Counter(
     "media_bridge_recording_batch_total",
     "Recordings by how the batch download path settled them: served (delivered from a batch "
     "resultUrl) or fallback_<reason> (read one by one: missing, error, several, format, "
-    "stale, below_min, failed, timeout)",
+    "stale, below_min, failed, timeout); backfilled calls: conversations_resolved (one "
+    "{conversationId} entry, no listing) or conversations_listed_<reason> (incomplete, "
+    "missing, error, below_min, failed, timeout), calls_from_analytics or calls_read",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from genesys_emulator import errors, times
+from genesys_emulator import errors, render, times
 from genesys_emulator.config import OAuthClientConfig
 from genesys_emulator.routes.common import api_endpoint, json
 from genesys_emulator.state import Conversation, OrgState
@@ -62,6 +62,9 @@ def _session(conversation: Conversation, session_id: str, direction: str) -> dic
     }
     if conversation.kind == "message":
         session["messageType"] = MESSAGE_TYPE.get(conversation.channel, "open")
+    else:  # the call's numbers, as GET /api/v2/conversations/{id} gives them
+        session["ani"] = conversation.customer_address
+        session["dnis"] = render.CALL_DNIS
     return session
 
 
@@ -77,6 +80,7 @@ def analytics_conversation(conversation: Conversation) -> dict[str, Any]:
             {
                 "participantId": conversation.customer_participant_id,
                 "purpose": "customer",
+                "participantName": conversation.customer_name,
                 "externalContactId": conversation.external_contact_id,
                 "sessions": [_session(conversation, conversation.customer_session_id, "inbound")],
             },

@@ -1,11 +1,17 @@
 """Recording batch downloads: POST /api/v2/recording/batchrequests, GET .../{jobId}.
 
-A job takes up to 100 ``{conversationId, recordingId}`` pairs; once complete (after
-``batch_delay_s``) each found recording has a ``resultUrl``, a signed URL fetched without the
-token, like a recording's mediaUris. Only the submitting OAuth client may read the job
-(another: ``batch_foreign_status``). As the SDK docs allow, some results may be missing
-(``batch_missing_share``) or carry an ``errorMsg`` (``batch_error_share``, and recordings
-that are unknown, not available or have no audio); the draws are stable per pair.
+A job takes up to 100 entries (the limit counts entries, not recordings):
+``{conversationId, recordingId}`` for one recording, or ``{conversationId}`` alone
+(``recordingId`` absent or null: "all recordings on the conversation", as the SDK's
+``BatchDownloadRequest`` says), which gives one result per recording of the conversation
+(an unknown conversation: one result with an ``errorMsg`` and no ``recordingId``). The
+entries are expanded when the job is submitted: ``expectedResultCount`` counts the results
+to come. Once complete (after ``batch_delay_s``) each found recording has a ``resultUrl``,
+a signed URL fetched without the token, like a recording's mediaUris. Only the submitting
+OAuth client may read the job (another: ``batch_foreign_status``). As the SDK docs allow,
+some results may be missing (``batch_missing_share``) or carry an ``errorMsg``
+(``batch_error_share``, and recordings that are unknown, not available or have no audio);
+the draws are stable per pair.
 """
 
 from __future__ import annotations
@@ -46,23 +52,43 @@ async def submit(request: Request, state: OrgState, client: OAuthClientConfig) -
         raise errors.bad_request(
             f"batchDownloadRequestList may list at most {MAX_REQUESTS} recordings."
         )
-    pairs = []
+    pairs: list[tuple[str, str | None]] = []
     for item in listed:
         conversation_id = item.get("conversationId") if isinstance(item, dict) else None
         recording_id = item.get("recordingId") if isinstance(item, dict) else None
-        if not isinstance(conversation_id, str) or not isinstance(recording_id, str):
+        if not isinstance(conversation_id, str) or not (
+            recording_id is None or isinstance(recording_id, str)
+        ):
             raise errors.bad_request(
-                "Each batchDownloadRequestList entry needs conversationId and recordingId."
+                "Each batchDownloadRequestList entry needs a conversationId "
+                "(and a recordingId string, or none for all of its recordings)."
             )
-        pairs.append((conversation_id, recording_id))
+        pairs.extend(_expand(state, conversation_id, recording_id))
     job = BatchJob(str(uuid.uuid4()), client.client_id, pairs, time.time())
     with state.lock:
         state.batch_jobs[job.id] = job
     return json({"id": job.id, "selfUri": f"/api/v2/recording/batchrequests/{job.id}"})
 
 
-def _result(state: OrgState, conversation_id: str, recording_id: str) -> dict[str, Any] | None:
+def _expand(
+    state: OrgState, conversation_id: str, recording_id: str | None
+) -> list[tuple[str, str | None]]:
+    """The results an entry asks for: its pair, or every recording of its conversation
+    (``(conversationId, None)``: the conversation is unknown)."""
+    if recording_id is not None:
+        return [(conversation_id, recording_id)]
+    conversation = state.conversation(conversation_id)
+    if conversation is None:
+        return [(conversation_id, None)]
+    return [(conversation_id, r.id) for r in conversation.recordings]
+
+
+def _result(
+    state: OrgState, conversation_id: str, recording_id: str | None
+) -> dict[str, Any] | None:
     config = state.config
+    if recording_id is None:  # a conversation entry whose conversation is unknown
+        return {"conversationId": conversation_id, "errorMsg": "Conversation not found."}
     result: dict[str, Any] = {"conversationId": conversation_id, "recordingId": recording_id}
     if _share(conversation_id, recording_id, "missing") < config.batch_missing_share:
         return None

@@ -163,6 +163,28 @@ def _batch_rows(counts: dict[str, int]) -> list[tuple[str, str]]:
             "batch requests: submits / polls",
             f"{counts.get('submits', 0)} / {counts.get('polls', 0)}",
         ),
+        *_conversation_rows(counts),
+    ]
+
+
+def _conversation_rows(counts: dict[str, int]) -> list[tuple[str, str]]:
+    """Backfilled calls: resolved by one ``{conversationId}`` entry or listed (by reason);
+    their participants from the analytics answer or a conversation read."""
+    prefix = "conversations_listed_"
+    listed = {k.removeprefix(prefix): n for k, n in counts.items() if k.startswith(prefix)}
+    resolved = counts.get("conversations_resolved", 0)
+    if not listed and not resolved:
+        return []
+    said = " / ".join(f"{k} {n}" for k, n in listed.items()) or "none"
+    return [
+        (
+            "calls via batch / listed",
+            f"{resolved} / {sum(listed.values())} ({said})",
+        ),
+        (
+            "call facts: analytics / conversation read",
+            f"{counts.get('calls_from_analytics', 0)} / {counts.get('calls_read', 0)}",
+        ),
     ]
 
 

@@ -267,15 +267,17 @@ class GenesysClient:
             raise Transient("get recording: expected a JSON object")
         return RecordingAnswer(ready=True, recording=body)
 
-    async def submit_recording_batch(self, pairs: list[tuple[str, str]]) -> str:
-        """Submit a batch download job (``BatchDownloadJobSubmission``, at most 100 pairs);
-        its id. Needs ``recording:recording:view``."""
+    async def submit_recording_batch(self, entries: list[tuple[str, str | None]]) -> str:
+        """Submit a batch download job (``BatchDownloadJobSubmission``, at most 100 entries:
+        ``(conversationId, recordingId)``, or ``(conversationId, None)`` for every recording
+        of the conversation); its id. Needs ``recording:recording:view``."""
         body = await self.request_json(
             "POST",
             "/api/v2/recording/batchrequests",
             json_body={
                 "batchDownloadRequestList": [
-                    {"conversationId": c, "recordingId": r} for c, r in pairs
+                    {"conversationId": c} if r is None else {"conversationId": c, "recordingId": r}
+                    for c, r in entries
                 ]
             },
             what="submit recording batch",

@@ -16,6 +16,11 @@ Two levels, two kinds of keys (both ``JobKind.RECORDING``):
   at least ``voice.recording_batch_min`` recordings are marked ``via: batch``: their URL
   comes from a batch download job (``voice.recording_batch``); a recording the batch does
   not serve falls back to the read above, counted by reason (nothing decided silently).
+  A backfilled call's ``recording:{conversationId}`` job then lists nothing: it asks the
+  batch for every recording of the conversation (``{conversationId}`` alone) and plans a
+  job per result; the call's participants come from the analytics answer when they are
+  all its recordings need (``voice.analytics_call.facts_suffice``), else from the
+  conversation read. A conversation the batch does not answer in full is listed as before.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from media_bridge.consent.checker import customer_attribute
 from media_bridge.context import BridgeContext
 from media_bridge.errors import NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
+from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
 from media_bridge.observability import get_logger
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
+from media_bridge.voice.analytics_call import ANALYTICS_CALL, facts_suffice
 from media_bridge.voice.errors import (
     RecordingArchived,
     RecordingDeleted,
@@ -41,7 +48,12 @@ from media_bridge.voice.errors import (
 )
 from media_bridge.voice.messaging import attachments_from_recording
 from media_bridge.voice.participants import call_info, call_speakers
-from media_bridge.voice.recording_batch import PENDING, BatchResult
+from media_bridge.voice.recording_batch import (
+    PENDING,
+    BatchResult,
+    ConversationResult,
+    planned_fallback,
+)
 from media_bridge.voice.recording_delivery import NotAudio, deliver_recording
 from media_bridge.voice.recordings import (
     Readiness,
@@ -98,6 +110,15 @@ def _recorded(conversation: dict[str, Any]) -> bool:
 async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
     voice = ctx.settings.voice
     conv = str(job.payload["conversation_id"])
+    listed_because: ConversationResult | None = None
+    if _batch_instead_of_listing(job, ctx):
+        found = _conversation_batch(job, ctx, conv)
+        if isinstance(found, JobOutcome):
+            return found
+        if found.fallback is None:
+            return await _plan_from_batch(job, ctx, conv, found)
+        listed_because = found
+        _list_conversation(ctx, found)
     answer = await ctx.genesys.get_recordings(conv, voice.format_id, voice.max_wait_ms)
     if not answer.ready:
         return run_again(
@@ -143,22 +164,13 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
         if via_batch:  # the listing's fields, for the metadata the batch result lacks
             payload["via"] = "batch"
             payload["listed"] = recording_summary(recording)
+            if listed_because is not None and not _batch_holds(ctx, conv, rid):
+                # the conversation's batch gave it no result: read it, not batched again
+                payload["batch_fallback"] = _unserved_reason(listed_because)
         new_jobs.append(NewJob(f"recording:{conv}:{rid}", JobKind.RECORDING, payload))
     communication = info.get("communication_id")
     if audio and voice.transcripts and communication:
-        new_jobs.append(
-            NewJob(
-                f"transcript:{conv}:{communication}",
-                JobKind.TRANSCRIPT,
-                {
-                    "v": PAYLOAD_VERSION,
-                    "conversation_id": conv,
-                    "communication_id": communication,
-                    "speakers": info.get("speakers") or {},
-                    "event": event,
-                },
-            )
-        )
+        new_jobs.append(_transcript_job(conv, communication, info, event))
     attachments = _messaging_attachment_jobs(ctx, conv, messaging, event)
     new_jobs.extend(attachments)
     return JobOutcome(
@@ -171,6 +183,155 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
         },
         new_jobs=new_jobs,
     )
+
+
+def _transcript_job(
+    conv: str, communication: str, info: dict[str, Any], event: dict[str, Any]
+) -> NewJob:
+    return NewJob(
+        f"transcript:{conv}:{communication}",
+        JobKind.TRANSCRIPT,
+        {
+            "v": PAYLOAD_VERSION,
+            "conversation_id": conv,
+            "communication_id": communication,
+            "speakers": info.get("speakers") or {},
+            "event": event,
+        },
+    )
+
+
+def _batch_instead_of_listing(job: Job, ctx: BridgeContext) -> bool:
+    """A backfilled call's recordings come from one ``{conversationId}`` batch entry."""
+    return (
+        ctx.recording_batches is not None
+        and ctx.settings.voice.recording_batch
+        and job.payload.get("activity") == "backfill"
+        and str(job.payload.get("media_type") or "").upper() == "VOICE"
+    )
+
+
+def _batch_holds(ctx: BridgeContext, conv: str, rid: str) -> bool:
+    return ctx.recording_batches is not None and ctx.recording_batches.holds(conv, rid)
+
+
+def _unserved_reason(listed_because: ConversationResult) -> str:
+    """Why a listed recording without a batch result is read on its own: the batch never
+    ran for it (below_min, failed, timeout), or ran and left it out (missing)."""
+    reason = listed_because.fallback
+    return reason if reason in ("below_min", "failed", "timeout") else "missing"
+
+
+def _conversation_batch(job: Job, ctx: BridgeContext, conv: str) -> ConversationResult | JobOutcome:
+    """The conversation entry's outcome, or the outcome "ask again" while its batch runs."""
+    batches = ctx.recording_batches
+    assert batches is not None
+    found = batches.take_conversation(conv)
+    if isinstance(found, ConversationResult):
+        return found
+    age = (datetime.now(UTC) - job.created_at).total_seconds()
+    if age > ctx.settings.voice.recording_batch_max_wait_s:
+        return ConversationResult(fallback="timeout", detail=f"waited {age:.0f}s for a batch")
+    if found != PENDING:
+        batches.ask_conversation(conv)
+    return _waiting_for_batch(ctx, age)
+
+
+def _waiting_for_batch(ctx: BridgeContext, age: float) -> JobOutcome:
+    voice = ctx.settings.voice
+    delay = min(voice.poll_max_s, max(voice.poll_initial_s, voice.recording_batch_linger_s))
+    return JobOutcome(
+        result={"waiting": "recording batch", "age_s": round(age, 1)},
+        run_again_at=datetime.now(UTC) + timedelta(seconds=delay),
+    )
+
+
+def _list_conversation(ctx: BridgeContext, found: ConversationResult) -> None:
+    """Count and log a conversation the batch did not answer in full: it is listed now."""
+    assert ctx.recording_batches is not None
+    ctx.recording_batches.count(f"conversations_listed_{found.fallback}")
+    log.info(
+        "recording_batch.conversation_listed",
+        reason=found.fallback,
+        detail=found.detail,
+        served=len(found.recording_ids),
+        outcome="listing",
+    )
+
+
+async def _plan_from_batch(
+    job: Job, ctx: BridgeContext, conv: str, found: ConversationResult
+) -> JobOutcome:
+    """One job per recording the conversation's batch results name (each takes its own
+    result); no listing. Their metadata lacks the listing's fields (session id, times)."""
+    assert ctx.recording_batches is not None
+    ctx.recording_batches.count("conversations_resolved")
+    event = job.payload.get("event") or {}
+    info, source = await _call_for_batch(job, ctx, conv)
+    new_jobs = [
+        NewJob(
+            f"recording:{conv}:{rid}",
+            JobKind.RECORDING,
+            {
+                "v": PAYLOAD_VERSION,
+                "conversation_id": conv,
+                "recording_id": rid,
+                "call": info,
+                "event": event,
+                "via": "batch",
+                "listed": {},
+            },
+        )
+        for rid in found.recording_ids
+    ]
+    communication = info.get("communication_id")
+    if ctx.settings.voice.transcripts and communication:
+        new_jobs.append(_transcript_job(conv, communication, info, event))
+    return JobOutcome(
+        result={
+            "recordings": len(found.recording_ids),
+            "found_by": "recording_batch",
+            "batch_results": list(found.recording_ids),
+            "call_from": source,
+            "transcript": f"transcript:{conv}:{communication}" if communication else None,
+        },
+        new_jobs=new_jobs,
+    )
+
+
+async def _call_for_batch(job: Job, ctx: BridgeContext, conv: str) -> tuple[dict[str, Any], str]:
+    """The call's participants: the backfill's analytics facts when they are all the
+    recordings need, else the conversation read (filled from those facts where refused)."""
+    voice = ctx.settings.voice
+    batches = ctx.recording_batches
+    assert batches is not None
+    facts = job.payload.get(ANALYTICS_CALL)
+    why = (
+        facts_suffice(
+            consent_attribute=ctx.consent.planning_attribute,
+            customer_channel=voice.customer_channel,
+            transcripts=voice.transcripts,
+        )
+        if isinstance(facts, dict)
+        else "the job has no analytics participants"
+    )
+    if why is None and isinstance(facts, dict):
+        batches.count("calls_from_analytics")
+        return dict(facts), "analytics"
+    batches.count("calls_read")
+    batches.note_once("recording_batch.conversation_read", reason=why)
+    known = facts if isinstance(facts, dict) else {}
+    conversation = await _conversation_info(ctx, conv)
+    info = call_info(conversation)
+    for field in ("customer_participant_id", "ani", "dnis"):
+        info[field] = info.get(field) or known.get(field)
+    analytics_customer = SpeakerFacts.from_payload((known.get("speakers") or {}).get("customer"))
+    hint = merge(speaker_facts(job.payload), analytics_customer)
+    info["speakers"] = call_speakers(conversation, hint)
+    attribute = ctx.consent.planning_attribute
+    if attribute is not None:
+        info["consent_hint"] = customer_attribute(conversation, attribute)
+    return info, "conversation"
 
 
 def _messaging_attachment_jobs(
@@ -268,16 +429,15 @@ def _batch_result(job: Job, ctx: BridgeContext, conv: str, rid: str) -> BatchRes
     found = batches.take(conv, rid)
     if isinstance(found, BatchResult):
         return found
+    planned_reason = job.payload.get("batch_fallback")
+    if found is None and isinstance(planned_reason, str):  # its conversation's batch said
+        return planned_fallback(planned_reason)
     age = (datetime.now(UTC) - job.created_at).total_seconds()
     if age > voice.recording_batch_max_wait_s:
         return BatchResult(None, fallback="timeout", detail=f"waited {age:.0f}s for a batch")
     if found != PENDING:
         batches.ask(conv, rid)
-    delay = min(voice.poll_max_s, max(voice.poll_initial_s, voice.recording_batch_linger_s))
-    return JobOutcome(
-        result={"waiting": "recording batch", "age_s": round(age, 1)},
-        run_again_at=datetime.now(UTC) + timedelta(seconds=delay),
-    )
+    return _waiting_for_batch(ctx, age)
 
 
 async def _deliver_batch_result(

@@ -186,3 +186,23 @@ def agent(user_id: str | None, participant_id: str | None = None) -> SpeakerFact
     return SpeakerFacts(
         role="agent", participant_id=participant_id, platform="voice", user_id=user_id
     )
+
+
+def from_analytics_participant(participant: dict[str, Any]) -> SpeakerFacts:
+    """An analytics details participant (``AnalyticsParticipantWithoutAttributes``). A
+    customer's address is its voice session's ``ani``, as ``ani`` is in the conversation
+    read; an agent's session ``ani`` is the caller's number, so agents get none."""
+    role = _role(participant.get("purpose"))
+    sessions = [s for s in participant.get("sessions") or [] if isinstance(s, dict)]
+    calls = [s for s in sessions if str(s.get("mediaType") or "").lower() == "voice"]
+    ani = next((_text(s.get("ani")) for s in calls if _text(s.get("ani"))), None)
+    return SpeakerFacts(
+        role=role,
+        participant_id=_text(participant.get("participantId")),
+        platform="voice" if calls else None,
+        address=ani if role == "customer" else None,
+        display_name=_text(participant.get("participantName")),
+        external_contact_id=_text(participant.get("externalContactId")),
+        external_organization_id=_text(participant.get("externalOrganizationId")),
+        user_id=_text(participant.get("userId")),
+    )

@@ -59,9 +59,13 @@ class VoiceSettings(BaseModel):
     #: of attachment jobs (one extra request per missing messaging conversation)
     backfill_messaging_recordings: bool = True
     #: resolve recordings through the batch download API (``POST
-    #: /api/v2/recording/batchrequests``, up to 100 recordings a request) for backfills and
+    #: /api/v2/recording/batchrequests``, up to 100 entries a request) for backfills and
     #: conversations with several recordings; results it leaves out, fails or gives in an
-    #: unexpected format are read one by one. Off: every recording is read on its own
+    #: unexpected format are read one by one. A backfilled call is not listed (one
+    #: ``{conversationId}`` entry gives all its recordings) and, unless consent
+    #: ``participant_attribute``, ``customer_channel = auto`` or ``transcripts`` need it, not
+    #: read either: its participants come from the analytics answer. Off: every call is
+    #: listed and read, every recording read on its own
     recording_batch: bool = True
     #: submit a batch only when at least this many recordings are waiting for one; fewer
     #: are read one by one (a batch costs a request to submit and at least one poll)

@@ -14,6 +14,7 @@ from genesys_emulator.config import (
     OAuthClientConfig,
     default_clients,
 )
+from genesys_emulator.state import Recording
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from tests.integration.emulator.emulator_helpers import get_token, small_config
 from tests.integration.emulator.emulator_sdk_check import assert_conforms
@@ -107,12 +108,61 @@ async def test_batch_request_validation_and_permission(
     emu: EmulatorHandle, session: aiohttp.ClientSession, auth: dict[str, str]
 ) -> None:
     pair = _pairs(emu)[0]
-    for bad in ([], [pair] * 101, [{"conversationId": pair["conversationId"]}]):
+    conversation = {"conversationId": pair["conversationId"]}
+    for bad in (
+        [],
+        [pair] * 101,
+        [conversation] * 101,  # the limit counts entries, whatever they expand to
+        [{"recordingId": pair["recordingId"]}],
+        [{**conversation, "recordingId": 7}],
+    ):
         status, body = await _submit(session, emu, auth, bad)
         assert status == 400, bad
         assert_conforms(body, "ErrorBody")
-    status, _ = await _submit(session, emu, auth, [pair] * 100)
-    assert status == 200
+    for good in ([pair] * 100, [conversation] * 100, [{**conversation, "recordingId": None}]):
+        status, _ = await _submit(session, emu, auth, good)
+        assert status == 200
+
+
+async def test_a_conversation_entry_gives_every_recording_of_its_conversation() -> None:
+    """``recordingId`` left out or null: "all recordings on the conversation" (the SDK's
+    ``BatchDownloadRequest``); an unknown conversation gives one result with ``errorMsg``;
+    missing and errored shares are drawn per pair, as for pair entries."""
+    config = small_config(batch_missing_share=0.3, batch_error_share=0.3)
+    config.scenario.voice_conversations = 12
+    config.scenario.messaging_conversations = 0
+    with running_emulator(config) as emu:
+        calls = emu.conversations()
+        second = Recording(**{**vars(calls[0].recordings[0]), "id": "f" * 32})
+        calls[0].recordings.append(second)  # a conversation with two recordings
+        entries: list[dict[str, Any]] = [{"conversationId": c.id} for c in calls[1:]]
+        entries[0]["recordingId"] = None
+        entries += [{"conversationId": calls[0].id}, {"conversationId": "0" * 36}]
+        async with aiohttp.ClientSession() as session:
+            auth = {"Authorization": f"Bearer {await get_token(session, emu)}"}
+            _, submitted = await _submit(session, emu, auth, entries)
+            _, job = await _status(session, emu, auth, submitted["id"])
+            _, again = await _status(session, emu, auth, submitted["id"])
+            by_pairs = [
+                {"conversationId": c.id, "recordingId": r.id} for c in calls for r in c.recordings
+            ]
+            _, pair_job = await _submit(session, emu, auth, by_pairs)
+            _, paired = await _status(session, emu, auth, pair_job["id"])
+    assert_conforms(job, "BatchDownloadJobStatusResult")
+    assert job["status"] == "Completed"
+    # one result per recording of each conversation, plus the unknown conversation's
+    assert job["expectedResultCount"] == 13 + 1
+    assert job == {**again, "id": job["id"], "jobId": job["jobId"], "selfUri": job["selfUri"]}
+    unknown = [r for r in job["results"] if r["conversationId"] == "0" * 36]
+    assert unknown == [{"conversationId": "0" * 36, "errorMsg": "Conversation not found."}]
+    known = [r for r in job["results"] if r not in unknown]
+    # the same draws as asking pair by pair: stable per (conversation, recording)
+    assert sorted(known, key=str) == sorted(paired["results"], key=str)
+    assert 0 < len(known) < 13  # some missing
+    assert any("resultUrl" in r for r in known)
+    assert any("errorMsg" in r for r in known)
+    two = {r["recordingId"] for r in paired["results"] if r["conversationId"] == calls[0].id}
+    assert two <= {calls[0].recordings[0].id, "f" * 32}
 
 
 async def test_batch_permission_is_recording_view() -> None:

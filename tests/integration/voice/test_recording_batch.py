@@ -84,7 +84,13 @@ def test_backfill_uses_the_batch_path_and_falls_back_for_missing_and_failed_resu
     assert counts["served"] == CALLS - len(missing) - len(failed)
     assert counts["fallback_missing"] == len(missing)
     assert counts["fallback_error"] == len(failed)
-    assert counts["submits"] == 1  # 14 recordings: one request
+    assert counts["submits"] == 1  # 14 conversations: one request
+    # results are missing from the job: no conversation's answer can be trusted as
+    # complete, so each is listed (one whose only result is missing: "missing"); the
+    # recordings the batch served keep their results
+    assert counts["conversations_listed_missing"] == len(missing)
+    assert counts["conversations_listed_incomplete"] == CALLS - len(missing)
+    assert requests_first["/api/v2/conversations/{id}/recordings"] == CALLS
     meta = [s["metadata"] for s in sidecars]
     via = {(m["conversation_id"], m["recording_id"]): m["via"] for m in meta}
     assert {p for p, v in via.items() if v == "per_recording"} == missing | failed
