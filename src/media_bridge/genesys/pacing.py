@@ -9,7 +9,6 @@ sending. An optional token bucket keeps the client under Genesys' documented bud
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
 
@@ -80,10 +79,3 @@ class PacingGate:
                 self.waited_s += wait
                 await self._sleep(wait)
             return
-
-
-def full_jitter_backoff(
-    attempt: int, *, base: float, cap: float, rng: Callable[[], float] = random.random
-) -> float:
-    """AWS "full jitter": uniform in [0, min(cap, base * 2**attempt)], attempt from 0."""
-    return rng() * min(cap, base * (2.0 ** min(attempt, 30)))
