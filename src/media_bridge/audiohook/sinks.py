@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import math
-import os
 import re
 import shutil
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
-from media_bridge.files import create_temp_beside, private_dir, write_private
+from media_bridge.files import atomic_file, private_dir, write_private
 from media_bridge.http_body import Body, FilePart, json_bytes, multipart_body, signed_headers
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
@@ -73,14 +72,8 @@ def delivery_name(meta: dict[str, Any]) -> str:
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
-    fd, tmp = create_temp_beside(dst)
-    try:
-        with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
-            shutil.copyfileobj(inp, out)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with src.open("rb") as inp, atomic_file(dst) as out:
+        shutil.copyfileobj(inp, out)
 
 
 class DirChunkSink:
