@@ -4,6 +4,10 @@
 429 with ``Retry-After: 3`` moves it 3 s ahead and every caller waits for it before
 sending. An optional token bucket keeps the client under Genesys' documented budget
 (300 requests per minute per client-credentials token) before the server has to say so.
+
+Hand-written: the shared 429 pause is the point, and an asyncio rate limiter such as
+``aiolimiter`` (not a dependency) has a bucket but no such pause; the bucket here is a
+few lines on the same injectable clock, so tests run it without sleeping.
 """
 
 from __future__ import annotations
