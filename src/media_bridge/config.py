@@ -9,6 +9,10 @@ environment; mistakes are ``ConfigError``s naming what the user set:
 - a value that fails validation names its env var and its TOML path;
 - list settings take JSON or a comma list (``MEDIA_BRIDGE_FETCH__MEDIA_TYPES=Audio,Image``).
 
+The ``*_FILE`` reader is hand-written beside pydantic-settings: its ``secrets_dir`` reads
+files named after the fields from one folder, not a ``*_FILE`` variable naming any path
+(the convention of container images and orchestrators).
+
 ``GENESYS_CLOUD_CLIENT_ID``, ``GENESYS_CLOUD_CLIENT_SECRET`` and ``GENESYS_CLOUD_REGION``
 (the Genesys SDK's and CLI's names) are accepted as aliases of the ``genesys.*`` settings;
 a ``MEDIA_BRIDGE_GENESYS__*`` variable wins over them.

@@ -2,8 +2,9 @@
 
 Every file the bridge creates is made here: ``0600``, under a random name that did not
 exist (``O_EXCL``), never through a symlink (``O_NOFOLLOW``). Folders are ``0700``.
-``open_tree`` walks a folder path one component at a time with ``O_NOFOLLOW``, so a
-symlink planted anywhere below a root is refused rather than followed out of it.
+``atomic_file`` is the one atomic write (fsynced, renamed into place). ``open_tree``
+walks a folder path one component at a time with ``O_NOFOLLOW``, so a symlink planted
+anywhere below a root is refused rather than followed out of it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -59,18 +61,47 @@ def create_temp_beside(final: Path) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(final))
 
 
-def write_private(final: Path, data: bytes) -> None:
-    """``data`` at ``final``, atomically: written to ``create_temp_beside`` and renamed into
-    place, so a symlink planted at ``final`` (or at any fixed temporary name) is replaced,
-    never written through."""
-    fd, temp = create_temp_beside(final)
+def create_temp_in(folder_fd: int, final_name: str) -> tuple[int, str]:
+    """``create_private`` under a random name in the folder ``folder_fd``: ``(fd, name)``."""
+    for _ in range(16):
+        name = temp_name(final_name)
+        try:
+            return create_private(name, dir_fd=folder_fd), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", final_name)
+
+
+@contextlib.contextmanager
+def atomic_file(final: Path | str, *, dir_fd: int | None = None) -> Iterator[BinaryIO]:
+    """``with atomic_file(final) as handle:`` - the one atomic write of the bridge.
+
+    The handle writes a private temporary beside ``final`` (``create_temp_beside``; with
+    ``dir_fd``, ``final`` is a name in that folder). On a clean exit the file is flushed,
+    fsynced and renamed over ``final``, so a reader sees the old file or the whole new
+    one, and a symlink planted at ``final`` is replaced, never written through; on an
+    error the temporary is removed. Fsyncing the folder is the caller's (one per batch).
+    """
+    if dir_fd is None:
+        fd, temp_path = create_temp_beside(Path(final))
+        temp: Path | str = temp_path
+    else:
+        fd, temp = create_temp_in(dir_fd, os.fspath(final))
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp, dir_fd=dir_fd)
+
+
+def write_private(final: Path | str, data: bytes, *, dir_fd: int | None = None) -> None:
+    """``data`` at ``final``, atomically and fsynced (``atomic_file``)."""
+    with atomic_file(final, dir_fd=dir_fd) as handle:
+        handle.write(data)
 
 
 def open_existing(path: Path, flags: int) -> int:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from media_bridge.events.values import channel_name
-
-#: participant purposes that are the customer side of a messaging conversation
-CUSTOMER_PURPOSES = frozenset({"customer", "external"})
+from media_bridge.purposes import is_customer
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -30,7 +28,7 @@ def customer_message_ids(conversation: dict[str, Any]) -> list[tuple[dict[str, A
     """(participant, messageId) for every message of a customer participant, in order."""
     found: list[tuple[dict[str, Any], str]] = []
     for participant in conversation.get("participants") or []:
-        if participant.get("purpose") not in CUSTOMER_PURPOSES:
+        if not is_customer(participant):
             continue
         for details in participant.get("messages") or []:
             message_id = details.get("messageId")
@@ -41,9 +39,7 @@ def customer_message_ids(conversation: dict[str, Any]) -> list[tuple[dict[str, A
 
 def conversation_ended(conversation: dict[str, Any]) -> bool:
     """True once every customer participant is disconnected/terminated or has an endTime."""
-    customers = [
-        p for p in conversation.get("participants") or [] if p.get("purpose") in CUSTOMER_PURPOSES
-    ]
+    customers = [p for p in conversation.get("participants") or [] if is_customer(p)]
     if not customers:
         return False
     return all(

@@ -50,6 +50,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def event_metadata(event: ParsedEvent, received_at: datetime) -> dict[str, Any]:
+    """A job payload's ``event``. Its ``org_id`` is a stored key (ledger payloads, the
+    golden ledger); deliveries carry the same value as ``organization_id``."""
     return {
         "org_id": event.org_id,
         "event_id": event.event_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from media_bridge.jobs import JobHandler, JobOutcome
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_text
+from media_bridge.retry import full_jitter_backoff
 from media_bridge.types import Job, JobKind, NewJob
 
 log = get_logger(__name__)
@@ -46,10 +46,11 @@ class RetryPolicy:
         if isinstance(retry_after, int | float):  # RateLimited, CredentialsRejected
             return now + timedelta(seconds=float(retry_after))
         if isinstance(error, UrlExpired):
-            return now + timedelta(seconds=random.uniform(0, self.base_s))
-        # exponential backoff with full jitter
-        ceiling = min(self.max_s, self.base_s * 2 ** (job.attempts - 1))
-        return now + timedelta(seconds=random.uniform(0, ceiling))
+            return now + timedelta(
+                seconds=full_jitter_backoff(0, base=self.base_s, cap=self.base_s)
+            )
+        delay = full_jitter_backoff(job.attempts - 1, base=self.base_s, cap=self.max_s)
+        return now + timedelta(seconds=delay)
 
 
 class Worker:

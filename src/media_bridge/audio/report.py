@@ -71,6 +71,16 @@ class LevelMetrics:
     speech_rms_dbfs: float | None
 
 
+#: ``audio.output_format`` -> the delivered file's MIME type (the one table)
+OUTPUT_MIME: dict[str, str] = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
+
+
+def output_mime(fmt: str) -> str:
+    """The MIME type of a normalised file in ``fmt``; ``audio/wav`` (the default format)
+    for a format this table does not name."""
+    return OUTPUT_MIME.get(fmt, "audio/wav")
+
+
 @dataclass(frozen=True, slots=True)
 class OutputInfo:
     """The normalised file."""

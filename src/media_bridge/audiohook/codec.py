@@ -2,6 +2,12 @@
 polyphase resampler and a net-speech counter (webrtcvad).
 
 Everything is numpy and table driven so one process can carry hundreds of calls.
+
+The resampler is hand-written rather than PyAV's ``AudioResampler`` (a dependency
+already): it works on the numpy frames as they arrive, without an ``AudioFrame`` per
+frame, and gives zero delay and an exact output length by construction (tested), so
+sample counts, the AudioHook timeline, stay exact. SciPy's ``resample_poly`` (not a
+dependency) keeps no state between frames.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ the future and not too old, ``expires`` not passed (both with clock skew), only
 ``hmac-sha256``, a constant-time compare, and a random key for unknown API keys so
 the work done does not depend on whether the key exists. ``sign_request`` is the
 client side (used by the simulator).
+
+Hand-written: those checks are the AudioHook reference server's, not RFC 9421's; a
+generic library (``http-message-signatures``, not a dependency) would give only the
+signature base and the HMAC, which are the short part here.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
+import math
 import re
 import shutil
 from pathlib import Path
@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
-from media_bridge.files import create_temp_beside, private_dir, write_private
+from media_bridge.files import atomic_file, private_dir, write_private
 from media_bridge.http_body import Body, FilePart, json_bytes, multipart_body, signed_headers
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
+from media_bridge.retry import exponential_backoff, retry_after_seconds
 from media_bridge.signing import (
     IDEMPOTENCY_HEADER,
     LEGACY_METADATA_SIGNATURE_HEADER,
@@ -33,7 +34,6 @@ from media_bridge.signing import (
     secret_key,
     warn_legacy_headers,
 )
-from media_bridge.sinks.http import retry_after_seconds
 
 log = get_logger(__name__)
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -72,14 +72,8 @@ def delivery_name(meta: dict[str, Any]) -> str:
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
-    fd, tmp = create_temp_beside(dst)
-    try:
-        with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
-            shutil.copyfileobj(inp, out)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with src.open("rb") as inp, atomic_file(dst) as out:
+        shutil.copyfileobj(inp, out)
 
 
 class DirChunkSink:
@@ -218,9 +212,8 @@ class HttpChunkSink:
         import aiohttp
 
         session = await self._client()
-        delay = 0.5
         for attempt in range(self.retries + 1):
-            wait = delay
+            wait = exponential_backoff(attempt, base=0.5, cap=math.inf)
             try:
                 body, headers = await self._request(meta, wav_path)
                 async with session.post(
@@ -233,13 +226,12 @@ class HttpChunkSink:
                     reason = f"HTTP {resp.status}"
                     if resp.status == 429:
                         retry_after = resp.headers.get("Retry-After")
-                        wait = min(MAX_RETRY_AFTER_S, retry_after_seconds(retry_after, delay))
+                        wait = retry_after_seconds(retry_after, wait, cap=MAX_RETRY_AFTER_S)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 reason = type(exc).__name__
             if attempt < self.retries:
                 log.warning("audiohook.sink.retry", url=redact_url(self.url), reason=reason)
                 await asyncio.sleep(wait)
-                delay *= 2
         raise RuntimeError(f"sink delivery failed after retries: {reason}")
 
     async def deliver_chunk(self, meta: dict[str, Any], wav_path: Path) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 Parses a Dictionary whose members are Items or Inner Lists, and serialises an Inner
 List back, so the ``@signature-params`` line is rebuilt from the parsed value (a
 strict signer produces the same text; a sloppy one fails verification).
+
+Hand-written rather than ``http_sfv`` (only a test dependency here: the differential
+test reads 20,000 mutated headers with both): a verifier must refuse what RFC 8941
+requires failing, and ``http_sfv`` accepts a Decimal with no digit after the point;
+the slice signatures need is small, so no runtime dependency is added for it.
 """
 
 from __future__ import annotations

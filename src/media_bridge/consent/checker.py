@@ -20,17 +20,15 @@ from media_bridge.consent.verdict import Verdict, from_value, not_checked
 from media_bridge.genesys import GenesysClient
 from media_bridge.identity import SpeakerFacts
 from media_bridge.priority import Priority, running_as
+from media_bridge.purposes import is_customer
 
 ConversationKind = Literal["message", "call"]
-CUSTOMER_PURPOSES = frozenset({"customer", "external"})
 
 
 def customer_attribute(conversation: dict[str, Any], name: str) -> Any:
     """``participants[purpose=customer].attributes[name]`` of a conversation read, or None."""
     for participant in conversation.get("participants") or []:
-        if not isinstance(participant, dict):
-            continue
-        if str(participant.get("purpose") or "").lower() not in CUSTOMER_PURPOSES:
+        if not is_customer(participant):
             continue
         attributes = participant.get("attributes")
         if isinstance(attributes, dict) and name in attributes:

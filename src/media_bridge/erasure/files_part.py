@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.erasure.subject import Subject
-from media_bridge.files import create_temp_beside, private_dir, write_private
+from media_bridge.files import atomic_file, private_dir, write_private
 from media_bridge.sidecars import delete_delivery, read_sidecar, sidecars
 
 #: the dir sink's folder of erasure records
@@ -75,13 +75,10 @@ def forget_in_jsonl(path: Path, subject: Subject, dry_run: bool) -> int:
             else:
                 kept.append(line)
     if dropped and not dry_run:
-        fd, temp = create_temp_beside(path)
-        with os.fdopen(fd, "wb") as out:
+        mode = path.stat().st_mode & 0o777
+        with atomic_file(path) as out:
             out.writelines(kept)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, path.stat().st_mode & 0o777)
-        temp.replace(path)
+            os.fchmod(out.fileno(), mode)
     return dropped
 
 

@@ -13,7 +13,6 @@ A ``text`` field, should one ever appear on a message, is taken as a bonus.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from typing import Any
 
 from media_bridge.errors import BadInput
@@ -26,14 +25,13 @@ from media_bridge.events.values import (
     text_or_none,
 )
 from media_bridge.identity.facts import SpeakerFacts, from_topic_participant
+from media_bridge.purposes import is_customer_purpose
 from media_bridge.types import AttachmentRef, TextMessage
 
 _MESSAGE_TOPIC = re.compile(
     r"^v2\.(?:(?:routing\.queues|users)\.[^.]+\.conversations\.messages"
     r"|conversations\.messages)(?:\.[^.]+)*$"
 )
-
-CUSTOMER_PURPOSES: frozenset[str] = frozenset({"customer"})
 
 
 def is_message_topic(topic: str) -> bool:
@@ -80,11 +78,10 @@ def shows_no_text(metadata: Any, media_count: int) -> bool:
 def parse_message_body(
     body: dict[str, Any],
     *,
-    purposes: Collection[str] = CUSTOMER_PURPOSES,
     speakers: dict[str, SpeakerFacts] | None = None,
     textless: set[str] | None = None,
 ) -> tuple[list[AttachmentRef], list[TextMessage], dict[str, list[str]]]:
-    """Every message of a participant with a wanted purpose (customer by default).
+    """Every message of a customer participant (``purposes.is_customer_purpose``).
 
     Raises BadInput naming the first missing id: an attachment without a conversation,
     message or media id cannot get an idempotency key. ``speakers``, when given, receives
@@ -105,9 +102,9 @@ def parse_message_body(
     for p_index, participant in enumerate(participants):
         if not isinstance(participant, dict):
             continue
-        purpose = str(participant.get("purpose") or "").lower()
-        if purpose not in purposes:
+        if not is_customer_purpose(participant.get("purpose")):
             continue
+        purpose = str(participant.get("purpose")).lower()
         participant_id = text_or_none(participant.get("id"))
         channel = channel_name(participant.get("type"))
         direction = text_or_none(participant.get("direction"))

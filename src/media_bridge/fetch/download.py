@@ -27,8 +27,8 @@ import aiohttp
 
 from media_bridge.errors import BadInput, RateLimited, Transient, UrlExpired
 from media_bridge.fetch.sniff import SNIFF_BYTES, mismatch_reason, sniff
-from media_bridge.genesys.error_body import parse_retry_after
 from media_bridge.redact import redact_url
+from media_bridge.retry import parse_retry_after
 
 STALE = frozenset({401, 403, 404, 410})
 #: a slow body is judged only after this long (a first chunk may be slow to come)

@@ -30,9 +30,9 @@ from media_bridge.fetch.download import (
 )
 from media_bridge.fetch.urls import UrlKind, classify
 from media_bridge.genesys.client import GenesysClient
-from media_bridge.genesys.pacing import full_jitter_backoff
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
+from media_bridge.retry import full_jitter_backoff
 
 log = get_logger(__name__)
 

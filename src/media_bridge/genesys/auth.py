@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import aiohttp
 
 from media_bridge.errors import BridgeError, PermissionMissing, RateLimited, Transient
-from media_bridge.genesys.error_body import parse_retry_after
-from media_bridge.genesys.pacing import full_jitter_backoff
 from media_bridge.observability import get_logger
+from media_bridge.retry import full_jitter_backoff, parse_retry_after
 
 log = get_logger(__name__)
 

@@ -7,10 +7,8 @@ message text (``... missing the following permission(s): [a:b:c, d:e:f]``).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,21 +95,3 @@ def error_for_status(info: ErrorInfo, what: str) -> BridgeError:
     if info.status in {408, 429} or info.status >= 500:
         return Transient(text)
     return BadInput(text)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)

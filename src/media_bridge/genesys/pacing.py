@@ -6,6 +6,11 @@ sending. An optional token bucket keeps the client under Genesys' documented bud
 (300 requests per minute per client-credentials token) before the server has to say so;
 under it, live requests go first and a share of the budget is kept for them
 (``media_bridge.priority``).
+
+Hand-written: the shared 429 pause and the priority classes are the point, and an asyncio
+rate limiter such as ``aiolimiter`` (not a dependency) has a bucket but neither; the
+buckets here are a few lines on the same injectable clock, so tests run them without
+sleeping.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import random
 import time
 from collections.abc import Awaitable, Callable
 
@@ -182,10 +186,3 @@ class PacingGate:
         self.waited_s += waited
         self.paced_by_class[level] = self.paced_by_class.get(level, 0) + 1
         self.waited_s_by_class[level] = self.waited_s_by_class.get(level, 0.0) + waited
-
-
-def full_jitter_backoff(
-    attempt: int, *, base: float, cap: float, rng: Callable[[], float] = random.random
-) -> float:
-    """AWS "full jitter": uniform in [0, min(cap, base * 2**attempt)], attempt from 0."""
-    return rng() * min(cap, base * (2.0 ** min(attempt, 30)))

@@ -25,12 +25,13 @@ import aiohttp
 from media_bridge.errors import BridgeError, RateLimited, Transient
 from media_bridge.genesys import budget
 from media_bridge.genesys.auth import TokenManager
-from media_bridge.genesys.error_body import error_for_status, parse_error_body, parse_retry_after
-from media_bridge.genesys.pacing import PacingGate, full_jitter_backoff
+from media_bridge.genesys.error_body import error_for_status, parse_error_body
+from media_bridge.genesys.pacing import PacingGate
 from media_bridge.genesys.regions import GenesysHosts, HostNotAllowed
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
+from media_bridge.retry import full_jitter_backoff, parse_retry_after
 
 log = get_logger(__name__)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge import enrolment, metrics, speech_gate
+from media_bridge.audio.report import output_mime
 from media_bridge.consent import Verdict, not_checked, settle
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
@@ -35,8 +36,6 @@ from media_bridge.redact import redact_url
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
 
 log = get_logger(__name__)
-
-_OUTPUT_MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
 
 
 @dataclass(slots=True)
@@ -191,14 +190,14 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
                 DeliveredFile(
                     "normalized",
                     out.path,
-                    _OUTPUT_MIME.get(out.format, "audio/wav"),
+                    output_mime(out.format),
                     out.sha256,
                     out.bytes,
                 )
             )
             for segment in report.segments or ():  # audio.max_segment_s: cut at pauses
                 temporary.append(segment.path)
-                segment_mime = _OUTPUT_MIME.get(out.format, "audio/wav")
+                segment_mime = output_mime(out.format)
                 files.append(
                     DeliveredFile(
                         segment.role, segment.path, segment_mime, segment.sha256, segment.bytes

@@ -48,6 +48,7 @@ from media_bridge.voice.errors import (
 )
 from media_bridge.voice.messaging import attachments_from_recording
 from media_bridge.voice.participants import call_info, call_speakers
+from media_bridge.voice.polling import not_ready_delay_s
 from media_bridge.voice.recording_batch import (
     PENDING,
     BatchResult,
@@ -76,7 +77,7 @@ def run_again(job: Job, ctx: BridgeContext, reason: str, max_wait_s: float) -> J
     age = (datetime.now(UTC) - job.created_at).total_seconds()
     if age > max_wait_s:
         raise RecordingNotReady(f"{job.key}: {reason} after {age:.0f}s (limit {max_wait_s:g}s)")
-    delay = min(voice.poll_max_s, max(voice.poll_initial_s, 0.25 * age))
+    delay = not_ready_delay_s(voice, age)
     return JobOutcome(
         result={"waiting": reason, "age_s": round(age, 1)},
         run_again_at=datetime.now(UTC) + timedelta(seconds=delay),

@@ -26,6 +26,7 @@ from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobState
 from media_bridge.voice.errors import TranscriptNotFound
 from media_bridge.voice.participants import call_speakers
+from media_bridge.voice.polling import not_ready_delay_s
 from media_bridge.voice.transcripts import utterances
 
 
@@ -102,7 +103,7 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
                 f"no transcript for communication {comm} after {age:.0f}s: is the queue in a "
                 f"Speech & Text Analytics program with transcription on? ({exc})"
             ) from exc
-        delay = min(voice.poll_max_s, max(voice.poll_initial_s, 0.25 * age))
+        delay = not_ready_delay_s(voice, age)
         return JobOutcome(
             result={"waiting": "transcript not found yet"},
             run_again_at=datetime.now(UTC) + timedelta(seconds=delay),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -31,27 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.errors import DeliveryRejected, Transient
-from media_bridge.files import SymlinkRefused, create_private, open_tree, temp_name
+from media_bridge.files import SymlinkRefused, atomic_file, open_tree, write_private
 from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import Delivery
 
 _CHUNK = 1024 * 1024
-
-
-def _create_temp(folder_fd: int, final: str) -> tuple[int, str]:
-    """A new private file under a random name in the folder: ``(fd, name)``."""
-    for _ in range(16):
-        name = temp_name(final)
-        try:
-            return create_private(name, dir_fd=folder_fd), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary name", final)
-
-
-def _commit(folder_fd: int, temp: str, final: str) -> None:
-    """Rename into place; a symlink planted at ``final`` is replaced, never followed."""
-    os.replace(temp, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
 
 
 def _unlink_quietly(folder_fd: int, name: str) -> None:
@@ -61,31 +44,12 @@ def _unlink_quietly(folder_fd: int, name: str) -> None:
 
 def _copy_atomically(source: Path, folder_fd: int, final: str) -> str:
     """Copy ``source`` to ``final`` in the folder atomically; returns the copy's sha256."""
-    fd, temp = _create_temp(folder_fd, final)
     digest = hashlib.sha256()
-    try:
-        with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
-            while chunk := src.read(_CHUNK):
-                digest.update(chunk)
-                dst.write(chunk)
-            dst.flush()
-            os.fsync(dst.fileno())
-        _commit(folder_fd, temp, final)
-    finally:
-        _unlink_quietly(folder_fd, temp)
+    with source.open("rb") as src, atomic_file(final, dir_fd=folder_fd) as dst:
+        while chunk := src.read(_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
     return digest.hexdigest()
-
-
-def _write_atomically(data: bytes, folder_fd: int, final: str) -> None:
-    fd, temp = _create_temp(folder_fd, final)
-    try:
-        with os.fdopen(fd, "wb") as dst:
-            dst.write(data)
-            dst.flush()
-            os.fsync(dst.fileno())
-        _commit(folder_fd, temp, final)
-    finally:
-        _unlink_quietly(folder_fd, temp)
 
 
 def sidecar_document(delivery: Delivery, names: list[str]) -> dict[str, Any]:
@@ -145,7 +109,7 @@ class DirSink:
                 raise Transient(f"{name}: the copy's sha256 differs from the delivered file's")
         document = sidecar_document(delivery, names)
         data = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-        _write_atomically(data.encode() + b"\n", folder_fd, f"{stem}.json")
+        write_private(f"{stem}.json", data.encode() + b"\n", dir_fd=folder_fd)
 
     async def deliver(self, delivery: Delivery) -> dict[str, Any]:
         return await asyncio.to_thread(self._deliver, delivery)

@@ -15,9 +15,7 @@ truncated. The sink makes one attempt per call: retries belong to the ledger.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -25,6 +23,7 @@ import aiohttp
 from media_bridge.errors import ConfigError, DeliveryRejected, RateLimited, Transient
 from media_bridge.http_body import FilePart, multipart_body, signed_headers
 from media_bridge.redact import redact_text, redact_url
+from media_bridge.retry import retry_after_seconds
 from media_bridge.signing import (
     WEBHOOK_TIMESTAMP,
     legacy_v1_headers,
@@ -36,22 +35,6 @@ from media_bridge.types import Delivery
 
 MAX_ANSWER_CHARS = 500
 DEFAULT_RETRY_AFTER_S = 5.0
-
-
-def retry_after_seconds(value: str | None, default: float = DEFAULT_RETRY_AFTER_S) -> float:
-    """``Retry-After`` as seconds or an HTTP date; absent or unreadable -> ``default``."""
-    if not value:
-        return default
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _answer(text: str) -> Any:
@@ -89,7 +72,8 @@ async def post_signed(
         return status, text
     answer = redact_text(text[:MAX_ANSWER_CHARS])
     if status == 429:
-        raise RateLimited(retry_after_seconds(retry_after), f"POST {where}: 429 {answer}")
+        wait = retry_after_seconds(retry_after, DEFAULT_RETRY_AFTER_S)
+        raise RateLimited(wait, f"POST {where}: 429 {answer}")
     if status == 408 or status >= 500:
         raise Transient(f"POST {where}: {status} {answer}")
     raise DeliveryRejected(f"POST {where}: {status} {answer}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from media_bridge.identity.facts import SpeakerFacts, from_conversation_participant, merge
+from media_bridge.purposes import is_customer
 
 
 def _participant(conversation: dict[str, Any], purpose: str) -> dict[str, Any] | None:
@@ -16,7 +17,11 @@ def _participant(conversation: dict[str, Any], purpose: str) -> dict[str, Any] |
 
 
 def customer_participant(conversation: dict[str, Any]) -> dict[str, Any] | None:
-    return _participant(conversation, "customer")
+    participants = conversation.get("participants")
+    for participant in participants if isinstance(participants, list) else []:
+        if is_customer(participant):
+            return participant
+    return None
 
 
 def call_speakers(

@@ -17,7 +17,7 @@ from typing import Any
 
 from media_bridge import enrolment, metrics, speech_gate
 from media_bridge.audio.errors import NotStereo
-from media_bridge.audio.report import AudioReport
+from media_bridge.audio.report import AudioReport, output_mime
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BridgeError, Transient, UrlExpired
@@ -37,7 +37,6 @@ from media_bridge.voice.transcripts import speaker_spans
 
 log = get_logger(__name__)
 
-_OUTPUT_MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg_opus": "audio/ogg"}
 _FRAME_S = 0.1
 
 
@@ -82,13 +81,13 @@ def _file(role: str, path: Path, mime: str, sha256: str, size: int) -> Delivered
 
 def _output_file(role: str, report: AudioReport) -> DeliveredFile:
     out = report.output
-    return _file(role, out.path, _OUTPUT_MIME.get(out.format, "audio/wav"), out.sha256, out.bytes)
+    return _file(role, out.path, output_mime(out.format), out.sha256, out.bytes)
 
 
 def _output_files(role: str, report: AudioReport, temporary: list[Path]) -> list[DeliveredFile]:
     """The normalised file, then its pieces when ``audio.max_segment_s`` cut it
     (``<role>-segment-N``; ``metadata.audio.<role>.segments`` has their offsets)."""
-    mime = _OUTPUT_MIME.get(report.output.format, "audio/wav")
+    mime = output_mime(report.output.format)
     found = [_output_file(role, report)]
     for segment in report.segments or ():
         temporary.append(segment.path)

@@ -6,9 +6,9 @@ from media_bridge.errors import BadInput, NotFound, PermissionMissing, Transient
 from media_bridge.genesys.error_body import (
     error_for_status,
     parse_error_body,
-    parse_retry_after,
     permissions_named,
 )
+from media_bridge.retry import parse_retry_after
 
 
 def _body(**fields: object) -> bytes:

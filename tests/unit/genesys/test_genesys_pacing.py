@@ -1,6 +1,7 @@
 import pytest
 
-from media_bridge.genesys.pacing import PacingGate, full_jitter_backoff
+from media_bridge.genesys.pacing import PacingGate
+from media_bridge.retry import full_jitter_backoff
 
 
 class FakeTime:

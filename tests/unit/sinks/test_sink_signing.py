@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.config import SinkSettings
 from media_bridge.http_body import json_body, multipart_body, signed_headers
+from media_bridge.retry import retry_after_seconds
 from media_bridge.signing import (
     IDEMPOTENCY_HEADER,
     WEBHOOK_SIGNATURE,
@@ -26,7 +27,7 @@ from media_bridge.sinks import (
     JsonlTextSink,
     sinks_from_settings,
 )
-from media_bridge.sinks.http import retry_after_seconds
+from media_bridge.sinks.http import DEFAULT_RETRY_AFTER_S
 
 KEY = b"0123456789abcdef0123456789abcdef"
 WHSEC = "whsec_" + base64.b64encode(KEY).decode()
@@ -85,7 +86,7 @@ async def test_multipart_signs_the_exact_body_and_the_metadata_part(tmp_path: Pa
     ("value", "expected"), [(None, 5.0), ("7", 7.0), ("1.5", 1.5), ("soon", 5.0), ("-3", 0.0)]
 )
 def test_retry_after(value: str | None, expected: float) -> None:
-    assert retry_after_seconds(value) == expected
+    assert retry_after_seconds(value, DEFAULT_RETRY_AFTER_S) == expected
 
 
 async def test_factory_builds_the_configured_sinks(tmp_path: Path) -> None:
