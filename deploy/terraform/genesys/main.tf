@@ -51,6 +51,7 @@ locals {
       "analytics:conversationDetail:view", # backfill
     ],
     var.consent_external_contact ? ["externalContacts:contact:view"] : [],
+    var.notifications_all_queues ? ["routing:queue:view"] : [],
   )
   # "domain:entity" -> [actions]
   bridge_policies = {

@@ -45,6 +45,12 @@ variable "consent_external_contact" {
   description = "Also grant externalContacts:contact:view (needed only with consent.mode=external_contact)."
 }
 
+variable "notifications_all_queues" {
+  type        = bool
+  default     = false
+  description = "Also grant routing:queue:view (needed only by run --source notifications without notifications.queue_ids)."
+}
+
 variable "expose_client_secret" {
   type        = bool
   default     = false
