@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The bridge's container image: runtime dependencies only (no development tools, no
 # emulator), a non-root user, a health check on the operations port.
 #

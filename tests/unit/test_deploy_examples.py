@@ -30,6 +30,13 @@ def _load_env(env: dict[str, str], files: dict[str, Path]) -> Settings:
     return load_settings(environ=environ)
 
 
+def test_docker_and_podman_ignore_the_same_files() -> None:
+    # podman reads .containerignore, docker .dockerignore: one build context for both
+    ignored = (ROOT / ".containerignore").read_text()
+    assert ignored == (ROOT / ".dockerignore").read_text()
+    assert "!src/media_bridge" in ignored.splitlines()
+
+
 # --- compose -----------------------------------------------------------------------------
 
 
