@@ -5,6 +5,8 @@ tests/integration/test_runtime_install.py does it for real in a venv without ext
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from pathlib import Path
 
 import aiohttp
@@ -117,3 +119,31 @@ def test_doctor_reports_a_missing_extra_as_a_failed_check() -> None:
     assert s3[0] == kafka[0] == "FAIL"
     assert "pip install 'genesys-media-bridge[aws]'" in s3[1]
     assert "pip install 'genesys-media-bridge[kafka]'" in kafka[1]
+
+
+@pytest.mark.usefixtures("no_extras")
+async def test_a_bridge_whose_start_is_refused_closes_what_it_opened(tmp_path: Path) -> None:
+    from media_bridge.genesys.settings import GenesysSettings
+    from media_bridge.pipeline import Bridge
+
+    settings = Settings(
+        genesys=GenesysSettings(client_id="id", client_secret="s", api_url="http://127.0.0.1:9"),
+        ledger={"url": f"sqlite:///{tmp_path}/ledger.db"},
+        sinks={"media": "s3://bucket", "dir_path": tmp_path / "out", "text_path": tmp_path / "t"},
+    )
+
+    async def start() -> None:
+        async with Bridge(settings):
+            pytest.fail("started without the aws extra")
+
+    refused = False
+    # an unclosed aiohttp session warns (ResourceWarning) when it is collected
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            await start()
+        except MissingExtra:
+            refused = True  # the traceback (and the bridge it holds) goes with this block
+        gc.collect()
+    assert refused
+    assert [str(w.message) for w in caught if "Unclosed" in str(w.message)] == []
