@@ -88,7 +88,7 @@ def test_a_kafka_claim_check_with_an_s3_store_needs_both_extras(
 @pytest.mark.usefixtures("no_extras")
 @pytest.mark.parametrize(
     ("spec", "extra"),
-    [("sqs:https://sqs.eu-west-1.amazonaws.com/1/q", "aws"), ("kafka:events", "kafka")],
+    [("sqs:http://127.0.0.1:9/000000000000/q", "aws"), ("kafka:events", "kafka")],
 )
 def test_a_source_without_its_extra_is_refused_in_one_line(spec: str, extra: str) -> None:
     with pytest.raises(MissingExtra) as caught:

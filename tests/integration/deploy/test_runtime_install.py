@@ -191,7 +191,7 @@ def test_replay_into_the_dir_sink(runtime_venv: RuntimeVenv, tmp_path: Path) -> 
             "pip install 'genesys-media-bridge[postgres]' (or use sqlite:///path/to/ledger.db)",
         ),
         (
-            ("run", "--source", "sqs:https://sqs.eu-west-1.amazonaws.com/1/q"),
+            ("run", "--source", "sqs:http://127.0.0.1:9/000000000000/q"),
             {},
             "--source sqs: needs the aws extra: pip install 'genesys-media-bridge[aws]'",
         ),
