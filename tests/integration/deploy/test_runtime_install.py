@@ -22,7 +22,8 @@ from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import running_emulator
 from tests.integration.bridge.harness import delivered_sidecars, expected_audio
 
-pytestmark = pytest.mark.integration
+# building and installing the wheel takes 10-60 s on a loaded 2-core machine
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[3]
 
