@@ -14,6 +14,7 @@
 ARG BASE_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
+LABEL genesys-media-bridge.stage="build"
 ARG EXTRAS=aws,kafka,postgres
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -29,6 +30,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 
 # The Genesys Cloud emulator, for a local trial (deploy/compose.yaml): --target emulator
 FROM ${BASE_IMAGE} AS emulator
+LABEL genesys-media-bridge.stage="emulator"
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY src/genesys_emulator /src/genesys_emulator
 RUN --mount=type=cache,target=/root/.cache/pip \
@@ -42,6 +44,7 @@ CMD ["--host", "0.0.0.0"]
 
 # The bridge (the default target)
 FROM ${BASE_IMAGE} AS runtime
+LABEL genesys-media-bridge.stage="runtime"
 RUN groupadd --system --gid 10001 bridge \
     && useradd --system --uid 10001 --gid bridge --home-dir /data --no-create-home bridge \
     && mkdir -p /data \

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -94,6 +95,26 @@ def _ensure_base(work: Path) -> float:
     return time.monotonic() - start
 
 
+def _prune_stages(keep: str) -> None:
+    """Untagged stage images of earlier builds of this Dockerfile (600 MB each); those of
+    this build (the ids its output names) stay, as the next build's cache."""
+    used = re.findall(r"^--> (?:Using cache )?([0-9a-f]{11,64})", keep, re.M)
+    listed = _podman(
+        "images",
+        "--no-trunc",
+        "--filter",
+        "dangling=true",
+        "--filter",
+        "label=genesys-media-bridge.stage",
+        "--format",
+        "{{.ID}}",
+    )
+    for image in listed.stdout.split():
+        image = image.removeprefix("sha256:")
+        if not any(image.startswith(prefix) for prefix in used):
+            subprocess.run(["podman", "rmi", image], capture_output=True, check=False)
+
+
 @pytest.fixture(scope="module")
 def built_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     reason = _missing_tools()
@@ -102,7 +123,7 @@ def built_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     work = tmp_path_factory.mktemp("container")
     base_s = _ensure_base(work)
     start = time.monotonic()
-    _podman(
+    built = _podman(
         "build",
         "--isolation",
         "chroot",
@@ -118,6 +139,7 @@ def built_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         str(ROOT),
     )
     build_s = time.monotonic() - start
+    _prune_stages(keep=built.stdout + built.stderr)
     print(f"\ncontainer image: base {base_s:.0f} s (0 = reused), build {build_s:.0f} s")
     inspected = json.loads(_podman("image", "inspect", IMAGE).stdout)[0]
     try:
