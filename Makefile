@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: env demo test fuzz lint typecheck fmt bench schema config-docs promtool check-alerts clean
+.PHONY: env demo test fuzz lint typecheck fmt bench schema config-docs promtool check-alerts clean container-tools container-test
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -47,6 +47,16 @@ fmt: env
 
 bench: env
 	$(RUN) python -m bench $(BENCH)
+
+# podman and debootstrap (Debian's packages, as root) for the container image test, which
+# `make test` skips without them
+container-tools:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y podman debootstrap
+
+# the container image built with podman from a local Debian root (tests/integration/deploy)
+container-test: env
+	$(RUN) pytest -p no:randomly -m container -s tests/integration/deploy/test_container_image.py
 
 # the published JSON Schema of delivery metadata (a test keeps it current)
 schema: env

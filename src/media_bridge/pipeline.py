@@ -89,6 +89,16 @@ class Bridge:
         self.intake: Intake | None = None
 
     async def __aenter__(self) -> Bridge:
+        try:
+            await self._start()
+        except BaseException:
+            # a start that fails (a setting refused, a missing extra) closes what it opened:
+            # no unclosed-session noise after the one-line error
+            await self._close_opened()
+            raise
+        return self
+
+    async def _start(self) -> None:
         import aiohttp
 
         from media_bridge.audio import AudioProcessor
@@ -191,7 +201,6 @@ class Bridge:
             below_gate=settings.audio.below_gate,
             api_budget_per_minute=genesys.gate.per_minute,
         )
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
         jobs: dict[str, int] | None = None
@@ -204,9 +213,13 @@ class Bridge:
             rejected=len(self.intake_result.rejected),
             jobs=jobs,
         )
+        await self._close_opened()
+
+    async def _close_opened(self) -> None:
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):
                 await close()
+        self._closers.clear()
 
     async def _pump(self, source: Source) -> None:
         assert self.intake is not None

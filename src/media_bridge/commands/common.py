@@ -8,6 +8,7 @@ from typing import Any
 
 from media_bridge.config import Settings, load_settings, require_genesys_credentials
 from media_bridge.errors import ConfigError
+from media_bridge.extras import require_extra
 from media_bridge.sources.base import Source
 
 
@@ -58,10 +59,12 @@ def source_from_spec(spec: str, settings: Settings) -> Source:
 
         return FileSource(rest)
     if kind == "sqs":
+        require_extra("aws", f"--source {kind}:")
         from media_bridge.sources.sqs import sqs_source_from_spec
 
         return sqs_source_from_spec(rest)
     if kind == "kafka":
+        require_extra("kafka", f"--source {kind}:")
         from media_bridge.sources.kafka import kafka_source_from_spec
 
         return kafka_source_from_spec(rest)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import shutil
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -228,7 +230,12 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(args: argparse.Namespace) -> int:
     from media_bridge.commands.emulator import NOT_INSTALLED, import_emulator
+    from media_bridge.extras import missing_extra_line
 
     if import_emulator("demo") is None:
+        return NOT_INSTALLED
+    if importlib.util.find_spec("rich") is None:
+        # rich draws the demo's progress and summary; it comes with the emulator extra
+        print(missing_extra_line("media-bridge demo (rich)", "emulator"), file=sys.stderr)
         return NOT_INSTALLED
     return asyncio.run(_run(args))

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from media_bridge.config import Settings
+from media_bridge.extras import extra_installed, missing_extra_line
 from media_bridge.redact import redact_text, redact_url
 
 Result = tuple[str, str]
@@ -86,6 +87,8 @@ async def check_connect(url: str, what: str) -> Result:
 
 
 async def check_s3(url: str, what: str) -> Result:
+    if not extra_installed("aws"):
+        return "FAIL", missing_extra_line(f"{what} s3://", "aws")
     import aioboto3  # type: ignore[import-untyped]
 
     parts = urlsplit(url)
@@ -111,6 +114,8 @@ async def check_s3(url: str, what: str) -> Result:
 
 
 async def check_kafka(url: str, what: str) -> Result:
+    if not extra_installed("kafka"):
+        return "FAIL", missing_extra_line(f"{what} kafka://", "kafka")
     from confluent_kafka.admin import AdminClient
 
     parts = urlsplit(url)

@@ -21,6 +21,7 @@ from media_bridge.erasure.files_part import (
 from media_bridge.erasure.ledger_part import conversations_in_ledger, forget_in_ledger
 from media_bridge.erasure.subject import Subject
 from media_bridge.errors import BridgeError, ErasureRecordNotSent
+from media_bridge.extras import require_extra
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.sealed import ledger_for
 from media_bridge.observability import get_logger
@@ -61,6 +62,7 @@ async def forget(settings: Settings, subject: Subject, *, dry_run: bool = False)
     if media == "dir":
         report.removed["files"] = forget_in_dir(sinks.dir_path, subject, dry_run)
     elif media.startswith("s3://"):
+        require_extra("aws", "erasing from an s3:// media sink (sinks.media)")
         from media_bridge.erasure.s3_part import forget_in_s3
         from media_bridge.sinks.s3 import s3_sink_from_url
 

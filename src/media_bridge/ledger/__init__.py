@@ -4,8 +4,9 @@
   for tests); query options ``durable_adds=0`` and ``max_attempts=N``.
 - ``postgresql://`` / ``postgres://``: the backend lives in ``media_bridge.ledger.postgres``
   and exposes ``ledger_from_url(url: str) -> Ledger`` or a ``PostgresLedger(url)`` class; it is
-  imported on first use (asyncpg stays optional), and if it is missing the URL is refused with
-  a clear message. Other backends can ``register_backend`` a factory.
+  imported on first use (asyncpg, the ``postgres`` extra, stays optional), and if it is
+  missing the URL is refused with one line naming the extra. Other backends can
+  ``register_backend`` a factory.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from media_bridge.errors import ConfigError
+from media_bridge.extras import extra_installed, missing_extra_line
 from media_bridge.ledger.base import Ledger, LedgerDataError, SpeechTotals
 from media_bridge.ledger.sqlite import SqliteLedger
 
@@ -85,6 +87,11 @@ def ledger_from_url(url: str) -> Ledger:
     """A (not yet opened) ledger for ``url``; raises LedgerUrlError naming the problem."""
     scheme = urlsplit(url).scheme.lower().split("+", 1)[0]
     if scheme not in _BACKENDS and scheme in _LAZY_BACKENDS:
+        if not extra_installed("postgres"):
+            raise LedgerUrlError(
+                missing_extra_line(f"the {scheme} ledger (ledger.url)", "postgres")
+                + " (or use sqlite:///path/to/ledger.db)"
+            )
         try:
             module = importlib.import_module(_LAZY_BACKENDS[scheme])
         except ModuleNotFoundError as exc:

@@ -8,6 +8,7 @@ import aiohttp
 
 from media_bridge.config import SinkSettings
 from media_bridge.errors import ConfigError
+from media_bridge.extras import require_extra
 from media_bridge.signing import warn_legacy_headers
 from media_bridge.sinks.base import MediaSink, TextSink
 from media_bridge.sinks.dir import DirSink
@@ -60,10 +61,12 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
             legacy_headers=legacy,
         )
     elif settings.media.startswith("s3://"):
+        require_extra("aws", "the s3:// media sink (sinks.media)")
         from media_bridge.sinks.s3 import s3_sink_from_url
 
         media = s3_sink_from_url(settings.media)
     elif settings.media.startswith("kafka://"):
+        require_extra("kafka", "the kafka:// media sink (sinks.media)")
         from media_bridge.sinks.kafka import kafka_media_sink_from_url
 
         media = kafka_media_sink_from_url(settings.media, dir_path=settings.dir_path)
@@ -82,6 +85,7 @@ def sinks_from_settings(settings: SinkSettings, session: aiohttp.ClientSession) 
             legacy_headers=legacy,
         )
     elif settings.text.startswith("kafka://"):
+        require_extra("kafka", "the kafka:// text sink (sinks.text)")
         from media_bridge.sinks.kafka import kafka_text_sink_from_url
 
         text = kafka_text_sink_from_url(settings.text)

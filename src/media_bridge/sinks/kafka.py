@@ -227,6 +227,9 @@ def kafka_media_sink_from_url(url: str, *, dir_path: Path) -> KafkaClaimCheckSin
 
         store = DirSink(dir_path)
     else:
+        from media_bridge.extras import require_extra
+
+        require_extra("aws", "an s3:// claim-check store (sinks.media ?store=)")
         from media_bridge.sinks.s3 import s3_sink_from_url
 
         store = s3_sink_from_url(store_url)

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
