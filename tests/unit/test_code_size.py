@@ -46,8 +46,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("media_bridge/audiohook/signature.py", "verify_request_signature"): LATER,
     ("media_bridge/commands/backfill.py", "run_backfill"): LATER,
     ("media_bridge/commands/demo.py", "_run"): LATER,
-    ("media_bridge/fetch/download.py", "stream_to_file"): LATER,
-    ("media_bridge/fetch/media.py", "MediaFetcher.fetch_media"): LATER,
     ("media_bridge/handlers/attachment.py", "handle_attachment"): LATER,
     ("media_bridge/handlers/message_jobs.py", "event_for_messages"): LATER,
     ("media_bridge/handlers/text.py", "handle_text"): LATER,
