@@ -40,7 +40,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
     ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
     ("media_bridge/audio/decode.py", "LimitedDecoder.frames"): LATER,
-    ("media_bridge/audiohook/signature.py", "verify_request_signature"): LATER,
     ("media_bridge/commands/backfill.py", "run_backfill"): LATER,
     ("media_bridge/commands/demo.py", "_run"): LATER,
     ("media_bridge/handlers/attachment.py", "handle_attachment"): LATER,
