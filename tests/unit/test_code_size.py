@@ -46,7 +46,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("media_bridge/handlers/message_jobs.py", "event_for_messages"): LATER,
     ("media_bridge/handlers/text.py", "handle_text"): LATER,
     ("media_bridge/metrics.py", "GenesysClientCollector.collect"): LATER,
-    ("media_bridge/pipeline.py", "Bridge.__aenter__"): LATER,
     ("media_bridge/voice/recording_delivery.py", "deliver_recording"): LATER,
 }
 
