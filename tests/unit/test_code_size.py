@@ -41,7 +41,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
     ("media_bridge/audio/decode.py", "LimitedDecoder.frames"): LATER,
     ("media_bridge/commands/backfill.py", "run_backfill"): LATER,
-    ("media_bridge/commands/demo.py", "_run"): LATER,
     ("media_bridge/handlers/attachment.py", "handle_attachment"): LATER,
     ("media_bridge/handlers/message_jobs.py", "event_for_messages"): LATER,
     ("media_bridge/handlers/text.py", "handle_text"): LATER,
