@@ -39,12 +39,7 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("genesys_emulator/events.py", "transcription_bodies"): PARALLEL,
     ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
     ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
-    ("media_bridge/audio/decode.py", "LimitedDecoder.frames"): LATER,
     ("media_bridge/commands/backfill.py", "run_backfill"): LATER,
-    ("media_bridge/handlers/attachment.py", "handle_attachment"): LATER,
-    ("media_bridge/handlers/message_jobs.py", "event_for_messages"): LATER,
-    ("media_bridge/handlers/text.py", "handle_text"): LATER,
-    ("media_bridge/metrics.py", "GenesysClientCollector.collect"): LATER,
     ("media_bridge/voice/recording_delivery.py", "deliver_recording"): LATER,
 }
 
