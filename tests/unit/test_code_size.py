@@ -40,7 +40,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
     ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
     ("media_bridge/commands/backfill.py", "run_backfill"): LATER,
-    ("media_bridge/voice/recording_delivery.py", "deliver_recording"): LATER,
 }
 
 
