@@ -39,7 +39,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("genesys_emulator/events.py", "transcription_bodies"): PARALLEL,
     ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
     ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
-    ("media_bridge/commands/backfill.py", "run_backfill"): LATER,
 }
 
 
