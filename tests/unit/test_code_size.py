@@ -19,7 +19,6 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 ROOTS = ("media_bridge", "genesys_emulator")
 
 PARALLEL = "being changed by a parallel branch; split next"
-LATER = "not split yet (issue 12 ran out of time); split next"
 
 #: module path (relative to src/) -> why it may be longer than MODULE_LIMIT
 ALLOWED_MODULES: dict[str, str] = {
