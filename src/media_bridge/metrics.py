@@ -241,71 +241,81 @@ class GenesysClientCollector:
         self._fetcher = fetcher
 
     def collect(self) -> Iterator[Metric]:
-        stats = self._client.stats
-        by_status = CounterMetricFamily(
-            "media_bridge_genesys_responses",
-            "Genesys API answers by HTTP status",
-            labels=["status"],
-        )
-        for status, count in sorted(stats.by_status.items()):
-            by_status.add_metric([str(status)], count)
-        yield by_status
-        by_family = CounterMetricFamily(
-            "media_bridge_genesys_requests",
-            "Platform API requests sent (retries included), by endpoint family",
-            labels=["family"],
-        )
-        for name, count in sorted(stats.by_family.items()):
-            by_family.add_metric([name], count)
-        yield by_family
-        yield CounterMetricFamily(
-            "media_bridge_genesys_rate_limited",
-            "429 answers from the Genesys API",
-            value=stats.rate_limited,
-        )
-        yield CounterMetricFamily(
-            "media_bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
-        )
+        yield from _request_metrics(self._client.stats)
         yield from _pacing_metrics(self._client.gate)
-        tokens = self._client.tokens
-        yield CounterMetricFamily(
-            "media_bridge_token_refreshes", "OAuth tokens obtained", value=tokens.refreshes
-        )
-        failures = CounterMetricFamily(
-            "media_bridge_token_failures",
-            "Token requests that failed, by error code (credentials_rejected, rate_limited, "
-            "transient)",
-            labels=["code"],
-        )
-        for code, count in sorted(tokens.failures.items()):
-            failures.add_metric([code], count)
-        yield failures
-        gate = self._client.gate
-        yield GaugeMetricFamily(
-            "media_bridge_api_budget_per_minute",
-            "Platform API requests per minute the pacing gate allows (0 = not paced)",
-            value=gate.per_minute or 0,
-        )
-        yield CounterMetricFamily(
-            "media_bridge_api_budget_paced",
-            "Requests that waited for the API budget",
-            value=gate.paced,
-        )
-        yield CounterMetricFamily(
-            "media_bridge_api_budget_wait_seconds",
-            "Time requests spent waiting for the API budget",
-            value=gate.waited_s,
-        )
-        yield CounterMetricFamily(
-            "media_bridge_api_budget_pauses",
-            "Times a 429 paused the pacing gate",
-            value=gate.pauses,
-        )
+        yield from _token_metrics(self._client.tokens)
+        yield from _budget_metrics(self._client.gate)
         yield CounterMetricFamily(
             "media_bridge_media_retries",
             "media downloads retried in-call",
             value=self._fetcher.retries,
         )
+
+
+def _request_metrics(stats: Any) -> Iterator[Metric]:
+    """API answers by status, requests by endpoint family, 429s and in-call retries."""
+    by_status = CounterMetricFamily(
+        "media_bridge_genesys_responses",
+        "Genesys API answers by HTTP status",
+        labels=["status"],
+    )
+    for status, count in sorted(stats.by_status.items()):
+        by_status.add_metric([str(status)], count)
+    yield by_status
+    by_family = CounterMetricFamily(
+        "media_bridge_genesys_requests",
+        "Platform API requests sent (retries included), by endpoint family",
+        labels=["family"],
+    )
+    for name, count in sorted(stats.by_family.items()):
+        by_family.add_metric([name], count)
+    yield by_family
+    yield CounterMetricFamily(
+        "media_bridge_genesys_rate_limited",
+        "429 answers from the Genesys API",
+        value=stats.rate_limited,
+    )
+    yield CounterMetricFamily(
+        "media_bridge_genesys_retries", "Genesys API calls retried in-call", value=stats.retries
+    )
+
+
+def _token_metrics(tokens: Any) -> Iterator[Metric]:
+    yield CounterMetricFamily(
+        "media_bridge_token_refreshes", "OAuth tokens obtained", value=tokens.refreshes
+    )
+    failures = CounterMetricFamily(
+        "media_bridge_token_failures",
+        "Token requests that failed, by error code (credentials_rejected, rate_limited, transient)",
+        labels=["code"],
+    )
+    for code, count in sorted(tokens.failures.items()):
+        failures.add_metric([code], count)
+    yield failures
+
+
+def _budget_metrics(gate: Any) -> Iterator[Metric]:
+    """The pacing gate's budget and what it cost: waits, their time, 429 pauses."""
+    yield GaugeMetricFamily(
+        "media_bridge_api_budget_per_minute",
+        "Platform API requests per minute the pacing gate allows (0 = not paced)",
+        value=gate.per_minute or 0,
+    )
+    yield CounterMetricFamily(
+        "media_bridge_api_budget_paced",
+        "Requests that waited for the API budget",
+        value=gate.paced,
+    )
+    yield CounterMetricFamily(
+        "media_bridge_api_budget_wait_seconds",
+        "Time requests spent waiting for the API budget",
+        value=gate.waited_s,
+    )
+    yield CounterMetricFamily(
+        "media_bridge_api_budget_pauses",
+        "Times a 429 paused the pacing gate",
+        value=gate.pauses,
+    )
 
 
 def _pacing_metrics(gate: Any) -> Iterator[Metric]:

@@ -72,6 +72,19 @@ def _sweep_stale_files(work_dir: Path, older_than_s: float = 3600.0) -> None:
                 path.unlink()
 
 
+def _handlers(settings: Settings) -> dict[JobKind, JobHandler]:
+    """The job kinds this process runs (recordings and transcripts only with voice on)."""
+    handlers: dict[JobKind, JobHandler] = {
+        JobKind.ATTACHMENT: handle_attachment,
+        JobKind.TEXT: handle_text,
+        JobKind.CONVERSATION: handle_conversation,
+    }
+    if settings.voice.enabled:
+        handlers[JobKind.RECORDING] = handle_recording
+        handlers[JobKind.TRANSCRIPT] = handle_transcript
+    return handlers
+
+
 class Bridge:
     """One bridge process. Use as ``async with Bridge(settings) as bridge: ...``."""
 
@@ -99,72 +112,14 @@ class Bridge:
         return self
 
     async def _start(self) -> None:
-        import aiohttp
-
-        from media_bridge.audio import AudioProcessor
-        from media_bridge.fetch import MediaFetcher
-        from media_bridge.sinks import DirSink, sinks_from_settings
-        from media_bridge.sinks.timed import TimedMediaSink, TimedTextSink
-
         settings = self.settings
         await self.ledger.open()
         self._closers.append(self.ledger.close)
         genesys = GenesysClient(settings.genesys)
         genesys.start()
         self._closers.append(genesys.close)
-        sink_session = aiohttp.ClientSession()
-        self._closers.append(sink_session.close)
-        sinks = sinks_from_settings(settings.sinks, sink_session)
-        self._closers.append(sinks.close)
-        # audio.below_gate = hold_local: clips below the gate are kept locally instead of
-        # sent to a remote engine (with the dir sink they are where they would be anyway)
-        hold = settings.audio.below_gate == "hold_local" and settings.sinks.media != "dir"
-        keep_sink = DirSink(settings.sinks.dir_path) if hold else None
-        audio = None
-        if settings.audio.enabled:
-            audio = AudioProcessor(settings.audio)
-            self._closers.append(audio.close)
-        work_dir = settings.fetch.tmp_dir or settings.sinks.dir_path.parent / ".bridge-tmp"
-        private_dir(work_dir)
-        await asyncio.to_thread(_sweep_stale_files, work_dir)
-        fetcher = MediaFetcher(genesys)
-        collector = metrics.GenesysClientCollector(genesys, fetcher)
-        metrics.REGISTRY.register(collector)
-        self._closers.append(lambda: _unregister(collector))
-        self.context = BridgeContext(
-            settings=settings,
-            ledger=self.ledger,
-            genesys=genesys,
-            fetcher=fetcher,
-            media_sink=TimedMediaSink(sinks.media),
-            text_sink=TimedTextSink(sinks.text),
-            keep_sink=keep_sink,
-            audio=audio,
-            work_dir=work_dir,
-            speakers=SpeakerDescriber(settings.identity),
-            consent=ConsentChecker(settings.consent, genesys),
-            messages=MessageReads(genesys, batch_window_s=settings.fetch.text_batch_window_s),
-        )
-        self._closers.append(self.context.messages.close)
-        voice = settings.voice
-        if voice.enabled and voice.recording_batch:
-            self.context.recording_batches = RecordingBatches(
-                genesys,
-                linger_s=voice.recording_batch_linger_s,
-                min_count=voice.recording_batch_min,
-                poll_initial_s=voice.poll_initial_s,
-                poll_max_s=voice.poll_max_s,
-                max_wait_s=voice.recording_batch_max_wait_s,
-            )
-            self._closers.append(self.context.recording_batches.close)
-        handlers: dict[JobKind, JobHandler] = {
-            JobKind.ATTACHMENT: handle_attachment,
-            JobKind.TEXT: handle_text,
-            JobKind.CONVERSATION: handle_conversation,
-        }
-        if settings.voice.enabled:
-            handlers[JobKind.RECORDING] = handle_recording
-            handlers[JobKind.TRANSCRIPT] = handle_transcript
+        self.context = await self._context(genesys)
+        handlers = _handlers(settings)
         self.worker = Worker(
             self.ledger,
             handlers,
@@ -201,6 +156,68 @@ class Bridge:
             below_gate=settings.audio.below_gate,
             api_budget_per_minute=genesys.gate.per_minute,
         )
+
+    async def _context(self, genesys: GenesysClient) -> BridgeContext:
+        """What the handlers work with: sinks, audio, the work folder, the fetcher; each
+        thing that holds a resource is closed on exit (in reverse order)."""
+        import aiohttp
+
+        from media_bridge.audio import AudioProcessor
+        from media_bridge.fetch import MediaFetcher
+        from media_bridge.sinks import DirSink, sinks_from_settings
+        from media_bridge.sinks.timed import TimedMediaSink, TimedTextSink
+
+        settings = self.settings
+        sink_session = aiohttp.ClientSession()
+        self._closers.append(sink_session.close)
+        sinks = sinks_from_settings(settings.sinks, sink_session)
+        self._closers.append(sinks.close)
+        # audio.below_gate = hold_local: clips below the gate are kept locally instead of
+        # sent to a remote engine (with the dir sink they are where they would be anyway)
+        hold = settings.audio.below_gate == "hold_local" and settings.sinks.media != "dir"
+        audio = None
+        if settings.audio.enabled:
+            audio = AudioProcessor(settings.audio)
+            self._closers.append(audio.close)
+        work_dir = settings.fetch.tmp_dir or settings.sinks.dir_path.parent / ".bridge-tmp"
+        private_dir(work_dir)
+        await asyncio.to_thread(_sweep_stale_files, work_dir)
+        fetcher = MediaFetcher(genesys)
+        collector = metrics.GenesysClientCollector(genesys, fetcher)
+        metrics.REGISTRY.register(collector)
+        self._closers.append(lambda: _unregister(collector))
+        context = BridgeContext(
+            settings=settings,
+            ledger=self.ledger,
+            genesys=genesys,
+            fetcher=fetcher,
+            media_sink=TimedMediaSink(sinks.media),
+            text_sink=TimedTextSink(sinks.text),
+            keep_sink=DirSink(settings.sinks.dir_path) if hold else None,
+            audio=audio,
+            work_dir=work_dir,
+            speakers=SpeakerDescriber(settings.identity),
+            consent=ConsentChecker(settings.consent, genesys),
+            messages=MessageReads(genesys, batch_window_s=settings.fetch.text_batch_window_s),
+        )
+        self._closers.append(context.messages.close)
+        context.recording_batches = self._recording_batches(genesys)
+        return context
+
+    def _recording_batches(self, genesys: GenesysClient) -> RecordingBatches | None:
+        voice = self.settings.voice
+        if not (voice.enabled and voice.recording_batch):
+            return None
+        batches = RecordingBatches(
+            genesys,
+            linger_s=voice.recording_batch_linger_s,
+            min_count=voice.recording_batch_min,
+            poll_initial_s=voice.poll_initial_s,
+            poll_max_s=voice.poll_max_s,
+            max_wait_s=voice.recording_batch_max_wait_s,
+        )
+        self._closers.append(batches.close)
+        return batches
 
     async def __aexit__(self, *exc: object) -> None:
         jobs: dict[str, int] | None = None

@@ -227,21 +227,13 @@ class LimitedDecoder:
         return self.samples / self.rate if self.rate else 0.0
 
     def frames(self) -> Iterator[Any]:
-        """Decoded frames, in order; limits are checked on every frame (hot loop: locals)."""
+        """Decoded frames, in order; limits are checked on every frame (hot loop: locals,
+        one comparison per limit; what was crossed is worked out only when one was)."""
         settings = self._settings
         name = self._src.name
         deadline = time.monotonic() + settings.timeout_s
         rate = self.rate
-        max_samples = settings.max_duration_s * rate
-        # bombs are counted at the source rate (all channels) and at the output rate (one
-        # output file per input channel at most): a low source rate cannot hide a blow-up
-        channels = max(1, self._probe.channels)
-        out_rate = settings.sample_rate
-        bomb_budget = settings.max_samples_per_byte * self._probe.size / channels
-        bomb_samples = bomb_budget / max(rate, out_rate) * rate
-        max_out_samples = settings.max_output_bytes // 2
-        out_samples_limit = max_out_samples * rate / out_rate
-        grace = settings.bomb_grace_s * rate
+        max_samples, out_samples_limit, bomb_samples, grace = self._limits(rate)
         samples = 0
         gap = 0.0
         expected = -1.0
@@ -249,26 +241,10 @@ class LimitedDecoder:
         monotonic = time.monotonic
         try:
             for packet in self._container.demux(self._stream):
-                try:
-                    decoded = packet.decode()
-                except av.error.FFmpegError as exc:
-                    self.decode_errors += 1
-                    if self.decode_errors > settings.max_decode_errors:
-                        raise CorruptAudio(
-                            f"{name}: {self.decode_errors} packets failed to decode ({exc})"
-                        ) from exc
-                    continue
-                for frame in decoded:
+                for frame in self._decode(packet):
                     if frame.sample_rate != rate:
-                        if samples:
-                            raise CorruptAudio(f"{name}: sample rate changes mid-stream")
-                        rate = self.rate = frame.sample_rate
-                        if not settings.min_input_rate <= rate <= settings.max_input_rate:
-                            raise BadSampleRate(f"{name}: the decoder runs at {rate} Hz")
-                        max_samples = settings.max_duration_s * rate
-                        bomb_samples = bomb_budget / max(rate, out_rate) * rate
-                        out_samples_limit = max_out_samples * rate / out_rate
-                        grace = settings.bomb_grace_s * rate
+                        rate = self._switch_rate(frame.sample_rate, samples)
+                        max_samples, out_samples_limit, bomb_samples, grace = self._limits(rate)
                     count = frame.samples
                     pts = frame.pts
                     if pts is not None:
@@ -279,19 +255,12 @@ class LimitedDecoder:
                             gap += start - expected
                         expected = start + count / rate
                     samples += count
-                    if samples > max_samples:
-                        raise AudioTooLong(
-                            f"{name}: decoded past the limit of {settings.max_duration_s:.0f} s"
-                        )
-                    if samples > out_samples_limit:
-                        raise OutputTooLarge(
-                            f"{name}: the output passes {settings.max_output_bytes} bytes"
-                        )
-                    if samples > bomb_samples and samples > grace:
-                        raise DecompressionBomb(
-                            f"{name}: more than {settings.max_samples_per_byte:.0f} decoded "
-                            "samples per input byte"
-                        )
+                    if (
+                        samples > max_samples
+                        or samples > out_samples_limit
+                        or (samples > bomb_samples and samples > grace)
+                    ):
+                        self._refuse(samples, rate)
                     yield frame
                 if monotonic() > deadline:
                     raise DecodeTimeout(
@@ -305,6 +274,59 @@ class LimitedDecoder:
         if samples == 0:
             raise EmptyAudio(f"{name}: the file holds no audio samples")
         self._check_truncation()
+
+    def _limits(self, rate: int) -> tuple[float, float, float, float]:
+        """(duration, output size, bomb, bomb grace) limits in samples at ``rate``.
+
+        Bombs are counted at the source rate (all channels) and at the output rate (one
+        output file per input channel at most): a low source rate cannot hide a blow-up.
+        """
+        settings = self._settings
+        channels = max(1, self._probe.channels)
+        out_rate = settings.sample_rate
+        bomb_budget = settings.max_samples_per_byte * self._probe.size / channels
+        return (
+            settings.max_duration_s * rate,
+            settings.max_output_bytes // 2 * rate / out_rate,
+            bomb_budget / max(rate, out_rate) * rate,
+            settings.bomb_grace_s * rate,
+        )
+
+    def _refuse(self, samples: int, rate: int) -> None:
+        """Raise for the first limit ``samples`` crossed (in the order they are checked)."""
+        settings = self._settings
+        name = self._src.name
+        max_samples, out_samples_limit = self._limits(rate)[:2]
+        if samples > max_samples:
+            raise AudioTooLong(f"{name}: decoded past the limit of {settings.max_duration_s:.0f} s")
+        if samples > out_samples_limit:
+            raise OutputTooLarge(f"{name}: the output passes {settings.max_output_bytes} bytes")
+        raise DecompressionBomb(
+            f"{name}: more than {settings.max_samples_per_byte:.0f} decoded samples per input byte"
+        )
+
+    def _decode(self, packet: Any) -> Any:
+        """The packet's frames; one that fails to decode is skipped, up to
+        ``max_decode_errors`` of them."""
+        try:
+            return packet.decode()
+        except av.error.FFmpegError as exc:
+            self.decode_errors += 1
+            if self.decode_errors > self._settings.max_decode_errors:
+                raise CorruptAudio(
+                    f"{self._src.name}: {self.decode_errors} packets failed to decode ({exc})"
+                ) from exc
+            return ()
+
+    def _switch_rate(self, rate: int, samples: int) -> int:
+        """The decoder runs at another rate than probed: fine before the first sample."""
+        if samples:
+            raise CorruptAudio(f"{self._src.name}: sample rate changes mid-stream")
+        self.rate = rate
+        settings = self._settings
+        if not settings.min_input_rate <= rate <= settings.max_input_rate:
+            raise BadSampleRate(f"{self._src.name}: the decoder runs at {rate} Hz")
+        return rate
 
     def _check_truncation(self) -> None:
         declared = self._probe.declared_duration_s

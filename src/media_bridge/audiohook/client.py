@@ -13,137 +13,45 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from media_bridge.audiohook import protocol as p
 from media_bridge.audiohook.audio_source import RATE, generated_call
 from media_bridge.audiohook.client_checks import ClientState
-from media_bridge.audiohook.codec import Int16Array, encode_frame
-from media_bridge.audiohook.signature import sign_request
-
-#: action kinds understood by the simulator
-ACTIONS = (
-    "pause",  # client pauses for `value` seconds (paused ... resumed)
-    "discard",  # skips `value` seconds of audio, then sends discarded
-    "update",  # update{language: value}
-    "error",  # error{code 500}; the session then closes with reason "error"
-    "ping",  # an extra ping
-    "bad_json",
-    "bad_seq",
-    "unknown_type",
-    "partial_frame",
-    "oversize",
-    "drop",  # abort the socket without close
+from media_bridge.audiohook.client_config import (
+    ACTIONS,
+    Action,
+    ClientConfig,
+    SessionReport,
+    offered_media,
+    upgrade_headers,
 )
+from media_bridge.audiohook.codec import Int16Array, encode_frame
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "ClientConfig",
+    "SessionReport",
+    "offered_media",
+    "run_many",
+    "run_session",
+    "summarize",
+    "upgrade_headers",
+]
 
 
 @dataclass
-class Action:
-    at_s: float
-    kind: str
-    value: Any = None
+class _Playback:
+    """Where the stream stands between frames: a client or server pause, a discard."""
 
-
-@dataclass
-class ClientConfig:
-    uri: str
-    api_key: str
-    client_secret: str | None = None
-    organization_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    conversation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    participant: dict[str, Any] = field(
-        default_factory=lambda: {
-            "id": str(uuid.uuid4()),
-            "ani": "tel:+14155550100",
-            "aniName": "Test Customer",
-            "dnis": "tel:+18005550199",
-        }
-    )
-    language: str | None = "en-US"
-    #: the integration's ``customConfig`` JSON (None: not sent)
-    custom_config: dict[str, Any] | None = None
-    media_format: str = "PCMU"
-    stereo: bool = True
-    #: offer stereo plus both mono entries, as Genesys does (the server must choose)
-    offer_all: bool = False
-    frame_ms: int = 200
-    realtime: bool = True
-    duration_s: float = 10.0
-    audio: tuple[Int16Array, Int16Array] | None = None
-    ping_interval_s: float = 5.0
-    initial_ping_delay_s: float = 1.0
-    open_timeout_s: float = 5.0
-    close_timeout_s: float = 10.0
-    probe: bool = False
-    actions: list[Action] = field(default_factory=list)
-    #: expected ``disconnect`` reason from the server (None: a clean close)
-    expect_disconnect: str | None = None
-    #: override signature parameters (tests: expired, future, short nonce ...)
-    sign: dict[str, Any] = field(default_factory=dict)
-    extra_headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class SessionReport:
-    session_id: str
-    http_status: int | None = None
-    violations: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    opened_media: list[dict[str, Any]] | None = None
-    disconnect: dict[str, Any] | None = None
-    closed: bool = False
-    #: the simulator dropped the socket on purpose (a "drop" action)
-    dropped: bool = False
-    frames_sent: int = 0
-    pong_latencies_ms: list[float] = field(default_factory=list)
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations and not self.notes and self.http_status is None
-
-
-def offered_media(cfg: ClientConfig) -> list[dict[str, Any]]:
-    def entry(channels: list[str]) -> dict[str, Any]:
-        return {"type": "audio", "format": cfg.media_format, "channels": channels, "rate": 8000}
-
-    if cfg.offer_all:
-        return [entry(["external", "internal"]), entry(["external"]), entry(["internal"])]
-    return [entry(["external", "internal"] if cfg.stereo else ["external"])]
-
-
-def upgrade_headers(cfg: ClientConfig) -> dict[str, str]:
-    parts = urlsplit(cfg.uri)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    default = 443 if parts.scheme == "wss" else 80
-    host = parts.hostname or ""
-    authority = host if parts.port in (None, default) else f"{host}:{parts.port}"
-    headers = {
-        "Audiohook-Organization-Id": cfg.organization_id,
-        "Audiohook-Session-Id": cfg.session_id,
-        "Audiohook-Correlation-Id": cfg.correlation_id,
-        "X-API-KEY": cfg.api_key,
-    }
-    if cfg.client_secret:
-        headers |= sign_request(
-            request_target=target,
-            authority=authority,
-            organization_id=cfg.organization_id,
-            session_id=cfg.session_id,
-            correlation_id=cfg.correlation_id,
-            api_key=cfg.api_key,
-            client_secret_b64=cfg.client_secret,
-            **cfg.sign,
-        )
-    return headers | cfg.extra_headers
+    paused_at: float | None = None
+    pause_until: float | None = None
+    discard_left: int = 0  # samples
+    discard_start: float = 0.0
 
 
 class _Runner:
@@ -244,78 +152,89 @@ class _Runner:
         step = RATE * self.cfg.frame_ms // 1000
         n = min(len(customer), len(agent))
         actions = sorted(self.cfg.actions, key=lambda a: a.at_s)
-        paused_at: float | None = None
-        pause_until: float | None = None
-        discard_left = 0  # samples
-        discard_start = 0.0
+        play = _Playback()
         t0 = time.monotonic()
         for tick, start in enumerate(range(0, n, step)):
             if self.disconnected.is_set() or self.st.state != "OPEN":
                 return
             while actions and actions[0].at_s <= start / RATE:
-                act = actions.pop(0)
-                if act.kind == "drop":
-                    self.ws.transport.abort()
+                if not await self._act(actions.pop(0), start / RATE, play):
                     return
-                if act.kind == "pause":
-                    pause_until = start / RATE + float(act.value or 1.0)
-                elif act.kind == "discard":
-                    discard_left = round(float(act.value or 1.0) * RATE)
-                    discard_start = self.position
-                elif act.kind == "update":
-                    await self.send("update", {"language": act.value or "en-GB"})
-                elif act.kind == "error":
-                    await self.send("error", {"code": 500, "message": "simulated client error"})
-                    self.close_reason = "error"
-                elif act.kind == "ping":
-                    await self.send("ping", {})
-                else:
-                    await self.inject(act.kind)
             frame = slice(start, min(start + step, n))
-            frame_samples = frame.stop - frame.start
-            want_pause = self.server_pause or (pause_until is not None)
-            if want_pause and paused_at is None:
-                paused_at = self.position
-                await self.send("paused", {})
-            resume_now = self.server_resume or (
-                pause_until is not None and start / RATE >= pause_until and not self.server_pause
-            )
-            if paused_at is not None and resume_now:
-                await self.send(
-                    "resumed",
-                    {
-                        "start": p.format_duration(paused_at),
-                        "discarded": p.format_duration(self.position - paused_at),
-                    },
-                )
-                paused_at = pause_until = None
-                self.server_pause = self.server_resume = False
-            if paused_at is not None:
-                self.skipped_samples += frame_samples
-            elif discard_left > 0:
-                self.skipped_samples += frame_samples  # whole frames, as before
-                discard_left -= frame_samples
-                if discard_left <= 0:
-                    discard_left = 0
-                    await self.send(
-                        "discarded",
-                        {
-                            "start": p.format_duration(discard_start),
-                            "discarded": p.format_duration(self.position - discard_start),
-                        },
-                    )
+            await self._pause_or_resume(start / RATE, play)
+            if play.paused_at is not None:
+                self.skipped_samples += frame.stop - frame.start
+            elif play.discard_left > 0:
+                await self._discard(frame.stop - frame.start, play)
             else:
                 cols = [tracks[c][frame] for c in channels]
-                data = encode_frame(np.stack(cols, axis=1), fmt)
-                await self.send_raw(data)
+                await self.send_raw(encode_frame(np.stack(cols, axis=1), fmt))
                 self.sent_samples += frame.stop - frame.start
                 self.frames += 1
-            if self.cfg.realtime:
-                delay = t0 + (tick + 1) * self.cfg.frame_ms / 1000 - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            else:
-                await asyncio.sleep(0)
+            await self._pace(t0, tick)
+
+    async def _act(self, act: Action, now_s: float, play: _Playback) -> bool:
+        """Run one scripted action; False when it dropped the socket."""
+        if act.kind == "drop":
+            self.ws.transport.abort()
+            return False
+        if act.kind == "pause":
+            play.pause_until = now_s + float(act.value or 1.0)
+        elif act.kind == "discard":
+            play.discard_left = round(float(act.value or 1.0) * RATE)
+            play.discard_start = self.position
+        elif act.kind == "update":
+            await self.send("update", {"language": act.value or "en-GB"})
+        elif act.kind == "error":
+            await self.send("error", {"code": 500, "message": "simulated client error"})
+            self.close_reason = "error"
+        elif act.kind == "ping":
+            await self.send("ping", {})
+        else:
+            await self.inject(act.kind)
+        return True
+
+    async def _pause_or_resume(self, now_s: float, play: _Playback) -> None:
+        """Send ``paused`` when the server or a script asks, ``resumed`` when it ends."""
+        want_pause = self.server_pause or (play.pause_until is not None)
+        if want_pause and play.paused_at is None:
+            play.paused_at = self.position
+            await self.send("paused", {})
+        resume_now = self.server_resume or (
+            play.pause_until is not None and now_s >= play.pause_until and not self.server_pause
+        )
+        if play.paused_at is not None and resume_now:
+            await self.send(
+                "resumed",
+                {
+                    "start": p.format_duration(play.paused_at),
+                    "discarded": p.format_duration(self.position - play.paused_at),
+                },
+            )
+            play.paused_at = play.pause_until = None
+            self.server_pause = self.server_resume = False
+
+    async def _discard(self, samples: int, play: _Playback) -> None:
+        self.skipped_samples += samples  # whole frames, as before
+        play.discard_left -= samples
+        if play.discard_left <= 0:
+            play.discard_left = 0
+            await self.send(
+                "discarded",
+                {
+                    "start": p.format_duration(play.discard_start),
+                    "discarded": p.format_duration(self.position - play.discard_start),
+                },
+            )
+
+    async def _pace(self, t0: float, tick: int) -> None:
+        """Real time: frame ``tick`` ends ``frame_ms`` after the previous one."""
+        if self.cfg.realtime:
+            delay = t0 + (tick + 1) * self.cfg.frame_ms / 1000 - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        else:
+            await asyncio.sleep(0)
 
 
 async def run_session(cfg: ClientConfig) -> SessionReport:

@@ -19,13 +19,13 @@ from media_bridge.audiohook import protocol as p
 from media_bridge.audiohook.codec import decode_frame
 from media_bridge.audiohook.delivery import SessionDelivery
 from media_bridge.audiohook.recorder import INPUT_RATE, ChannelRecorder, FinishedChunk
+from media_bridge.audiohook.session_meta import participant_of, speakers_of
 from media_bridge.audiohook.settings import AudioHookSettings
 from media_bridge.audiohook.sinks import AudioChunkSink
 from media_bridge.consent import Verdict, not_checked
 from media_bridge.consent.verdict import from_value
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.identity import SpeakerDescriber, SpeakerFacts
-from media_bridge.identity.facts import from_audiohook
+from media_bridge.identity import SpeakerDescriber
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -308,32 +308,9 @@ class ServerSession:
 
     # ---- delivery ------------------------------------------------------------------
 
-    def _speakers(self) -> dict[str, dict[str, Any]]:
-        """The customer (``external``: keyed by the normalised ANI) and the agent
-        (``internal``: AudioHook names no user, so its key has conversation scope)."""
-        conv = str(self.open_params.get("conversationId") or self.id)
-        return {
-            "external": self.speakers.describe(
-                from_audiohook(self.open_params.get("participant")), conv
-            ),
-            "internal": self.speakers.describe(SpeakerFacts(role="agent"), conv),
-        }
-
-    def _participant(self) -> Any:
-        """The ``open`` message's participant, without a raw ANI when pseudonymising."""
-        participant = self.open_params.get("participant")
-        if not self.speakers.pseudonymizing or not isinstance(participant, dict):
-            return participant
-        facts = from_audiohook(participant)
-        return {
-            "id": participant.get("id"),
-            "ani": self.speakers.address(facts.address, facts),
-            "dnis": participant.get("dnis"),
-        }
-
     def base_meta(self, channel: str) -> dict[str, Any]:
         params = self.open_params
-        speakers = self._speakers()
+        speakers = speakers_of(self.speakers, params, self.id)
         return {
             "schema_version": SCHEMA_VERSION,
             "key": f"audiohook:{self.id}:{channel}",
@@ -345,7 +322,7 @@ class ServerSession:
             "correlationId": self.correlation_id,
             "organizationId": params.get("organizationId"),
             "conversationId": params.get("conversationId"),
-            "participant": self._participant(),
+            "participant": participant_of(self.speakers, params),
             "language": self.language,
             "channel": channel,
             "sourceFormat": (self.selected or {}).get("format"),

@@ -132,6 +132,44 @@ def verify_request_signature(
         if known and key is None:
             return VerifyResult("VERIFIED")
         return VerifyResult("UNSIGNED", "request is not signed")
+    parsed = _parse_signature(sig_input_raw, sig_raw)
+    if isinstance(parsed, VerifyResult):
+        return parsed
+    spec, signature = parsed
+    params = _signature_params(spec)
+    if isinstance(params, VerifyResult):
+        return params
+    refused = _check_times(params, now(), policy)
+    if refused is not None:
+        return refused
+    lines = _components(spec, headers, request_target, authority)
+    if isinstance(lines, VerifyResult):
+        return lines
+    nonce = _nonce(params, policy, api_key)
+    if isinstance(nonce, VerifyResult):
+        return nonce
+
+    # Unknown keys (and known keys without a secret) are checked against a random key:
+    # the same work is done, and the result is forced to FAILED.
+    good = known and key is not None
+    hmac_key = key if good and key is not None else secrets.token_bytes(32)
+    base = signature_base(lines, serialize_inner_list(spec))
+    computed = hmac.new(hmac_key, base.encode("utf-8"), hashlib.sha256).digest()
+    match = hmac.compare_digest(computed, signature)
+    alg = params.get("alg", "hmac-sha256")
+    if match and good:
+        if alg != "hmac-sha256":
+            return VerifyResult("UNSUPPORTED", f"algorithm {alg}")
+        if nonces is not None and not nonces.first_use(api_key, nonce, now()):
+            return VerifyResult("FAILED", "nonce already used (a replayed request)")
+        return VerifyResult("VERIFIED")
+    return VerifyResult("FAILED", "signature mismatch")
+
+
+def _parse_signature(
+    sig_input_raw: str | None, sig_raw: str | None
+) -> VerifyResult | tuple[InnerList, bytes]:
+    """The first signature-input member and the signature bytes of its label."""
     if not sig_input_raw or not sig_raw:
         return VerifyResult("INVALID", "signature and signature-input must both be present")
     try:
@@ -147,6 +185,11 @@ def verify_request_signature(
         return VerifyResult("INVALID", "signature-input member must be an inner list")
     if not isinstance(sig_item, Item) or not isinstance(sig_item.value, bytes):
         return VerifyResult("INVALID", f"no byte-sequence signature for label {label}")
+    return spec, sig_item.value
+
+
+def _signature_params(spec: InnerList) -> VerifyResult | dict[str, object]:
+    """The signature parameters, each known and of its type."""
     params: dict[str, object] = {}
     for name, value in spec.params:
         if name not in _KNOWN_PARAMS:
@@ -157,8 +200,13 @@ def verify_request_signature(
         if want_int and isinstance(value, int) and value < 0:
             return VerifyResult("INVALID", f"negative {name}")
         params[name] = value
+    return params
 
-    current = now()
+
+def _check_times(
+    params: dict[str, object], current: float, policy: SignaturePolicy
+) -> VerifyResult | None:
+    """None when ``created``/``expires`` put the signature inside its window."""
     created = params.get("created")
     expires = params.get("expires")
     skew = policy.clock_skew_s
@@ -170,7 +218,13 @@ def verify_request_signature(
         return VerifyResult("PRECONDITION", "no created parameter")
     if created + policy.max_age_s < current + skew:
         return VerifyResult("EXPIRED", "signature too old")
+    return None
 
+
+def _components(
+    spec: InnerList, headers: Mapping[str, str], request_target: str, authority: str
+) -> VerifyResult | list[tuple[str, str]]:
+    """The covered components' (name, value) lines; all required ones must be there."""
     lines: list[tuple[str, str]] = []
     seen: set[str] = set()
     for comp in spec.items:
@@ -192,7 +246,11 @@ def verify_request_signature(
     missing = [c for c in REQUIRED_COMPONENTS if c not in seen]
     if missing:
         return VerifyResult("PRECONDITION", f"signature does not cover {', '.join(missing)}")
+    return lines
 
+
+def _nonce(params: dict[str, object], policy: SignaturePolicy, api_key: str) -> VerifyResult | str:
+    """The nonce, long enough, under a ``keyid`` that names the request's API key."""
     nonce = params.get("nonce")
     if not isinstance(nonce, str):
         return VerifyResult("PRECONDITION", "missing nonce")
@@ -200,22 +258,7 @@ def verify_request_signature(
         return VerifyResult("PRECONDITION", "nonce too short")
     if params.get("keyid") != api_key:
         return VerifyResult("PRECONDITION", "keyid does not match X-API-KEY")
-
-    # Unknown keys (and known keys without a secret) are checked against a random key:
-    # the same work is done, and the result is forced to FAILED.
-    good = known and key is not None
-    hmac_key = key if good and key is not None else secrets.token_bytes(32)
-    base = signature_base(lines, serialize_inner_list(spec))
-    computed = hmac.new(hmac_key, base.encode("utf-8"), hashlib.sha256).digest()
-    match = hmac.compare_digest(computed, sig_item.value)
-    alg = params.get("alg", "hmac-sha256")
-    if match and good:
-        if alg != "hmac-sha256":
-            return VerifyResult("UNSUPPORTED", f"algorithm {alg}")
-        if nonces is not None and not nonces.first_use(api_key, nonce, now()):
-            return VerifyResult("FAILED", "nonce already used (a replayed request)")
-        return VerifyResult("VERIFIED")
-    return VerifyResult("FAILED", "signature mismatch")
+    return nonce
 
 
 def sign_request(

@@ -7,9 +7,14 @@ import asyncio
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from media_bridge.commands.common import add_settings_arguments, genesys_settings_from_args
+
+if TYPE_CHECKING:
+    from media_bridge.backfill import BackfillReport
+    from media_bridge.pipeline import Bridge
+    from media_bridge.types import JobState
 
 
 def _when(value: str) -> datetime:
@@ -59,13 +64,8 @@ def retention_warning(since: datetime, done_retention_s: float) -> str | None:
 
 
 async def run_backfill(args: argparse.Namespace) -> int:
-    from media_bridge.backfill import (
-        BackfillReport,
-        backfill_jobs,
-        find_conversations,
-        plan_missing,
-    )
-    from media_bridge.commands.run import ReplayProgress, print_dead_hint, print_summary
+    from media_bridge.backfill import BackfillReport
+    from media_bridge.commands.run import ReplayProgress
     from media_bridge.observability import configure_logging
     from media_bridge.pipeline import Bridge
     from media_bridge.types import JobState
@@ -75,33 +75,13 @@ async def run_backfill(args: argparse.Namespace) -> int:
     warning = retention_warning(args.since, settings.ledger.done_retention_s)
     if warning:
         print(warning, file=sys.stderr)
-    voice = settings.voice
     report = BackfillReport()
     async with Bridge(settings) as bridge:
-        assert bridge.context is not None
-        found = await find_conversations(
-            bridge.context.genesys,
-            args.since,
-            args.until,
-            args.media_type,
-            chunk_days=voice.backfill_chunk_days,
-            page_size=voice.backfill_page_size,
-            report=report,
-        )
-        jobs = backfill_jobs(
-            found, messaging_recordings=voice.backfill_messaging_recordings, voice=voice.enabled
-        )
-        await plan_missing(bridge.ledger, jobs, report)
-        _say(
-            f"backfill: {report.found} conversation(s) found in {report.queries} "
-            f"analytics query(ies); {len(report.planned)} job(s) planned, "
-            f"{report.already_known} already in the ledger",
-            args.json,
-        )
+        await _plan(bridge, args, report)
         counts: dict[JobState, int] = {}
         if not args.plan_only:
             progress = ReplayProgress(
-                bridge, voice.recording_delay_s, command="backfill", events=False
+                bridge, settings.voice.recording_delay_s, command="backfill", events=False
             )
             try:
                 counts = await bridge.run(
@@ -109,26 +89,66 @@ async def run_backfill(args: argparse.Namespace) -> int:
                 )
             finally:
                 progress.finish()
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "conversations_found": report.found,
-                        "queries": report.queries,
-                        "already_known": report.already_known,
-                        "planned": len(report.planned),
-                        "jobs": {state.value: n for state, n in counts.items()},
-                        "recording_batch": batch_counts(bridge),
-                    }
-                )
-            )
-        else:
-            # --plan-only: the ledger as the plan left it
-            shown = counts if not args.plan_only else await bridge.ledger.counts()
-            rows = [*_report_rows(report, args.plan_only), *_batch_rows(batch_counts(bridge))]
-            print_summary(shown, bridge, rows, events=False)
-            print_dead_hint(shown.get(JobState.DEAD, 0), settings.ledger.url)
+        await _show(bridge, args, report, counts)
     return 1 if counts.get(JobState.DEAD) else 0
+
+
+async def _plan(bridge: Bridge, args: argparse.Namespace, report: BackfillReport) -> None:
+    """Find the window's conversations and add the jobs the ledger does not hold yet."""
+    from media_bridge.backfill import backfill_jobs, find_conversations, plan_missing
+
+    assert bridge.context is not None
+    voice = bridge.settings.voice
+    found = await find_conversations(
+        bridge.context.genesys,
+        args.since,
+        args.until,
+        args.media_type,
+        chunk_days=voice.backfill_chunk_days,
+        page_size=voice.backfill_page_size,
+        report=report,
+    )
+    jobs = backfill_jobs(
+        found, messaging_recordings=voice.backfill_messaging_recordings, voice=voice.enabled
+    )
+    await plan_missing(bridge.ledger, jobs, report)
+    _say(
+        f"backfill: {report.found} conversation(s) found in {report.queries} "
+        f"analytics query(ies); {len(report.planned)} job(s) planned, "
+        f"{report.already_known} already in the ledger",
+        args.json,
+    )
+
+
+async def _show(
+    bridge: Bridge,
+    args: argparse.Namespace,
+    report: BackfillReport,
+    counts: dict[JobState, int],
+) -> None:
+    """The outcome as one JSON line (``--json``) or the summary table."""
+    from media_bridge.commands.run import print_dead_hint, print_summary
+    from media_bridge.types import JobState
+
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "conversations_found": report.found,
+                    "queries": report.queries,
+                    "already_known": report.already_known,
+                    "planned": len(report.planned),
+                    "jobs": {state.value: n for state, n in counts.items()},
+                    "recording_batch": batch_counts(bridge),
+                }
+            )
+        )
+        return
+    # --plan-only: the ledger as the plan left it
+    shown = counts if not args.plan_only else await bridge.ledger.counts()
+    rows = [*_report_rows(report, args.plan_only), *_batch_rows(batch_counts(bridge))]
+    print_summary(shown, bridge, rows, events=False)
+    print_dead_hint(shown.get(JobState.DEAD, 0), bridge.settings.ledger.url)
 
 
 def _report_rows(report: Any, plan_only: bool) -> list[tuple[str, str]]:

@@ -19,7 +19,16 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from genesys_emulator.config import EmulatorConfig
+    from genesys_emulator.testing import EmulatorHandle
+    from media_bridge.config import Settings
+    from media_bridge.pipeline import Bridge
+    from media_bridge.types import JobState
 
 #: the demo's API budget: Genesys' 300 requests per 60 s scaled to 40 per 10 s, so that the
 #: pacer visibly waits and the demo still ends in well under a minute
@@ -128,27 +137,33 @@ def _client_retries(bridge: Any) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
-    from genesys_emulator.config import EmulatorConfig, ScenarioConfig
-    from genesys_emulator.events import scenario_events
     from genesys_emulator.testing import running_emulator
-    from media_bridge.config import Settings
-    from media_bridge.genesys.settings import GenesysSettings
     from media_bridge.observability import configure_logging
-    from media_bridge.pipeline import Bridge
-    from media_bridge.sources.file import FileSource
-    from media_bridge.types import JobState
 
     console = Console()
     configure_logging("ERROR")
     out: Path = args.out
     await asyncio.to_thread(shutil.rmtree, out, True)
     await asyncio.to_thread(out.mkdir, parents=True)
-    # the real budget (300 requests per 60 s per token) scaled down to a demo's length, on
-    # both sides: the emulator enforces it and the bridge paces itself under it
-    config = EmulatorConfig(
+    console.print("[bold]genesys-media-bridge demo[/bold]: starting the Genesys Cloud emulator")
+    with running_emulator(_emulator_config(args)) as emu:
+        console.print(f"  login {emu.login_url}  api {emu.api_url}  downloads {emu.downloads_url}")
+        events_file = _stale_events(emu, args, out, console)
+        started = time.monotonic()
+        bridge, counts = await _bridge_with_progress(
+            _settings(emu, args, out), events_file, console
+        )
+        elapsed = time.monotonic() - started
+    return _report(console, out, elapsed, bridge, counts)
+
+
+def _emulator_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The real budget (300 requests per 60 s per token) scaled down to a demo's length,
+    on both sides: the emulator enforces it and the bridge paces itself under it."""
+    from genesys_emulator.config import EmulatorConfig, ScenarioConfig
+
+    return EmulatorConfig(
         rate_limit_requests=DEMO_BUDGET_REQUESTS,
         rate_limit_window_s=DEMO_BUDGET_WINDOW_S,
         scenario=ScenarioConfig(
@@ -157,65 +172,99 @@ async def _run(args: argparse.Namespace) -> int:
             voice_note_seconds=args.voice_note_seconds,
         ),
     )
-    console.print("[bold]genesys-media-bridge demo[/bold]: starting the Genesys Cloud emulator")
-    with running_emulator(config) as emu:
-        console.print(f"  login {emu.login_url}  api {emu.api_url}  downloads {emu.downloads_url}")
-        events = scenario_events(emu.state)
-        events_file = out / "events.jsonl"
-        events_file.write_text("".join(json.dumps(e) + "\n" for e in events))
-        console.print(
-            f"  {len(emu.conversations())} conversations, {len(events)} EventBridge events "
-            f"-> {events_file}"
-        )
-        emu.expire_links()
-        emu.set_faults(error_rate=args.error_rate, seed=args.seed)
-        console.print(
-            "  every URL in the events is now stale, and "
-            f"{args.error_rate:.0%} of API answers are injected 5xx errors"
-        )
-        settings = Settings(
-            genesys=GenesysSettings(
-                **{
-                    **emu.genesys_settings(),
-                    "pacing": "on",
-                    "budget_per_minute": DEMO_BUDGET_REQUESTS * 60 / DEMO_BUDGET_WINDOW_S,
-                    # a burst of 2 + 90 % of 40 stays under 40 in any 10 s
-                    "rate_limit_burst": 2,
-                },
-                backoff_base_s=0.05,
-            ),
-            ledger={"url": f"sqlite:///{out}/ledger.db"},
-            sinks={"dir_path": out / "media", "text_path": out / "nlp.jsonl"},
-            fetch={"media_types": [t.strip() for t in args.media_types.split(",")]},
-            audio={"below_gate": args.below_gate},
-            # the emulator's recordings are ready at once: no need to wait as in production
-            voice={"recording_delay_s": 0, "poll_initial_s": 0.5},
-        )
-        started = time.monotonic()
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total} jobs"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("bridging", total=None)
 
-            def show(counts: dict[JobState, int], _: Any) -> None:
-                total = sum(counts.values())
-                finished = counts.get(JobState.DONE, 0) + counts.get(JobState.DEAD, 0)
-                progress.update(task, total=total, completed=finished)
 
-            async with Bridge(settings, worker_id="demo") as bridge:
-                counts = await bridge.run(
-                    [FileSource(events_file)],
-                    until_idle=True,
-                    idle_timeout_s=300,
-                    progress=show,
-                    progress_every_s=0.2,
-                )
-            show(counts, None)
-        elapsed = time.monotonic() - started
+def _stale_events(
+    emu: EmulatorHandle, args: argparse.Namespace, out: Path, console: Console
+) -> Path:
+    """The scenario's events written to a file, then every URL in them made stale and
+    faults turned on: the bridge must ask the API again, as after a delay in production."""
+    from genesys_emulator.events import scenario_events
+
+    events = scenario_events(emu.state)
+    events_file = out / "events.jsonl"
+    events_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    console.print(
+        f"  {len(emu.conversations())} conversations, {len(events)} EventBridge events "
+        f"-> {events_file}"
+    )
+    emu.expire_links()
+    emu.set_faults(error_rate=args.error_rate, seed=args.seed)
+    console.print(
+        "  every URL in the events is now stale, and "
+        f"{args.error_rate:.0%} of API answers are injected 5xx errors"
+    )
+    return events_file
+
+
+def _settings(emu: EmulatorHandle, args: argparse.Namespace, out: Path) -> Settings:
+    from media_bridge.config import Settings
+    from media_bridge.genesys.settings import GenesysSettings
+
+    return Settings(
+        genesys=GenesysSettings(
+            **{
+                **emu.genesys_settings(),
+                "pacing": "on",
+                "budget_per_minute": DEMO_BUDGET_REQUESTS * 60 / DEMO_BUDGET_WINDOW_S,
+                # a burst of 2 + 90 % of 40 stays under 40 in any 10 s
+                "rate_limit_burst": 2,
+            },
+            backoff_base_s=0.05,
+        ),
+        ledger={"url": f"sqlite:///{out}/ledger.db"},
+        sinks={"dir_path": out / "media", "text_path": out / "nlp.jsonl"},
+        fetch={"media_types": [t.strip() for t in args.media_types.split(",")]},
+        audio={"below_gate": args.below_gate},
+        # the emulator's recordings are ready at once: no need to wait as in production
+        voice={"recording_delay_s": 0, "poll_initial_s": 0.5},
+    )
+
+
+async def _bridge_with_progress(
+    settings: Settings, events_file: Path, console: Console
+) -> tuple[Bridge, dict[JobState, int]]:
+    """Replay ``events_file`` through a bridge until idle, with a live progress bar."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from media_bridge.pipeline import Bridge
+    from media_bridge.sources.file import FileSource
+    from media_bridge.types import JobState
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} jobs"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("bridging", total=None)
+
+        def show(counts: dict[JobState, int], _: Any) -> None:
+            total = sum(counts.values())
+            finished = counts.get(JobState.DONE, 0) + counts.get(JobState.DEAD, 0)
+            progress.update(task, total=total, completed=finished)
+
+        async with Bridge(settings, worker_id="demo") as bridge:
+            counts = await bridge.run(
+                [FileSource(events_file)],
+                until_idle=True,
+                idle_timeout_s=300,
+                progress=show,
+                progress_every_s=0.2,
+            )
+        show(counts, None)
+    return bridge, counts
+
+
+def _report(
+    console: Console, out: Path, elapsed: float, bridge: Bridge, counts: dict[JobState, int]
+) -> int:
+    """The summary table; 1 when any job ended dead."""
+    from rich.table import Table
+
+    from media_bridge.types import JobState
+
     table = Table(title="summary", show_header=False)
     for name, value in _summary_rows(out, elapsed, bridge, counts):
         table.add_row(name, value)

@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from media_bridge.commands.common import add_settings_arguments, settings_from_args
+
+if TYPE_CHECKING:
+    from media_bridge.ledger.base import Ledger
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,62 +53,99 @@ def _job_dict(job: Any) -> dict[str, Any]:
     }
 
 
+async def _counts(ledger: Ledger, args: argparse.Namespace) -> int:
+    from media_bridge.types import JobState
+
+    counts = await ledger.counts()
+    print(json.dumps({s.value: counts.get(s, 0) for s in JobState}))
+    return 0
+
+
+async def _list(ledger: Ledger, args: argparse.Namespace) -> int:
+    from media_bridge.types import JobState
+
+    state = None if args.state == "all" else JobState(args.state)
+    listed = await ledger.list_jobs(state, limit=args.limit)
+    for job in listed:
+        error = f"  {job.error_code}: {job.last_error}" if job.last_error else ""
+        print(f"{job.state.value:8} {job.attempts:3}  {job.key}{error}")
+    if not listed:
+        print(f"no {args.state} jobs" if state is not None else "no jobs")
+    return 0
+
+
+async def _show(ledger: Ledger, args: argparse.Namespace) -> int:
+    from media_bridge.redact import redact_value
+
+    found = await ledger.get(args.key)
+    if found is None:
+        print(f"no job {args.key!r}")
+        return 1
+    # payloads and errors of earlier releases may hold signed URLs: never print one
+    print(json.dumps(redact_value("job", _job_dict(found)), indent=2, default=str))
+    return 0
+
+
+async def _retry_one(ledger: Ledger, key: str) -> bool:
+    """Retry ``key``; if it cannot be, say why on stderr."""
+    if await ledger.retry(key):
+        return True
+    found = await ledger.get(key)
+    if found is None:
+        print(f"warning: no job {key!r} in the ledger", file=sys.stderr)
+    else:
+        print(
+            f"warning: job {key!r} is {found.state.value}, not dead or retry: left as it is",
+            file=sys.stderr,
+        )
+    return False
+
+
+async def _retry(ledger: Ledger, args: argparse.Namespace) -> int:
+    from media_bridge.types import JobState
+
+    keys = list(args.keys)
+    if args.all_dead:
+        keys += [j.key for j in await ledger.list_jobs(JobState.DEAD, limit=100_000)]
+    done = 0
+    for key in keys:
+        done += await _retry_one(ledger, key)
+    print(
+        f"{done} job(s) set to run again"
+        + ("; a running worker (media-bridge run) picks them up" if done else "")
+    )
+    if not keys:
+        print("no keys given (and no dead jobs with --all-dead)", file=sys.stderr)
+    return 0
+
+
+async def _rejected(ledger: Ledger, args: argparse.Namespace) -> int:
+    from media_bridge.redact import redact_value
+
+    for row in await ledger.list_rejected(limit=args.limit):
+        print(json.dumps(redact_value("rejected", row), default=str))
+    return 0
+
+
+Action = Callable[["Ledger", argparse.Namespace], Awaitable[int]]
+ACTIONS: dict[str, Action] = {
+    "counts": _counts,
+    "list": _list,
+    "show": _show,
+    "retry": _retry,
+    "rejected": _rejected,
+}
+
+
 async def _run(args: argparse.Namespace) -> int:
     from media_bridge.config import secret_value
     from media_bridge.ledger.sealed import ledger_for
-    from media_bridge.redact import redact_value
-    from media_bridge.types import JobState
 
     settings = settings_from_args(args)
     ledger = ledger_for(settings.ledger.url, secret_value(settings.ledger.payload_key))
     await ledger.open()
     try:
-        if args.action == "counts":
-            counts = await ledger.counts()
-            print(json.dumps({s.value: counts.get(s, 0) for s in JobState}))
-        elif args.action == "list":
-            state = None if args.state == "all" else JobState(args.state)
-            listed = await ledger.list_jobs(state, limit=args.limit)
-            for job in listed:
-                error = f"  {job.error_code}: {job.last_error}" if job.last_error else ""
-                print(f"{job.state.value:8} {job.attempts:3}  {job.key}{error}")
-            if not listed:
-                print(f"no {args.state} jobs" if state is not None else "no jobs")
-        elif args.action == "show":
-            found = await ledger.get(args.key)
-            if found is None:
-                print(f"no job {args.key!r}")
-                return 1
-            # payloads and errors of earlier releases may hold signed URLs: never print one
-            print(json.dumps(redact_value("job", _job_dict(found)), indent=2, default=str))
-        elif args.action == "retry":
-            keys = list(args.keys)
-            if args.all_dead:
-                keys += [j.key for j in await ledger.list_jobs(JobState.DEAD, limit=100_000)]
-            done = 0
-            for key in keys:
-                if await ledger.retry(key):
-                    done += 1
-                    continue
-                found = await ledger.get(key)
-                if found is None:
-                    print(f"warning: no job {key!r} in the ledger", file=sys.stderr)
-                else:
-                    print(
-                        f"warning: job {key!r} is {found.state.value}, not dead or retry: "
-                        "left as it is",
-                        file=sys.stderr,
-                    )
-            print(
-                f"{done} job(s) set to run again"
-                + ("; a running worker (media-bridge run) picks them up" if done else "")
-            )
-            if not keys:
-                print("no keys given (and no dead jobs with --all-dead)", file=sys.stderr)
-        elif args.action == "rejected":
-            for row in await ledger.list_rejected(limit=args.limit):
-                print(json.dumps(redact_value("rejected", row), default=str))
-        return 0
+        return await ACTIONS[args.action](ledger, args)
     finally:
         await ledger.close()
 

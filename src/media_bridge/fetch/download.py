@@ -19,8 +19,9 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -134,69 +135,96 @@ def parse_sha256(value: str) -> bytes | None:
     return raw if len(raw) == 32 else None
 
 
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """What ``stream_to_file`` enforces on one body: the cap, the pace, what the API said."""
+
+    max_bytes: int
+    chunk_bytes: int
+    #: below this average pace (after ``slow_grace_s``) the body is given up as Transient
+    min_bytes_per_s: float = 0.0
+    slow_grace_s: float = SLOW_GRACE_S
+    expected_sha256: str | None = None
+    expected_size: int | None = None
+    declared_mime: str | None = None
+
+
+@dataclass(slots=True)
+class _Copied:
+    size: int = 0
+    head: bytes = b""
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+
+
 async def stream_to_file(
-    resp: aiohttp.ClientResponse,
-    dest_dir: Path,
-    *,
-    max_bytes: int,
-    chunk_bytes: int,
-    min_bytes_per_s: float = 0.0,
-    slow_grace_s: float = SLOW_GRACE_S,
-    expected_sha256: str | None = None,
-    expected_size: int | None = None,
-    declared_mime: str | None = None,
+    resp: aiohttp.ClientResponse, dest_dir: Path, options: StreamOptions
 ) -> DownloadedFile:
     """Write the body to a temp file, enforcing the cap and checking size/hash/type."""
     length = resp.content_length
-    if length is not None and length > max_bytes:
-        raise RejectedMedia("too_large", f"Content-Length {length} exceeds the cap {max_bytes}")
+    if length is not None and length > options.max_bytes:
+        raise RejectedMedia(
+            "too_large", f"Content-Length {length} exceeds the cap {options.max_bytes}"
+        )
     # creating a file can take milliseconds on a slow disk: not on the event loop.
     # Chunk writes stay inline: they land in the page cache (a memcpy), and a thread
     # hop per 256 KiB chunk would cost more than it saves.
     fd, name = await asyncio.to_thread(
         tempfile.mkstemp, prefix=".media-", suffix=".part", dir=dest_dir
     )
-    path = Path(name)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        started = time.monotonic()
         with os.fdopen(fd, "wb") as out:
-            try:
-                async for chunk in resp.content.iter_chunked(chunk_bytes):
-                    size += len(chunk)
-                    elapsed = time.monotonic() - started
-                    too_slow = size < min_bytes_per_s * elapsed
-                    if min_bytes_per_s and elapsed > slow_grace_s and too_slow:
-                        raise Transient(f"media body too slow: {size} bytes in {elapsed:.0f} s")
-                    if size > max_bytes:
-                        raise RejectedMedia("too_large", f"body exceeds the cap {max_bytes}")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if len(head) < SNIFF_BYTES:
-                        head += chunk[: SNIFF_BYTES - len(head)]
-            except NETWORK_ERRORS as exc:
-                raise Transient(f"media body broken off after {size} bytes: {exc}") from exc
-        _check_integrity(size, digest.digest(), length, expected_size, expected_sha256)
-        if size == 0:
-            raise RejectedMedia("empty", "the body is empty")
-        sniffed = sniff(head)
-        reason = mismatch_reason(declared_mime, sniffed)
-        if reason is not None:
-            raise RejectedMedia(*reason)
-        return DownloadedFile(
-            path=path,
-            size=size,
-            sha256=digest.hexdigest(),
-            sniffed_mime=sniffed.mime if sniffed else None,
-            declared_mime=declared_mime,
-            sniffed_codec=sniffed.codec if sniffed else None,
-        )
+            copied = await _copy_body(resp, out, options)
+        return _checked(Path(name), copied, length, options)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
+
+
+async def _copy_body(
+    resp: aiohttp.ClientResponse, out: BinaryIO, options: StreamOptions
+) -> _Copied:
+    """Chunks to ``out`` while the size, the hash and the sniffed head run over them."""
+    copied = _Copied()
+    started = time.monotonic()
+    try:
+        async for chunk in resp.content.iter_chunked(options.chunk_bytes):
+            copied.size += len(chunk)
+            elapsed = time.monotonic() - started
+            too_slow = copied.size < options.min_bytes_per_s * elapsed
+            if options.min_bytes_per_s and elapsed > options.slow_grace_s and too_slow:
+                raise Transient(f"media body too slow: {copied.size} bytes in {elapsed:.0f} s")
+            if copied.size > options.max_bytes:
+                raise RejectedMedia("too_large", f"body exceeds the cap {options.max_bytes}")
+            copied.digest.update(chunk)
+            out.write(chunk)
+            if len(copied.head) < SNIFF_BYTES:
+                copied.head += chunk[: SNIFF_BYTES - len(copied.head)]
+    except NETWORK_ERRORS as exc:
+        raise Transient(f"media body broken off after {copied.size} bytes: {exc}") from exc
+    return copied
+
+
+def _checked(
+    path: Path, copied: _Copied, length: int | None, options: StreamOptions
+) -> DownloadedFile:
+    """The complete body checked against what the headers and the API said it is."""
+    digest = copied.digest.digest()
+    _check_integrity(copied.size, digest, length, options.expected_size, options.expected_sha256)
+    if copied.size == 0:
+        raise RejectedMedia("empty", "the body is empty")
+    sniffed = sniff(copied.head)
+    reason = mismatch_reason(options.declared_mime, sniffed)
+    if reason is not None:
+        raise RejectedMedia(*reason)
+    return DownloadedFile(
+        path=path,
+        size=copied.size,
+        sha256=copied.digest.hexdigest(),
+        sniffed_mime=sniffed.mime if sniffed else None,
+        declared_mime=options.declared_mime,
+        sniffed_codec=sniffed.codec if sniffed else None,
+    )
 
 
 def _check_integrity(

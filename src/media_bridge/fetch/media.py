@@ -25,6 +25,7 @@ from media_bridge.fetch.download import (
     DownloadedFile,
     MediaResponseError,
     RejectedMedia,
+    StreamOptions,
     open_media,
     stream_to_file,
 )
@@ -72,27 +73,24 @@ class MediaFetcher:
         Raises UrlExpired (re-resolve through the API), RejectedMedia/BadInput (never
         retry), RateLimited/Transient (after bounded in-call retries), PermissionMissing.
         """
-        kind = classify(url, self.client.hosts)
-        target = url
-        resolved_from_link = kind is UrlKind.DOWNLOADS_LINK
-        if resolved_from_link:
-            target = await self._resolve(url)
         settings = self.client.settings
+        options = StreamOptions(
+            max_bytes=max_bytes,
+            chunk_bytes=settings.download_chunk_bytes,
+            min_bytes_per_s=settings.download_min_bytes_per_s,
+            expected_sha256=expected_sha256,
+            expected_size=expected_size,
+            declared_mime=declared_mime,
+        )
+        kind = classify(url, self.client.hosts)
+        from_link = kind is UrlKind.DOWNLOADS_LINK
+        target = await self._resolve(url) if from_link else url
         attempt = 0
-        relinked = False
-        token_refreshed = False
+        relinked = token_refreshed = False
         while True:
             token = await self.client.tokens.get_token() if kind is UrlKind.API else None
             try:
-                done = await self._download_once(
-                    target,
-                    dest_dir,
-                    token=token,
-                    max_bytes=max_bytes,
-                    expected_sha256=expected_sha256,
-                    expected_size=expected_size,
-                    declared_mime=declared_mime,
-                )
+                done = await self._download_once(target, dest_dir, token, options)
             except _TokenRejected:
                 if token is None or token_refreshed:
                     raise UrlExpired(f"media URL {redact_url(target)} answered HTTP 401") from None
@@ -100,22 +98,16 @@ class MediaFetcher:
                 self.client.tokens.invalidate(token)
                 continue
             except UrlExpired:
-                if resolved_from_link and not relinked:
-                    relinked = True  # the link may outlive its signed URL: ask again once
-                    target = await self._resolve(url)
-                    continue
-                raise
+                if not from_link or relinked:
+                    raise
+                relinked = True  # the link may outlive its signed URL: ask again once
+                target = await self._resolve(url)
+                continue
             except (Transient, RateLimited) as exc:
                 attempt += 1
-                if attempt >= settings.download_attempts:
+                delay = self._retry_delay(exc, attempt)
+                if delay is None:
                     raise
-                delay = full_jitter_backoff(
-                    attempt, base=settings.backoff_base_s, cap=settings.backoff_max_s
-                )
-                if isinstance(exc, RateLimited):
-                    if exc.retry_after > settings.max_retry_after_s:
-                        raise
-                    delay = max(delay, exc.retry_after)
                 self.retries += 1
                 log.warning("fetch.retry", url=redact_url(target), attempt=attempt, error=str(exc))
                 await self._sleep(delay)
@@ -123,6 +115,21 @@ class MediaFetcher:
             self.downloads += 1
             self.bytes += done.size
             return done
+
+    def _retry_delay(self, exc: Transient | RateLimited, attempt: int) -> float | None:
+        """How long to wait before another try; None when the budget is spent or the
+        server asks for a longer wait than ``max_retry_after_s``."""
+        settings = self.client.settings
+        if attempt >= settings.download_attempts:
+            return None
+        delay = full_jitter_backoff(
+            attempt, base=settings.backoff_base_s, cap=settings.backoff_max_s
+        )
+        if isinstance(exc, RateLimited):
+            if exc.retry_after > settings.max_retry_after_s:
+                return None
+            delay = max(delay, exc.retry_after)
+        return delay
 
     async def download_attachment(
         self, attachment: Mapping[str, Any], dest_dir: Path, *, max_bytes: int
@@ -169,15 +176,7 @@ class MediaFetcher:
         return signed
 
     async def _download_once(
-        self,
-        url: str,
-        dest_dir: Path,
-        *,
-        token: str | None,
-        max_bytes: int,
-        expected_sha256: str | None,
-        expected_size: int | None,
-        declared_mime: str | None,
+        self, url: str, dest_dir: Path, token: str | None, options: StreamOptions
     ) -> DownloadedFile:
         try:
             async with open_media(
@@ -187,16 +186,7 @@ class MediaFetcher:
                 max_redirects=self.client.settings.max_redirects,
                 client_timeout=self._timeout,
             ) as resp:
-                return await stream_to_file(
-                    resp,
-                    dest_dir,
-                    max_bytes=max_bytes,
-                    chunk_bytes=self.client.settings.download_chunk_bytes,
-                    min_bytes_per_s=self.client.settings.download_min_bytes_per_s,
-                    expected_sha256=expected_sha256,
-                    expected_size=expected_size,
-                    declared_mime=declared_mime,
-                )
+                return await stream_to_file(resp, dest_dir, options)
         except MediaResponseError as exc:
             if token is not None and exc.status == 401:
                 raise _TokenRejected from None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from media_bridge.errors import BridgeError, PermissionMissing, RateLimited, Transient
+from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.observability import get_logger
 from media_bridge.retry import full_jitter_backoff, parse_retry_after
 
@@ -59,31 +60,28 @@ class Token:
 
 
 class TokenManager:
+    """Tokens for one OAuth client, timed and retried as ``settings`` say."""
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
         token_url: str,
-        client_id: str,
-        client_secret: str,
+        settings: GenesysSettings,
         *,
-        refresh_margin_s: float = 300.0,
-        credentials_retry_s: float = 30.0,
-        timeout_s: float = 30.0,
         max_attempts: int = 4,
-        backoff_base_s: float = 0.2,
-        backoff_max_s: float = 10.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._session = session
         self._token_url = token_url
-        raw = f"{client_id}:{client_secret}".encode()
+        secret = settings.client_secret.get_secret_value()
+        raw = f"{settings.client_id}:{secret}".encode()
         self._basic = "Basic " + base64.b64encode(raw).decode("ascii")
-        self._margin = refresh_margin_s
-        self._credentials_retry_s = credentials_retry_s
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._margin = settings.token_refresh_margin_s
+        self._credentials_retry_s = settings.credentials_retry_s
+        self._timeout = aiohttp.ClientTimeout(total=settings.request_timeout_s)
         self._max_attempts = max_attempts
-        self._backoff = (backoff_base_s, backoff_max_s)
+        self._backoff = (settings.backoff_base_s, settings.backoff_max_s)
         self._clock = clock
         self._sleep = sleep
         self._token: Token | None = None

@@ -104,17 +104,7 @@ class GenesysClient:
         if self._transport is None:
             if self._session is None:
                 self._session = make_session(self.settings)
-            tokens = TokenManager(
-                self._session,
-                self.hosts.token_url,
-                self.settings.client_id,
-                self.settings.client_secret.get_secret_value(),
-                refresh_margin_s=self.settings.token_refresh_margin_s,
-                credentials_retry_s=self.settings.credentials_retry_s,
-                timeout_s=self.settings.request_timeout_s,
-                backoff_base_s=self.settings.backoff_base_s,
-                backoff_max_s=self.settings.backoff_max_s,
-            )
+            tokens = TokenManager(self._session, self.hosts.token_url, self.settings)
             self._transport = ApiTransport(
                 self._session, self.hosts, tokens, self.gate, self.settings, stats=self.stats
             )

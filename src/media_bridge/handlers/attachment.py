@@ -16,7 +16,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from media_bridge import enrolment, metrics, speech_gate
 from media_bridge.audio.report import output_mime
@@ -34,6 +34,10 @@ from media_bridge.observability import get_logger
 from media_bridge.planner import CONSENT_HINT, payload_to_attachment
 from media_bridge.redact import redact_url
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
+
+if TYPE_CHECKING:
+    from media_bridge.audio.processor import AudioProcessor
+    from media_bridge.audio.report import AudioReport
 
 log = get_logger(__name__)
 
@@ -181,28 +185,8 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
         ]
         report = None
         if ctx.audio is not None and mime.startswith("audio/"):
-            normalized = downloaded.path.with_name(f"{downloaded.path.name}.normalized")
-            temporary.append(normalized)
-            report = await ctx.audio.process(downloaded.path, normalized)
+            report = await _normalize(ctx.audio, downloaded.path, files, temporary)
             meta["audio"] = _without_paths(report.to_dict())
-            out = report.output
-            files.append(
-                DeliveredFile(
-                    "normalized",
-                    out.path,
-                    output_mime(out.format),
-                    out.sha256,
-                    out.bytes,
-                )
-            )
-            for segment in report.segments or ():  # audio.max_segment_s: cut at pauses
-                temporary.append(segment.path)
-                segment_mime = output_mime(out.format)
-                files.append(
-                    DeliveredFile(
-                        segment.role, segment.path, segment_mime, segment.sha256, segment.bytes
-                    )
-                )
         gate = speech_gate.decide(ctx, "attachment", report)
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)
@@ -233,6 +217,23 @@ async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
     finally:
         for path in temporary:
             path.unlink(missing_ok=True)
+
+
+async def _normalize(
+    audio: AudioProcessor, original: Path, files: list[DeliveredFile], temporary: list[Path]
+) -> AudioReport:
+    """Normalise an audio original: the normalised file (and its segments, cut at pauses
+    under ``audio.max_segment_s``) are added to ``files`` and ``temporary``."""
+    normalized = original.with_name(f"{original.name}.normalized")
+    temporary.append(normalized)
+    report = await audio.process(original, normalized)
+    out = report.output
+    mime = output_mime(out.format)
+    files.append(DeliveredFile("normalized", out.path, mime, out.sha256, out.bytes))
+    for segment in report.segments or ():
+        temporary.append(segment.path)
+        files.append(DeliveredFile(segment.role, segment.path, mime, segment.sha256, segment.bytes))
+    return report
 
 
 def _with_participant(speaker: SpeakerFacts | None, ref: AttachmentRef) -> SpeakerFacts:

@@ -47,7 +47,6 @@ def event_for_messages(
             "message_time": when,
             "speaker": speaker,
         }
-        attributes = participant.get("attributes")
         event.texts.append(
             TextMessage(
                 conversation_id,
@@ -57,25 +56,14 @@ def event_for_messages(
                 **common,
             )
         )
-        for attachment in attachments_in_message(message):
-            media_id = attachment.get("id")
-            if not media_id:
-                continue
-            event.attachments.append(
-                AttachmentRef(
-                    conversation_id=conversation_id,
-                    message_id=message_id,
-                    media_id=str(media_id),
-                    media_type=str(attachment.get("mediaType") or "File"),
-                    mime=attachment.get("mime"),
-                    name=attachment.get("filename"),
-                    url=attachment.get("url"),
-                    size=attachment.get("contentSizeBytes"),
-                    sha256=attachment.get("sha256"),
-                    attributes=attributes if isinstance(attributes, dict) else None,
-                    **common,
-                )
-            )
+        attributes = participant.get("attributes")
+        event.attachments += _attachments(
+            conversation_id,
+            message_id,
+            message,
+            attributes if isinstance(attributes, dict) else None,
+            common,
+        )
     return event
 
 
@@ -92,3 +80,30 @@ def jobs_for_messages(
         conversation_id, messages, participants, fallback_channel, source_event
     )
     return plan_jobs(event, media_types, message_texts=False, consent_attribute=consent_attribute)
+
+
+def _attachments(
+    conversation_id: str,
+    message_id: str,
+    message: dict[str, Any],
+    attributes: dict[str, Any] | None,
+    common: dict[str, Any],
+) -> list[AttachmentRef]:
+    """The message's attachments that have an id (one without cannot be fetched)."""
+    return [
+        AttachmentRef(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            media_id=str(attachment["id"]),
+            media_type=str(attachment.get("mediaType") or "File"),
+            mime=attachment.get("mime"),
+            name=attachment.get("filename"),
+            url=attachment.get("url"),
+            size=attachment.get("contentSizeBytes"),
+            sha256=attachment.get("sha256"),
+            attributes=attributes,
+            **common,
+        )
+        for attachment in attachments_in_message(message)
+        if attachment.get("id")
+    ]

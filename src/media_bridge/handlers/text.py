@@ -17,7 +17,7 @@ from media_bridge.consent import not_checked, settle
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.handlers.message_jobs import jobs_for_messages
-from media_bridge.identity import merge
+from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.messaging import message_channel, message_text
@@ -49,28 +49,7 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
             return held_or_refused
     new_jobs: list[NewJob] = []
     if record.get("text") is None and payload.get("message_id"):
-        # kept for the message's attachment jobs (a stale link needs this very read)
-        # (texts of the conversation starting close together share one bulk read)
-        message = await ctx.messages.read_text(payload["conversation_id"], payload["message_id"])
-        facts = merge(facts, from_message(message))
-        record["text"] = message_text(message)
-        record["channel"] = record.get("channel") or message_channel(message)
-        record["direction"] = record.get("direction") or message.get("direction")
-        # the topic's media[] is deprecated and may be empty: the message itself lists
-        # the attachments (keys dedupe against those the topic did list)
-        new_jobs = [
-            job
-            for job in jobs_for_messages(
-                payload["conversation_id"],
-                [message],
-                {payload["message_id"]: _participant(payload)},
-                record.get("channel"),
-                payload.get("event") or {},
-                media_types_from_settings(ctx.settings.fetch.media_types),
-                ctx.consent.planning_attribute,
-            )
-            if job.kind is JobKind.ATTACHMENT
-        ]
+        facts, new_jobs = await _read_message(payload, record, facts, ctx)
     if not record.get("text"):
         return JobOutcome(result={"skipped": "no text"}, new_jobs=new_jobs)
     event = payload.get("event") or {}
@@ -93,6 +72,35 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
     result = await ctx.text_sink.deliver_text(job.key, record)
     metrics.DELIVERED.labels(kind="text", media_type="text").inc()
     return JobOutcome(result={"sink": ctx.text_sink.name, **result}, new_jobs=new_jobs)
+
+
+async def _read_message(
+    payload: dict[str, Any], record: dict[str, Any], facts: SpeakerFacts | None, ctx: BridgeContext
+) -> tuple[SpeakerFacts | None, list[NewJob]]:
+    """Fill ``record`` from the message itself (the topic carried no text); the speaker
+    facts it adds, and the attachment jobs it lists."""
+    # kept for the message's attachment jobs (a stale link needs this very read)
+    # (texts of the conversation starting close together share one bulk read)
+    message = await ctx.messages.read_text(payload["conversation_id"], payload["message_id"])
+    record["text"] = message_text(message)
+    record["channel"] = record.get("channel") or message_channel(message)
+    record["direction"] = record.get("direction") or message.get("direction")
+    # the topic's media[] is deprecated and may be empty: the message itself lists
+    # the attachments (keys dedupe against those the topic did list)
+    new_jobs = [
+        job
+        for job in jobs_for_messages(
+            payload["conversation_id"],
+            [message],
+            {payload["message_id"]: _participant(payload)},
+            record.get("channel"),
+            payload.get("event") or {},
+            media_types_from_settings(ctx.settings.fetch.media_types),
+            ctx.consent.planning_attribute,
+        )
+        if job.kind is JobKind.ATTACHMENT
+    ]
+    return merge(facts, from_message(message)), new_jobs
 
 
 def _role(payload: dict[str, Any]) -> str:

@@ -182,61 +182,19 @@ async def deliver_recording(
     ``batch`` (one batch ``resultUrl``, the original format)."""
     voice = ctx.settings.voice
     batch = via == "batch"
-    max_refreshes = 0 if batch else ctx.settings.fetch.max_url_refreshes
     conv = str(job.payload["conversation_id"])
     rid = str(job.payload["recording_id"])
-    files_to_get = media_files(recording)
     temporary: list[Path] = []
     try:
-        downloads: list[tuple[MediaFile, DownloadedFile]] = []
-        refreshes = 0
-        for media in files_to_get:
-            done, used = await _download(ctx, conv, rid, media, max_refreshes)
-            temporary.append(done.path)
-            mime = done.sniffed_mime or done.declared_mime or ""
-            if batch and mime and not mime.startswith("audio/"):
-                raise NotAudio(f"recording {rid}: the batch result is {mime}")
-            downloads.append((media, done))
-            refreshes += used
-            metrics.BYTES.inc(done.size)
-        files: list[DeliveredFile] = []
-        if voice.deliver_original:
-            for media, done in downloads:
-                role = "original" if len(downloads) == 1 else f"original-ch{media.key}"
-                mime = done.sniffed_mime or done.declared_mime or "application/octet-stream"
-                files.append(_file(role, done.path, mime, done.sha256, done.size))
+        downloads, refreshes = await _download_all(ctx, job, recording, batch, temporary)
+        files = _original_files(downloads) if voice.deliver_original else []
         meta = _metadata(job, recording, downloads, refreshes)
         meta.update(_speakers(ctx, job))
         meta["consent"] = consent
         meta["format_id"] = None if batch else voice.format_id  # batch: the original format
         meta["via"] = via
-        gated: AudioReport | None = None  # the customer's (or the mono mix's) report
-        if ctx.audio is None:
-            meta["channels"] = {"decision": None, "reason": "audio processing is off"}
-        else:
-            reports, mono = await _channel_reports(ctx, downloads, temporary)
-            if reports is None:
-                assert mono is not None
-                meta["channels"] = {
-                    "decision": None,
-                    "reason": "mono recording: customer and agent cannot be separated",
-                }
-                meta["audio"] = {"mixed": _audio_meta(mono)}
-                files.extend(_output_files("mixed", mono, temporary))
-                gated = mono
-            else:
-                decision = await _decide(
-                    ctx, job, reports["left"].output.path, reports["right"].output.path
-                )
-                if len(downloads) >= 2 and decision.method == "setting":
-                    decision = fixed_decision(decision.customer, "per_channel_files")
-                customer, agent = reports[decision.customer], reports[decision.agent]
-                meta["channels"] = {"decision": decision.to_dict()}
-                meta["audio"] = {"customer": _audio_meta(customer), "agent": _audio_meta(agent)}
-                files.extend(_output_files("customer", customer, temporary))
-                if voice.deliver_agent:
-                    files.extend(_output_files("agent", agent, temporary))
-                gated = customer
+        # the customer's (or the mono mix's) report
+        gated = await _process_audio(ctx, job, downloads, meta, files, temporary)
         gate = speech_gate.decide(ctx, "recording", gated)
         result: dict[str, Any] = {}
         if gate.sink is not None:
@@ -264,6 +222,71 @@ async def deliver_recording(
         for path in temporary:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
+
+
+async def _download_all(
+    ctx: BridgeContext, job: Job, recording: dict[str, Any], batch: bool, temporary: list[Path]
+) -> tuple[list[tuple[MediaFile, DownloadedFile]], int]:
+    """Every file of the recording (into ``temporary``), and the URL refreshes it took."""
+    max_refreshes = 0 if batch else ctx.settings.fetch.max_url_refreshes
+    conv = str(job.payload["conversation_id"])
+    rid = str(job.payload["recording_id"])
+    downloads: list[tuple[MediaFile, DownloadedFile]] = []
+    refreshes = 0
+    for media in media_files(recording):
+        done, used = await _download(ctx, conv, rid, media, max_refreshes)
+        temporary.append(done.path)
+        mime = done.sniffed_mime or done.declared_mime or ""
+        if batch and mime and not mime.startswith("audio/"):
+            raise NotAudio(f"recording {rid}: the batch result is {mime}")
+        downloads.append((media, done))
+        refreshes += used
+        metrics.BYTES.inc(done.size)
+    return downloads, refreshes
+
+
+def _original_files(downloads: list[tuple[MediaFile, DownloadedFile]]) -> list[DeliveredFile]:
+    files: list[DeliveredFile] = []
+    for media, done in downloads:
+        role = "original" if len(downloads) == 1 else f"original-ch{media.key}"
+        mime = done.sniffed_mime or done.declared_mime or "application/octet-stream"
+        files.append(_file(role, done.path, mime, done.sha256, done.size))
+    return files
+
+
+async def _process_audio(
+    ctx: BridgeContext,
+    job: Job,
+    downloads: list[tuple[MediaFile, DownloadedFile]],
+    meta: dict[str, Any],
+    files: list[DeliveredFile],
+    temporary: list[Path],
+) -> AudioReport | None:
+    """Normalise, split the customer out (a mono recording stays mixed), add the outputs
+    to ``files`` and their figures to ``meta``; the report the speech gate judges."""
+    if ctx.audio is None:
+        meta["channels"] = {"decision": None, "reason": "audio processing is off"}
+        return None
+    reports, mono = await _channel_reports(ctx, downloads, temporary)
+    if reports is None:
+        assert mono is not None
+        meta["channels"] = {
+            "decision": None,
+            "reason": "mono recording: customer and agent cannot be separated",
+        }
+        meta["audio"] = {"mixed": _audio_meta(mono)}
+        files.extend(_output_files("mixed", mono, temporary))
+        return mono
+    decision = await _decide(ctx, job, reports["left"].output.path, reports["right"].output.path)
+    if len(downloads) >= 2 and decision.method == "setting":
+        decision = fixed_decision(decision.customer, "per_channel_files")
+    customer, agent = reports[decision.customer], reports[decision.agent]
+    meta["channels"] = {"decision": decision.to_dict()}
+    meta["audio"] = {"customer": _audio_meta(customer), "agent": _audio_meta(agent)}
+    files.extend(_output_files("customer", customer, temporary))
+    if ctx.settings.voice.deliver_agent:
+        files.extend(_output_files("agent", agent, temporary))
+    return customer
 
 
 def _speakers(ctx: BridgeContext, job: Job) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from media_bridge.errors import Transient
-from media_bridge.fetch.download import stream_to_file
+from media_bridge.fetch.download import StreamOptions, stream_to_file
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +43,8 @@ async def test_a_trickling_body_is_cut_off_and_leaves_no_file(trickle: str, tmp_
             await stream_to_file(
                 response,
                 tmp_path,
-                max_bytes=1 << 20,
-                chunk_bytes=65536,
-                min_bytes_per_s=1000,
-                slow_grace_s=0.3,
+                StreamOptions(
+                    max_bytes=1 << 20, chunk_bytes=65536, min_bytes_per_s=1000, slow_grace_s=0.3
+                ),
             )
     assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,123 @@
+"""Modules and functions stay small enough to read in one sitting.
+
+Counted with ``ast`` over ``src/media_bridge`` and ``src/genesys_emulator``:
+a module's physical lines, and a function's ``end_lineno - lineno + 1``, which
+starts at the ``def`` line (decorators are not counted) and takes in nested
+functions. Past the limits a module or function must be on an allow-list with a
+reason; an entry that is no longer needed fails too, so the lists only shrink.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+MODULE_LIMIT = 400
+FUNCTION_LIMIT = 60
+SRC = Path(__file__).resolve().parents[2] / "src"
+ROOTS = ("media_bridge", "genesys_emulator")
+
+PARALLEL = "being changed by a parallel branch; split next"
+
+#: module path (relative to src/) -> why it may be longer than MODULE_LIMIT
+ALLOWED_MODULES: dict[str, str] = {
+    "media_bridge/config.py": PARALLEL,
+    # both grew past the limit in the same wave's merges (the batch and analytics-call path;
+    # the Notifications source with its channels, subscriptions and reconnects): split next
+    "media_bridge/handlers/recording.py": "grew with the batch path in a parallel merge; split next",
+    "media_bridge/sources/notifications.py": "new in a parallel merge (channels, reconnects, "
+    "per-conversation topics in one reader); split next",
+}
+
+#: (module path, function qualname) -> why it may be longer than FUNCTION_LIMIT
+ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
+    ("media_bridge/planner.py", "plan_jobs"): PARALLEL,
+    ("media_bridge/events/message_topic.py", "parse_message_body"): PARALLEL,
+    ("media_bridge/handlers/recording.py", "_conversation_recordings"): PARALLEL,
+    ("media_bridge/handlers/recording.py", "_one_recording"): PARALLEL,
+    ("media_bridge/sources/http.py", "build_intake_app"): PARALLEL,
+    ("media_bridge/genesys/transport.py", "ApiTransport.request"): (
+        PARALLEL + " (its retry and Retry-After handling)"
+    ),
+    ("genesys_emulator/events.py", "transcription_bodies"): PARALLEL,
+    ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
+    ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
+}
+
+
+def _modules() -> Iterator[tuple[str, str]]:
+    for root in ROOTS:
+        for path in sorted((SRC / root).rglob("*.py")):
+            yield path.relative_to(SRC).as_posix(), path.read_text(encoding="utf-8")
+
+
+def _functions(tree: ast.AST, prefix: str = "") -> Iterator[tuple[str, int]]:
+    """(qualname, lines) of every function and method, nested ones included."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            name = prefix + node.name
+            assert node.end_lineno is not None
+            yield name, node.end_lineno - node.lineno + 1
+            yield from _functions(node, name + ".<locals>.")
+        elif isinstance(node, ast.ClassDef):
+            yield from _functions(node, prefix + node.name + ".")
+        else:
+            yield from _functions(node, prefix)
+
+
+def _measure() -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Everything over the limits: module -> lines, (module, qualname) -> lines."""
+    modules: dict[str, int] = {}
+    functions: dict[tuple[str, str], int] = {}
+    for rel, text in _modules():
+        lines = len(text.splitlines())
+        if lines > MODULE_LIMIT:
+            modules[rel] = lines
+        for name, length in _functions(ast.parse(text, filename=rel)):
+            if length > FUNCTION_LIMIT:
+                functions[(rel, name)] = length
+    return modules, functions
+
+
+def test_the_counter_counts_functions_methods_and_nested_ones() -> None:
+    source = (
+        "@decorator\n"
+        "def top():\n"
+        "    def inner():\n"
+        "        pass\n"
+        "    return inner\n"
+        "class C:\n"
+        "    async def method(self):\n"
+        "        return 1\n"
+    )
+    found = dict(_functions(ast.parse(source)))
+    assert found == {"top": 4, "top.<locals>.inner": 2, "C.method": 2}
+
+
+def test_no_module_is_longer_than_the_limit_unless_allowed() -> None:
+    modules, _ = _measure()
+    over = {rel: n for rel, n in modules.items() if rel not in ALLOWED_MODULES}
+    assert not over, f"modules over {MODULE_LIMIT} lines (split them): {over}"
+
+
+def test_no_function_is_longer_than_the_limit_unless_allowed() -> None:
+    _, functions = _measure()
+    over = {
+        f"{rel}:{name}": n
+        for (rel, name), n in functions.items()
+        if (rel, name) not in ALLOWED_FUNCTIONS
+    }
+    assert not over, f"functions over {FUNCTION_LIMIT} lines (split them by case): {over}"
+
+
+def test_the_allow_lists_hold_no_stale_entry() -> None:
+    modules, functions = _measure()
+    stale = [rel for rel in ALLOWED_MODULES if rel not in modules]
+    stale += [f"{rel}:{name}" for rel, name in ALLOWED_FUNCTIONS if (rel, name) not in functions]
+    assert not stale, f"within the limits now: remove from the allow-list: {stale}"
+
+
+def test_every_allow_list_entry_gives_a_reason() -> None:
+    reasons = [*ALLOWED_MODULES.values(), *ALLOWED_FUNCTIONS.values()]
+    assert all(reason.strip() for reason in reasons)
