@@ -37,6 +37,7 @@ from media_bridge.ledger.sealed import ledger_for
 from media_bridge.message_reads import MessageReads
 from media_bridge.observability import get_logger
 from media_bridge.planner import media_types_from_settings
+from media_bridge.purposes import set_customer_purposes
 from media_bridge.retention import sweep_forever
 from media_bridge.sources.base import Source
 from media_bridge.types import JobKind, JobState
@@ -113,6 +114,7 @@ class Bridge:
 
     async def _start(self) -> None:
         settings = self.settings
+        set_customer_purposes(settings.identity.customer_purposes)
         await self.ledger.open()
         self._closers.append(self.ledger.close)
         genesys = GenesysClient(settings.genesys)

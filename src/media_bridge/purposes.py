@@ -8,19 +8,39 @@ as two separate participant purposes. So a participant is the customer when its
 purpose is ``customer`` (any case); a participant with purpose ``external`` is another
 party and is never taken for the customer whose media, texts or consent the bridge
 handles. The transcript phrase vocabulary stays in ``voice/transcripts.py``.
+
+Unsure, so configurable: Genesys does not say which purpose the far end of an
+agent-dialled call gets (reported elsewhere as ``external``); ``identity.customer_purposes``
+(default ``["customer"]``) sets the list once at start, for every reader.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeGuard
 
 #: the participant ``purpose`` of the customer (compared lower-cased)
 CUSTOMER_PURPOSE = "customer"
+_customer_purposes: frozenset[str] = frozenset({CUSTOMER_PURPOSE})
+
+
+def set_customer_purposes(purposes: Iterable[str]) -> None:
+    """Which purposes are the customer's, for the whole process (``identity.customer_purposes``,
+    applied when the bridge starts)."""
+    global _customer_purposes
+    chosen = frozenset(p.lower() for p in purposes)
+    if not chosen:
+        raise ValueError("at least one customer purpose is needed")
+    _customer_purposes = chosen
+
+
+def customer_purposes() -> frozenset[str]:
+    return _customer_purposes
 
 
 def is_customer_purpose(purpose: Any) -> bool:
-    """True for the customer's participant purpose, in any case; False for anything else."""
-    return isinstance(purpose, str) and purpose.lower() == CUSTOMER_PURPOSE
+    """True for a customer participant purpose, in any case; False for anything else."""
+    return isinstance(purpose, str) and purpose.lower() in _customer_purposes
 
 
 def is_customer(participant: Any) -> TypeGuard[dict[str, Any]]:

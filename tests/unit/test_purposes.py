@@ -75,3 +75,24 @@ def test_every_reader_agrees_on_the_customer() -> None:
     assert [(a.participant_id, a.message_id) for a in attachments] == [("p-cust", "m-cust")]
     # the external party is still connected: it does not keep the conversation open
     assert conversation_ended(CONVERSATION)
+
+
+def test_the_customer_purposes_are_a_setting_for_every_reader() -> None:
+    """``identity.customer_purposes``: an org whose agent-dialled calls give the called
+    party purpose ``external`` can say so; every reader then agrees on it."""
+    from media_bridge.identity.settings import IdentitySettings
+    from media_bridge.purposes import customer_purposes, set_customer_purposes
+
+    assert IdentitySettings().customer_purposes == ["customer"]
+    before = customer_purposes()
+    try:
+        set_customer_purposes(
+            IdentitySettings(customer_purposes=["Customer", "external"]).customer_purposes
+        )
+        assert is_customer({"purpose": "External"})
+        assert customer_participant({"participants": [participant("p-x", "external", "m")]})
+    finally:
+        set_customer_purposes(before)
+    assert not is_customer({"purpose": "external"})
+    with pytest.raises(ValueError, match="customer_purposes"):
+        IdentitySettings(customer_purposes=[])

@@ -14,6 +14,12 @@ DEFAULT_KEY_ORDER: tuple[KeySource, ...] = ("external_contact", "phone", "platfo
 class IdentitySettings(BaseModel):
     """``identity.*``: the speaker key of every delivery."""
 
+    #: participant purposes taken for the customer (whose media, texts, consent and speaker
+    #: key the bridge handles). Genesys documents ``customer``; add ``external`` only if your
+    #: org's agent-dialled calls give the called party that purpose (not confirmed): an
+    #: ``external`` party beside a customer would then be taken for the customer too
+    customer_purposes: list[str] = Field(default_factory=lambda: ["customer"], min_length=1)
+
     #: which identity wins when several are known; the participant id (conversation scope)
     #: is always the last resort
     key_order: list[KeySource] = Field(default_factory=lambda: list(DEFAULT_KEY_ORDER))
