@@ -33,7 +33,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("media_bridge/events/message_topic.py", "parse_message_body"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_conversation_recordings"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_one_recording"): PARALLEL,
-    ("media_bridge/sources/http.py", "build_intake_app"): PARALLEL,
     ("media_bridge/genesys/transport.py", "ApiTransport.request"): (
         PARALLEL + " (its retry and Retry-After handling)"
     ),
