@@ -33,9 +33,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("media_bridge/events/message_topic.py", "parse_message_body"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_conversation_recordings"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_one_recording"): PARALLEL,
-    ("genesys_emulator/events.py", "transcription_bodies"): PARALLEL,
-    ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
-    ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
 }
 
 
