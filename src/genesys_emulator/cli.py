@@ -55,6 +55,14 @@ def main(argv: Sequence[str] | None = None, prog: str = "genesys-emulator") -> i
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The emulator's options, one argument group each."""
+    _add_hosts(parser)
+    _add_auth(parser)
+    _add_faults(parser)
+    _add_content(parser)
+
+
+def _add_hosts(parser: argparse.ArgumentParser) -> None:
     net = parser.add_argument_group("hosts")
     net.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     net.add_argument("--login-port", type=int, default=0, help="login host port (0 = free)")
@@ -75,6 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="serve /healthz, /readyz and /metrics on this port (0 = free; default: none)",
     )
+
+
+def _add_auth(parser: argparse.ArgumentParser) -> None:
     auth = parser.add_argument_group("auth and limits")
     auth.add_argument(
         "--client",
@@ -97,6 +108,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="api-downloads requests do not count against the rate limit",
     )
+
+
+def _add_faults(parser: argparse.ArgumentParser) -> None:
     faults = parser.add_argument_group("faults")
     faults.add_argument("--latency-ms", type=float, default=0.0)
     faults.add_argument("--jitter-ms", type=float, default=0.0)
@@ -104,6 +118,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--drop-rate", type=float, default=0.0, help="share of closed sockets")
     faults.add_argument("--truncate-rate", type=float, default=0.0, help="share of cut bodies")
     faults.add_argument("--fault-seed", type=int, default=0)
+
+
+def _add_content(parser: argparse.ArgumentParser) -> None:
     content = parser.add_argument_group("content and events")
     content.add_argument("--seed", type=int, default=1, help="scenario seed")
     content.add_argument("--conversations", type=int, default=6, help="messaging conversations")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -184,6 +185,52 @@ def detail_body(
     return body
 
 
+@dataclass(frozen=True, slots=True)
+class _Utterance:
+    """Where one turn's utterance sits: its id, channel and times (ms)."""
+
+    utterance_id: str
+    channel: str
+    session_ms: int
+    offset_ms: int
+    #: milliseconds per word
+    step: int
+
+
+def _result(at: _Utterance, shown: list[tuple[str, float]], final: bool) -> dict[str, Any]:
+    """One transcript of a turn: its first ``shown`` words (a partial), or all (final)."""
+    text = " ".join(word for word, _ in shown)
+    confidence = round(sum(c for _, c in shown) / len(shown), 2)
+    word_list = [
+        {
+            "word": word,
+            "confidence": c,
+            "offsetMs": at.offset_ms + i * at.step,
+            "startTimeMs": at.session_ms + at.offset_ms + i * at.step,
+            "durationMs": at.step,
+        }
+        for i, (word, c) in enumerate(shown)
+    ]
+    return {
+        "utteranceId": at.utterance_id,
+        "isFinal": final,
+        "channel": at.channel,
+        "dialect": "en-US",
+        "engineProvider": "GENESYS",
+        "engineName": "Genesys",
+        "alternatives": [
+            {
+                "confidence": confidence,
+                "offsetMs": at.offset_ms,
+                "durationMs": at.step * len(shown),
+                "transcript": text,
+                "decoratedTranscript": text[:1].upper() + text[1:] + ".",
+                "words": word_list,
+            }
+        ],
+    }
+
+
 def transcription_bodies(
     state: OrgState, conversation: Conversation
 ) -> list[tuple[datetime, dict[str, Any]]]:
@@ -225,52 +272,14 @@ def transcription_bodies(
         duration_ms = int((turn.end_s - turn.start_s) * 1000)
         step = duration_ms // len(words)
         channel = "EXTERNAL" if turn.speaker == "customer" else "INTERNAL"
-
-        def result(
-            shown: list[tuple[str, float]],
-            final: bool,
-            utterance_id: str = utterance_id,
-            offset_ms: int = offset_ms,
-            step: int = step,
-            channel: str = channel,
-        ) -> dict[str, Any]:
-            text = " ".join(word for word, _ in shown)
-            confidence = round(sum(c for _, c in shown) / len(shown), 2)
-            word_list = [
-                {
-                    "word": word,
-                    "confidence": c,
-                    "offsetMs": offset_ms + i * step,
-                    "startTimeMs": session_ms + offset_ms + i * step,
-                    "durationMs": step,
-                }
-                for i, (word, c) in enumerate(shown)
-            ]
-            return {
-                "utteranceId": utterance_id,
-                "isFinal": final,
-                "channel": channel,
-                "dialect": "en-US",
-                "engineProvider": "GENESYS",
-                "engineName": "Genesys",
-                "alternatives": [
-                    {
-                        "confidence": confidence,
-                        "offsetMs": offset_ms,
-                        "durationMs": step * len(shown),
-                        "transcript": text,
-                        "decoratedTranscript": text[:1].upper() + text[1:] + ".",
-                        "words": word_list,
-                    }
-                ],
-            }
+        at = _Utterance(utterance_id, channel, session_ms, offset_ms, step)
 
         middle = recording.start + timedelta(seconds=(turn.start_s + turn.end_s) / 2)
         final_at = recording.start + timedelta(seconds=turn.end_s + 0.3)
         if len(words) > 1:
             partial = words[: len(words) // 2]
-            timed.append((middle, body(middle, "SESSION_ONGOING", [result(partial, False)])))
-        timed.append((final_at, body(final_at, "SESSION_ONGOING", [result(words, True)])))
+            timed.append((middle, body(middle, "SESSION_ONGOING", [_result(at, partial, False)])))
+        timed.append((final_at, body(final_at, "SESSION_ONGOING", [_result(at, words, True)])))
     ended = recording.end + timedelta(milliseconds=500)
     timed.append((ended, body(ended, "SESSION_ENDED", [])))
     return timed

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from genesys_emulator import media
 from genesys_emulator.config import ScenarioConfig
@@ -56,6 +57,31 @@ def call_words(
             (turn, [(rng.choice(WORDS), round(rng.uniform(0.6, 0.99), 2)) for _ in range(n_words)])
         )
     return spoken
+
+
+def _phrase(base_ms: int, turn: media.Turn, drawn: list[tuple[str, float]]) -> dict[str, Any]:
+    """One turn of a call as a transcript phrase, its words spread evenly over the turn."""
+    start_ms = base_ms + int(turn.start_s * 1000)
+    duration = int((turn.end_s - turn.start_s) * 1000)
+    step = duration // len(drawn)
+    words = [
+        {
+            "word": word,
+            "confidence": confidence,
+            "startTimeMs": start_ms + i * step,
+            "duration": {"milliseconds": step},
+        }
+        for i, (word, confidence) in enumerate(drawn)
+    ]
+    return {
+        "text": " ".join(w["word"] for w in words),  # type: ignore[misc]
+        "stability": 1,
+        "startTimeMs": start_ms,
+        "duration": {"milliseconds": duration},
+        "participantPurpose": "external" if turn.speaker == "customer" else "internal",
+        "words": words,
+        "alternatives": [],
+    }
 
 
 def new_message_id(rng: random.Random) -> str:
@@ -294,31 +320,10 @@ class ScenarioBuilder:
         """The Speech & Text Analytics transcript document for the call (VOICE.md shape)."""
         rng = random.Random(recording.seed)
         base_ms = epoch_ms(recording.start)
-        phrases = []
-        for turn, drawn in call_words(rng, recording.seed, seconds):
-            start_ms = base_ms + int(turn.start_s * 1000)
-            duration = int((turn.end_s - turn.start_s) * 1000)
-            step = duration // len(drawn)
-            words = [
-                {
-                    "word": word,
-                    "confidence": confidence,
-                    "startTimeMs": start_ms + i * step,
-                    "duration": {"milliseconds": step},
-                }
-                for i, (word, confidence) in enumerate(drawn)
-            ]
-            phrases.append(
-                {
-                    "text": " ".join(w["word"] for w in words),  # type: ignore[misc]
-                    "stability": 1,
-                    "startTimeMs": start_ms,
-                    "duration": {"milliseconds": duration},
-                    "participantPurpose": "external" if turn.speaker == "customer" else "internal",
-                    "words": words,
-                    "alternatives": [],
-                }
-            )
+        phrases = [
+            _phrase(base_ms, turn, drawn)
+            for turn, drawn in call_words(rng, recording.seed, seconds)
+        ]
         duration_ms = int(seconds * 1000)
         document = {
             "organizationId": self.state.config.org_id,

@@ -20,264 +20,43 @@ a ``MEDIA_BRIDGE_GENESYS__*`` variable wins over them.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import sys
-import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    Field,
-    PrivateAttr,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from media_bridge.audio.settings import AudioSettings
 from media_bridge.audiohook.settings import OLD_AUDIOHOOK_ENV_PREFIX, AudioHookSettings
+from media_bridge.config_names import ENV_PREFIX as ENV_PREFIX
+from media_bridge.config_names import GENESYS_CLOUD_ALIASES as GENESYS_CLOUD_ALIASES
+from media_bridge.config_names import IGNORED_PREFIXES, Kind, Path_, field_tree, unknown_setting
+from media_bridge.config_names import env_name as env_name
+from media_bridge.config_names import suggest as suggest
 from media_bridge.consent.settings import ConsentSettings
 from media_bridge.errors import ConfigError
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.identity.settings import IdentitySettings
+from media_bridge.intake_settings import IntakeSettings as IntakeSettings
 from media_bridge.notifications.settings import NotificationsSettings
 from media_bridge.operations_settings import OperationsSettings as OperationsSettings
-from media_bridge.signing import check_secret
+from media_bridge.pipeline_settings import FetchSettings as FetchSettings
+from media_bridge.pipeline_settings import LedgerSettings as LedgerSettings
+from media_bridge.pipeline_settings import NlpSettings as NlpSettings
+from media_bridge.pipeline_settings import WorkerSettings as WorkerSettings
+from media_bridge.sink_settings import S3_URL_OPTIONS as S3_URL_OPTIONS
+from media_bridge.sink_settings import SinkSettings as SinkSettings
+from media_bridge.sink_settings import check_kafka_url as check_kafka_url
+from media_bridge.sink_settings import check_s3_url as check_s3_url
 from media_bridge.voice.settings import VoiceSettings
-
-ENV_PREFIX = "MEDIA_BRIDGE_"
-#: variables of the test harness (``MEDIA_BRIDGE_TEST_PG_URL``), not settings
-_IGNORED_PREFIXES = ("MEDIA_BRIDGE_TEST_",)
-#: the Genesys SDK's and CLI's names, accepted as aliases
-GENESYS_CLOUD_ALIASES: dict[str, tuple[str, ...]] = {
-    "GENESYS_CLOUD_CLIENT_ID": ("genesys", "client_id"),
-    "GENESYS_CLOUD_CLIENT_SECRET": ("genesys", "client_secret"),
-    "GENESYS_CLOUD_REGION": ("genesys", "region"),
-}
 
 
 def secret_value(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
-
-
-class FetchSettings(BaseModel):
-    #: which ``mediaType``s to fetch: Audio by default; ``all`` fetches everything
-    media_types: list[str] = Field(default_factory=lambda: ["Audio"])
-    #: size cap of one downloaded media file (bytes); larger files are refused
-    max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
-    #: bounded re-resolutions of a stale URL before the job is retried later
-    max_url_refreshes: int = Field(default=3, ge=0)
-    #: no message read for a message-topic message whose ``messageMetadata.content[]``
-    #: lists attachments only (all of them in ``media[]``): it has no text to read. That
-    #: Genesys lists a ``Text`` entry for a captioned attachment is not verified
-    #: (docs/emulator.md); ``false`` reads every message as before
-    skip_textless_reads: bool = True
-    #: texts of one conversation whose jobs start within this many seconds share one
-    #: ``messages/bulk`` read (0 reads each message alone)
-    text_batch_window_s: float = Field(default=0.1, ge=0)
-    #: where downloads are written while in flight (default: ``.bridge-tmp`` beside
-    #: ``sinks.dir_path``)
-    tmp_dir: Path | None = None
-
-
-class LedgerSettings(BaseModel):
-    #: ``sqlite:///path/to/ledger.db`` (default) or ``postgresql://...``
-    url: str = "sqlite:///var/media-bridge/ledger.db"
-    #: a claimed job not finished within this long is taken up again by any worker
-    lease_seconds: float = Field(default=120.0, gt=0)
-    #: attempts of a job before it is dead (listed by ``jobs list --state dead``)
-    max_attempts: int = Field(default=8, ge=1)
-    #: done jobs keep their payload this long (for ``jobs show``), then become tombstones;
-    #: 0 scrubs each job the moment it is done
-    tombstone_after_s: float = Field(default=3600.0, ge=0)
-    #: whole done rows are deleted after this long (30 days: longer than EventBridge's
-    #: 4-day redelivery, so redelivered events are still refused)
-    done_retention_s: float = Field(default=30 * 86400.0, ge=0)
-    #: rejected events (kept for an operator to inspect) are deleted after this long
-    rejected_retention_s: float = Field(default=7 * 86400.0, ge=0)
-    #: how often a long-running process sweeps the ledger (0: never; ``purge`` for cron)
-    sweep_interval_s: float = Field(default=600.0, ge=0)
-    #: a random secret (32+ bytes; ``*_FILE`` reads it from a file): personal fields of
-    #: pending payloads (speaker facts, texts, a call's ANI) are sealed with AES-256-GCM
-    payload_key: SecretStr | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        from media_bridge.ledger import known_schemes
-
-        scheme = urlsplit(value).scheme.lower().split("+", 1)[0]
-        if scheme not in known_schemes():
-            shown = f"{scheme!r}" if scheme else "none"
-            raise ValueError(
-                f"unsupported ledger URL scheme {shown}: use sqlite:///path/to/ledger.db "
-                "or postgresql://USER@HOST:PORT/DB"
-            )
-        return value
-
-
-class WorkerSettings(BaseModel):
-    #: jobs in flight per process
-    concurrency: int = Field(default=32, ge=1)
-    #: how often a messaging conversation without a customer.end is read again, at first:
-    #: while nothing changes the interval grows by ``conversation_poll_backoff`` per read
-    #: (1 keeps it fixed) up to ``conversation_poll_max_s``; a new message or a new event
-    #: brings it back to ``conversation_poll_s``
-    conversation_poll_s: float = Field(default=30.0, gt=0)
-    #: growth factor of that interval per unchanged read
-    conversation_poll_backoff: float = Field(default=2.0, ge=1.0)
-    #: longest interval between reads of a watched conversation
-    conversation_poll_max_s: float = Field(default=300.0, gt=0)
-    #: stop watching a conversation after this long without an end event
-    conversation_watch_max_s: float = Field(default=6 * 3600.0, gt=0)
-
-
-#: the query options of an ``s3://`` media sink URL (``sinks/s3.py`` reads them)
-S3_URL_OPTIONS = frozenset({"endpoint_url", "region", "sidecar", "kms_key_id", "bucket_key"})
-
-
-def check_s3_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme != "s3" or not parts.netloc:
-        raise ConfigError(f"an S3 sink URL is s3://BUCKET[/PREFIX], not {url!r}")
-    unknown = {k for k, _ in parse_qsl(parts.query)} - S3_URL_OPTIONS
-    if unknown:
-        raise ConfigError(f"unknown S3 sink URL option(s) {sorted(unknown)}")
-
-
-def check_kafka_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme != "kafka" or not parts.netloc or not parts.path.strip("/"):
-        raise ConfigError(f"a Kafka sink URL is kafka://HOST:PORT[,HOST:PORT]/TOPIC, not {url!r}")
-
-
-class SinkSettings(BaseModel):
-    #: ``dir`` (default), ``http`` (the biometrics engine), ``s3://BUCKET[/PREFIX]`` (with
-    #: ``?endpoint_url=``, ``region=``, ``sidecar=``, ``kms_key_id=``, ``bucket_key=``) or
-    #: ``kafka://HOST:PORT[,HOST:PORT]/TOPIC``
-    media: str = "dir"
-    #: folder of the ``dir`` media sink (relative to the working directory)
-    dir_path: Path = Path("var/media-bridge/out")
-    #: URL of the ``http`` media sink (the biometrics engine)
-    http_url: str | None = None
-    #: Standard Webhooks secret of the ``http`` media, text and erasure deliveries:
-    #: ``whsec_<base64>`` (the key is the decoded bytes); any other value is used as raw
-    #: key bytes (its UTF-8), as earlier releases did (docs/receivers.md)
-    http_secret: str | None = None
-    #: also send the deprecated ``X-Bridge-Signature: v1=`` and ``X-Bridge-Timestamp``
-    #: headers beside the Standard Webhooks ones (one release; a warning at start)
-    legacy_signature_headers: bool = False
-    #: ``jsonl`` (default), ``http`` or ``kafka://HOST:PORT[,HOST:PORT]/TOPIC``
-    text: str = "jsonl"
-    #: file of the ``jsonl`` text (NLP) sink
-    text_path: Path = Path("var/media-bridge/nlp.jsonl")
-    #: URL of the ``http`` text (NLP) sink (signed with ``http_secret``)
-    text_http_url: str | None = None
-    #: clips kept in ``dir_path`` by ``audio.below_gate = hold_local`` while the media sink
-    #: is remote are deleted after this long (not applied when ``dir`` is the media sink)
-    kept_retention_s: float = Field(default=7 * 86400.0, ge=0)
-
-    @field_validator("media")
-    @classmethod
-    def _media_kind(cls, value: str) -> str:
-        if value in {"dir", "http"}:
-            return value
-        if value.startswith("s3:"):
-            check_s3_url(value)
-            return value
-        if value.startswith("kafka:"):
-            check_kafka_url(value)
-            return value
-        raise ValueError(
-            f"must be 'dir', 'http', s3://BUCKET[/PREFIX] or kafka://HOST:PORT/TOPIC, not {value!r}"
-        )
-
-    @field_validator("text")
-    @classmethod
-    def _text_kind(cls, value: str) -> str:
-        if value in {"jsonl", "http"}:
-            return value
-        if value.startswith("kafka:"):
-            check_kafka_url(value)
-            return value
-        raise ValueError(f"must be 'jsonl', 'http' or kafka://HOST:PORT/TOPIC, not {value!r}")
-
-    @field_validator("http_secret")
-    @classmethod
-    def _http_secret(cls, value: str | None) -> str | None:
-        return check_secret(value)
-
-    @field_validator("http_url", "text_http_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise ValueError("must be an http(s) URL with a host")
-        return value
-
-    @model_validator(mode="after")
-    def _http_needs(self) -> SinkSettings:
-        wanted: list[str] = []
-        if self.media == "http":
-            wanted += [f for f in ("http_url", "http_secret") if not getattr(self, f)]
-        if self.text == "http":
-            wanted += [f for f in ("text_http_url", "http_secret") if not getattr(self, f)]
-        if wanted:
-            names = " and ".join(
-                f"sinks.{f} ({ENV_PREFIX}SINKS__{f.upper()})" for f in dict.fromkeys(wanted)
-            )
-            raise ValueError(f"an http sink needs {names}")
-        return self
-
-
-class IntakeSettings(BaseModel):
-    #: address the HTTP intake listens on (behind a TLS proxy: docs/deployment.md)
-    host: str = "127.0.0.1"
-    #: port of the HTTP intake (``run --source http``)
-    port: int = 8080
-    #: EventBridge connection auth: an API-key header (name and value) and/or basic auth
-    api_key_header: str = "x-api-key"
-    #: the API key value EventBridge's connection sends (in ``api_key_header``)
-    api_key: str | None = None
-    #: basic-auth user name of the EventBridge connection
-    basic_user: str | None = None
-    #: basic-auth password of the EventBridge connection
-    basic_password: str | None = None
-    #: a request body larger than this is refused (413)
-    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
-    #: a body of more events is refused whole (413, one rejected row), at once
-    max_events_per_body: int = Field(default=100, gt=0)
-    #: an event naming more media for one message is rejected (any source)
-    max_media_per_message: int = Field(default=50, gt=0)
-    #: accept unauthenticated posts (local experiments only; refused by default)
-    allow_anonymous: bool = False
-    #: a connection whose request headers are not all in within this is closed
-    header_timeout_s: float = Field(default=10.0, gt=0)
-    #: a request whose body is not all in within this is answered 408 and closed
-    body_timeout_s: float = Field(default=10.0, gt=0)
-    #: at most this many connections and requests at once; more are answered 503
-    max_connections: int = Field(default=256, gt=0)
-
-    @property
-    def has_auth(self) -> bool:
-        return bool(self.api_key) or (
-            self.basic_user is not None and self.basic_password is not None
-        )
-
-
-class NlpSettings(BaseModel):
-    #: mask phone numbers, Luhn-valid card numbers and e-mail addresses in texts and
-    #: transcript lines before they reach the NLP sink (offline; national phone numbers
-    #: only with ``identity.default_region``)
-    redact: bool = False
 
 
 class Settings(BaseSettings):
@@ -345,47 +124,14 @@ class Settings(BaseSettings):
 
 # -- the loader -----------------------------------------------------------------------
 
-Path_ = tuple[str, ...]
-Kind = Literal["leaf", "list", "dict", "model"]
-
-
-def _kind(annotation: Any) -> tuple[Kind, type[BaseModel] | None]:
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        return _kind(args[0]) if len(args) == 1 else ("leaf", None)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "model", annotation
-    if origin in (list, set, tuple, frozenset):
-        return "list", None
-    if origin is dict:
-        return "dict", None
-    return "leaf", None
-
-
-def _field_tree(model: type[BaseModel], prefix: Path_ = ()) -> dict[Path_, Kind]:
-    found: dict[Path_, Kind] = {}
-    for name, info in model.model_fields.items():
-        path = (*prefix, name)
-        kind, sub = _kind(info.annotation)
-        found[path] = kind
-        if sub is not None:
-            found.update(_field_tree(sub, path))
-    return found
-
-
 _FIELDS: dict[Path_, Kind] = {}
 
 
 def known_fields() -> dict[Path_, Kind]:
     """Every setting path (``("sinks", "media")``) and what it holds."""
     if not _FIELDS:
-        _FIELDS.update(_field_tree(Settings))
+        _FIELDS.update(field_tree(Settings))
     return _FIELDS
-
-
-def env_name(path: Path_) -> str:
-    return ENV_PREFIX + "__".join(path).upper()
 
 
 def _resolve(rest: str) -> Path_ | None:
@@ -406,25 +152,6 @@ def _resolve(rest: str) -> Path_ | None:
         if kind != "model":
             return None
     return None
-
-
-def suggest(word: str, candidates: list[str]) -> str | None:
-    """The nearest candidate: one that differs only in underscores, else difflib's best."""
-
-    def squash(text: str) -> str:
-        return text.replace("_", "").replace(".", "").lower()
-
-    for candidate in candidates:
-        if squash(candidate) == squash(word):
-            return candidate
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _unknown(name: str, candidates: list[str], where: str = "") -> str:
-    best = suggest(name, candidates)
-    hint = f"did you mean {best}?" if best else "see the README's Configuration section"
-    return f"unknown setting {name}{where} ({hint})"
 
 
 def _set(tree: dict[str, Any], path: Path_, value: Any) -> None:
@@ -480,7 +207,7 @@ def _from_env(
         if name in GENESYS_CLOUD_ALIASES:
             entries.append((0, original, GENESYS_CLOUD_ALIASES[name], value, False))
             continue
-        if not name.startswith(ENV_PREFIX) or name.startswith(_IGNORED_PREFIXES):
+        if not name.startswith(ENV_PREFIX) or name.startswith(IGNORED_PREFIXES):
             continue
         rest = original[len(ENV_PREFIX) :]
         rank = 3
@@ -503,7 +230,7 @@ def _from_env(
                     f"use {new_name}"
                 )
         if path is None:
-            unknown.append(_unknown(original, candidates))
+            unknown.append(unknown_setting(original, candidates))
             continue
         entries.append((rank, original, path, value, is_file))
     if unknown:
@@ -525,7 +252,7 @@ def _check_toml(data: dict[str, Any], file: Path, prefix: Path_ = ()) -> list[st
         path = (*prefix, key)
         kind = fields.get(path)
         if kind is None:
-            problems.append(_unknown(".".join(path), candidates, f" in {file}"))
+            problems.append(unknown_setting(".".join(path), candidates, f" in {file}"))
         elif kind == "model" and isinstance(value, dict):
             problems += _check_toml(value, file, path)
     return problems

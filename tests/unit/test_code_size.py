@@ -22,13 +22,9 @@ PARALLEL = "being changed by a parallel branch; split next"
 
 #: module path (relative to src/) -> why it may be longer than MODULE_LIMIT
 ALLOWED_MODULES: dict[str, str] = {
-    "media_bridge/config.py": PARALLEL,
-    # both grew past the limit in the same wave's merges (the batch and analytics-call path;
-    # the Notifications source with its channels, subscriptions and reconnects): split next
+    # grew past the limit in the same wave's merges (the batch and analytics-call path)
     "media_bridge/handlers/recording.py": "grew with the batch path in a parallel merge; "
     "split next",
-    "media_bridge/sources/notifications.py": "new in a parallel merge (channels, reconnects, "
-    "per-conversation topics in one reader); split next",
 }
 
 #: (module path, function qualname) -> why it may be longer than FUNCTION_LIMIT
@@ -37,13 +33,6 @@ ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
     ("media_bridge/events/message_topic.py", "parse_message_body"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_conversation_recordings"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_one_recording"): PARALLEL,
-    ("media_bridge/sources/http.py", "build_intake_app"): PARALLEL,
-    ("media_bridge/genesys/transport.py", "ApiTransport.request"): (
-        PARALLEL + " (its retry and Retry-After handling)"
-    ),
-    ("genesys_emulator/events.py", "transcription_bodies"): PARALLEL,
-    ("genesys_emulator/cli.py", "add_arguments"): PARALLEL,
-    ("genesys_emulator/scenario.py", "ScenarioBuilder._transcript"): PARALLEL,
 }
 
 

@@ -61,6 +61,15 @@ class ClientStats:
     by_family: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Call:
+    """The retry state of one ``request``."""
+
+    what: str
+    attempt: int = 0
+    refreshed: bool = False
+
+
 class ApiTransport:
     def __init__(
         self,
@@ -103,10 +112,8 @@ class ApiTransport:
         url = self.hosts.api_url(path_or_url)
         self.check_token_allowed(url)
         path = urlsplit(url).path
-        what = what or f"{method} {path}"
+        call = _Call(what or f"{method} {path}")
         settings = self._settings
-        attempt = 0
-        refreshed = False
         while True:
             await self.gate.wait()
             token = await self.tokens.get_token()
@@ -115,55 +122,92 @@ class ApiTransport:
             self.stats.by_family[name] = self.stats.by_family.get(name, 0) + 1
             error: BridgeError
             delay = full_jitter_backoff(
-                attempt, base=settings.backoff_base_s, cap=settings.backoff_max_s
+                call.attempt, base=settings.backoff_base_s, cap=settings.backoff_max_s
             )
             try:
                 status, raw, headers = await self._send(method, url, token, params, json_body)
             except NETWORK_ERRORS as exc:
-                error = Transient(f"{what}: {type(exc).__name__}: {redact_url(str(exc))[:200]}")
+                error = Transient(
+                    f"{call.what}: {type(exc).__name__}: {redact_url(str(exc))[:200]}"
+                )
             else:
-                self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-                if status in ok:
-                    try:
-                        body = json.loads(raw) if raw.strip() else None
-                    except (ValueError, UnicodeDecodeError):
-                        error = Transient(f"{what}: HTTP {status} with a body that is not JSON")
-                    else:
-                        return ApiResponse(status=status, body=body, headers=headers)
-                elif status == 401:
-                    self.stats.unauthorized += 1
-                    if refreshed:
-                        raise Transient(f"{what}: HTTP 401 again right after a token refresh")
-                    refreshed = True
-                    self.tokens.invalidate(token)
-                    log.info("genesys.unauthorized_refreshing", call=what)
-                    continue
-                elif status == 429:
-                    self.stats.rate_limited += 1
-                    retry_after = parse_retry_after(headers.get("Retry-After"))
-                    wait = retry_after if retry_after is not None else max(delay, 1.0)
-                    self.gate.pause(wait)
-                    if wait > settings.max_retry_after_s or attempt + 1 >= settings.max_attempts:
-                        raise RateLimited(wait, f"{what}: HTTP 429")
-                    attempt += 1
-                    self.stats.retries += 1
-                    log.warning("genesys.rate_limited", call=what, retry_after=wait)
-                    continue  # the gate holds this request (and all others) back
-                else:
-                    info = parse_error_body(status, raw, headers.get("ININ-Correlation-Id", ""))
-                    error = error_for_status(info, what)
-                    if not isinstance(error, Transient):
-                        raise error
-                    retry_after = parse_retry_after(headers.get("Retry-After"))
-                    if retry_after is not None:
-                        delay = max(delay, min(retry_after, settings.backoff_max_s))
-            self.stats.transient_errors += 1
-            attempt += 1
-            if attempt >= settings.max_attempts:
-                raise error
-            self.stats.retries += 1
-            log.warning("genesys.retry", call=what, attempt=attempt, error=str(error), delay=delay)
-            await self._sleep(delay)
+                outcome = self._judge(call, token, ok, delay, status, raw, headers)
+                if isinstance(outcome, ApiResponse):
+                    return outcome
+                if outcome is None:
+                    continue  # a refreshed token, or the gate holds the retry back
+                error, delay = outcome
+            await self._back_off(call, error, delay)
+
+    def _judge(
+        self,
+        call: _Call,
+        token: str,
+        ok: Collection[int],
+        delay: float,
+        status: int,
+        raw: bytes,
+        headers: Mapping[str, str],
+    ) -> ApiResponse | tuple[BridgeError, float] | None:
+        """One answer: the response, None to send again at once (after a token refresh or
+        a 429), or a retryable error with its backoff; raises what is not retried."""
+        self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+        if status in ok:
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except (ValueError, UnicodeDecodeError):
+                return Transient(f"{call.what}: HTTP {status} with a body that is not JSON"), delay
+            return ApiResponse(status=status, body=body, headers=headers)
+        if status == 401:
+            self._refresh(call, token)
+            return None
+        if status == 429:
+            self._rate_limited(call, headers, delay)
+            return None
+        info = parse_error_body(status, raw, headers.get("ININ-Correlation-Id", ""))
+        error = error_for_status(info, call.what)
+        if not isinstance(error, Transient):
+            raise error
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self._settings.backoff_max_s))
+        return error, delay
+
+    def _refresh(self, call: _Call, token: str) -> None:
+        """A 401: invalidate that token for a refresh (single flight), once per call."""
+        self.stats.unauthorized += 1
+        if call.refreshed:
+            raise Transient(f"{call.what}: HTTP 401 again right after a token refresh")
+        call.refreshed = True
+        self.tokens.invalidate(token)
+        log.info("genesys.unauthorized_refreshing", call=call.what)
+
+    def _rate_limited(self, call: _Call, headers: Mapping[str, str], delay: float) -> None:
+        """A 429: pause the whole client for Retry-After (else the backoff, at least 1 s);
+        raises ``RateLimited`` past ``max_retry_after_s`` or the last attempt."""
+        settings = self._settings
+        self.stats.rate_limited += 1
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        wait = retry_after if retry_after is not None else max(delay, 1.0)
+        self.gate.pause(wait)
+        if wait > settings.max_retry_after_s or call.attempt + 1 >= settings.max_attempts:
+            raise RateLimited(wait, f"{call.what}: HTTP 429")
+        call.attempt += 1
+        self.stats.retries += 1
+        log.warning("genesys.rate_limited", call=call.what, retry_after=wait)
+
+    async def _back_off(self, call: _Call, error: BridgeError, delay: float) -> None:
+        """A retryable failure: sleep ``delay`` before the next attempt, or raise ``error``
+        on the last one."""
+        self.stats.transient_errors += 1
+        call.attempt += 1
+        if call.attempt >= self._settings.max_attempts:
+            raise error
+        self.stats.retries += 1
+        log.warning(
+            "genesys.retry", call=call.what, attempt=call.attempt, error=str(error), delay=delay
+        )
+        await self._sleep(delay)
 
     async def _send(
         self,

@@ -1,1 +1,2 @@
-"""The Notifications API source's parts: settings, API calls, topic plans, gap backfills."""
+"""The Notifications API source's parts: settings, API calls, topic plans, channel upkeep,
+gap backfills."""

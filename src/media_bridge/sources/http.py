@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from media_bridge import metrics
 from media_bridge.config import IntakeSettings
-from media_bridge.intake import Intake
+from media_bridge.intake import Intake, IntakeResult
 from media_bridge.observability import get_logger
 from media_bridge.operations import Readiness, readyz_endpoint
 
@@ -103,6 +103,56 @@ class _RefusalLog:
         self._since = 0
 
 
+async def _read_body(request: Request, settings: IntakeSettings) -> bytes | Response:
+    """The request body, or the answer refusing it: 408 when it is not all in within
+    ``body_timeout_s``, 413 when it is larger than ``max_body_bytes``."""
+    try:
+        async with asyncio.timeout(settings.body_timeout_s):
+            body = await _read_limited(request, settings.max_body_bytes)
+    except TimeoutError:
+        metrics.INTAKE_REFUSED.labels(reason="slow_body").inc()
+        log.warning(
+            "intake.slow_body",
+            limit_s=settings.body_timeout_s,
+            client=request.client.host if request.client else None,
+        )
+        return JSONResponse(
+            {"error": "body too slow", "limit_s": settings.body_timeout_s},
+            status_code=408,
+            headers={"connection": "close"},
+        )
+    if body is None:
+        metrics.INTAKE_REFUSED.labels(reason="too_large").inc()
+        return JSONResponse(
+            {"error": "payload too large", "limit_bytes": settings.max_body_bytes},
+            status_code=413,
+        )
+    return body
+
+
+def _answer(result: IntakeResult, settings: IntakeSettings) -> Response:
+    """413 for a body of too many events, else the counts and the commonest reasons (never
+    one line per rejected event): 400 when nothing in the body parsed, 202 otherwise."""
+    if result.too_many_events:
+        metrics.INTAKE_REFUSED.labels(reason="too_many_events").inc()
+        return JSONResponse(
+            {"error": "too many events", "limit_events": settings.max_events_per_body},
+            status_code=413,
+        )
+    answer: dict[str, Any] = {
+        "accepted": result.events - result.unknown_topics,
+        "unknown_topics": result.unknown_topics,
+        "jobs_added": result.jobs_added,
+        "jobs_reopened": result.jobs_reopened,
+        "rejected": len(result.rejected),
+        "reasons": result.reasons(),
+    }
+    status = 400 if result.rejected and result.events == 0 else 202
+    if status == 400:
+        metrics.INTAKE_REFUSED.labels(reason="unparseable").inc()
+    return JSONResponse(answer, status_code=status)
+
+
 def build_intake_app(
     intake: Intake,
     settings: IntakeSettings,
@@ -118,27 +168,9 @@ def build_intake_app(
         if not _authorised(request, settings):
             refusals.refused(request)
             return JSONResponse({"error": "unauthorized"}, status_code=401)
-        try:
-            async with asyncio.timeout(settings.body_timeout_s):
-                body = await _read_limited(request, settings.max_body_bytes)
-        except TimeoutError:
-            metrics.INTAKE_REFUSED.labels(reason="slow_body").inc()
-            log.warning(
-                "intake.slow_body",
-                limit_s=settings.body_timeout_s,
-                client=request.client.host if request.client else None,
-            )
-            return JSONResponse(
-                {"error": "body too slow", "limit_s": settings.body_timeout_s},
-                status_code=408,
-                headers={"connection": "close"},
-            )
-        if body is None:
-            metrics.INTAKE_REFUSED.labels(reason="too_large").inc()
-            return JSONResponse(
-                {"error": "payload too large", "limit_bytes": settings.max_body_bytes},
-                status_code=413,
-            )
+        body = await _read_body(request, settings)
+        if isinstance(body, Response):
+            return body
         try:
             result = await intake.accept(
                 body,
@@ -149,25 +181,7 @@ def build_intake_app(
             metrics.INTAKE_REFUSED.labels(reason="ledger_unavailable").inc()
             log.error("intake_failed", error=str(exc))
             return JSONResponse({"error": "ledger unavailable, retry"}, status_code=503)
-        if result.too_many_events:
-            metrics.INTAKE_REFUSED.labels(reason="too_many_events").inc()
-            return JSONResponse(
-                {"error": "too many events", "limit_events": settings.max_events_per_body},
-                status_code=413,
-            )
-        # counts, and the commonest reasons: never one line per rejected event
-        answer: dict[str, Any] = {
-            "accepted": result.events - result.unknown_topics,
-            "unknown_topics": result.unknown_topics,
-            "jobs_added": result.jobs_added,
-            "jobs_reopened": result.jobs_reopened,
-            "rejected": len(result.rejected),
-            "reasons": result.reasons(),
-        }
-        status = 400 if result.rejected and result.events == 0 else 202
-        if status == 400:
-            metrics.INTAKE_REFUSED.labels(reason="unparseable").inc()
-        return JSONResponse(answer, status_code=status)
+        return _answer(result, settings)
 
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok")

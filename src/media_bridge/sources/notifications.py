@@ -28,8 +28,7 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -43,6 +42,14 @@ from media_bridge.notifications import api
 from media_bridge.notifications.frames import QUEUE_TOPIC, classify, conversation_topics
 from media_bridge.notifications.frames import split_topics as split
 from media_bridge.notifications.gaps import backfill_gap
+from media_bridge.notifications.links import (
+    Link,
+    Watched,
+    open_channel,
+    renew_due,
+    send_topic_changes,
+    utc_now,
+)
 from media_bridge.observability import get_logger
 from media_bridge.sources.base import RawEvent
 
@@ -55,45 +62,6 @@ BUFFER = 1000
 BATCH = 200
 #: how long a socket that announced ``v2.system.socket_closing`` is still read
 DRAIN_S = 30.0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class _Link:
-    """One channel and the socket reading it."""
-
-    index: int
-    #: queue topics, fixed at start
-    base: list[str]
-    #: conversation topics placed on this channel
-    extra: set[str] = field(default_factory=set)
-    channel: api.Channel | None = None
-    expires: datetime | None = None
-    lifetime_s: float | None = None
-    ever_connected: bool = False
-    connected: bool = False
-    last_frame: datetime | None = None
-    dirty: bool = False
-    #: set to make the reader give up its socket (renewal failed: the channel is gone)
-    reopen: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-
-    @property
-    def topics(self) -> list[str]:
-        return [*self.base, *sorted(self.extra)]
-
-    def room(self, per_channel: int) -> int:
-        return per_channel - len(self.base) - len(self.extra)
-
-
-@dataclass
-class _Watched:
-    link: _Link
-    topics: list[str]
-    last_seen: float
 
 
 class NotificationsSource:
@@ -109,9 +77,9 @@ class NotificationsSource:
         self._ledger: Ledger | None = None
         self._wake: Callable[[], None] = lambda: None
         self._buffer: asyncio.Queue[RawEvent] = asyncio.Queue(maxsize=BUFFER)
-        self._links: list[_Link] = []
+        self._links: list[Link] = []
         self._initial = 0
-        self._watched: dict[str, _Watched] = {}
+        self._watched: dict[str, Watched] = {}
         self._ws_patterns: set[str] = set()
         self._gaps: list[tuple[datetime, datetime, str]] = []
         self._closed = asyncio.Event()
@@ -119,7 +87,7 @@ class NotificationsSource:
         #: sockets that announced their close, read on while their successor opens
         self._drains: set[asyncio.Task[None]] = set()
         self._frames = 0
-        self._started_at = _now()
+        self._started_at = utc_now()
         self._start_gap_done = self._cfg.start_backfill_s == 0
         self._last_sweep = self._started_at
 
@@ -214,45 +182,30 @@ class NotificationsSource:
         )
         self._tasks.append(asyncio.create_task(self._maintain(), name="notifications-maintain"))
 
-    def _add_link(self, base: list[str]) -> _Link:
-        link = _Link(len(self._links), list(base))
+    def _add_link(self, base: list[str]) -> Link:
+        link = Link(len(self._links), list(base))
         self._links.append(link)
         link.task = asyncio.create_task(self._run_link(link), name=f"notifications-{link.index}")
         return link
 
     # --- one channel --------------------------------------------------------------------
-    async def _open_channel(self, link: _Link) -> api.Channel:
-        channel = await api.create_channel(self.genesys)
-        link.channel, link.expires = channel, channel.expires
-        left = api.seconds_until(channel.expires)
-        link.lifetime_s = left if left and left > 0 else None
-        link.dirty = False
-        await api.set_topics(self.genesys, channel.id, link.topics)
-        log.info(
-            "notifications.channel",
-            channel=channel.id,
-            topics=len(link.topics),
-            expires=channel.expires.isoformat() if channel.expires else None,
-        )
-        return channel
-
-    async def _run_link(self, link: _Link) -> None:
+    async def _run_link(self, link: Link) -> None:
         backoff = self._cfg.reconnect_initial_s
         gap_from: datetime | None = None
         gap_reason = "reconnect"
         while not self._closed.is_set():
             cause = "closed"
             try:
-                channel = link.channel or await self._open_channel(link)
+                channel = link.channel or await open_channel(self.genesys, link)
                 ws = await self.genesys.session.ws_connect(
                     channel.connect_uri, autoping=True, heartbeat=None
                 )
                 try:
                     link.connected = link.ever_connected = True
-                    link.last_frame = _now()
+                    link.last_frame = utc_now()
                     link.reopen.clear()
                     if gap_from is not None:
-                        self._gap(gap_from, _now(), gap_reason)
+                        self._gap(gap_from, utc_now(), gap_reason)
                         gap_from = None
                     backoff = self._cfg.reconnect_initial_s
                     cause = await self._read(link, ws)
@@ -278,7 +231,7 @@ class NotificationsSource:
             if self._closed.is_set():
                 return
             if link.ever_connected and gap_from is None:
-                gap_from = link.last_frame or _now()
+                gap_from = link.last_frame or utc_now()
                 gap_reason = "renewal" if cause == "renewal" else "reconnect"
             metrics.NOTIFICATION_RECONNECTS.labels(cause=cause).inc()
             log.info(
@@ -291,7 +244,7 @@ class NotificationsSource:
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, self._cfg.reconnect_max_s)
 
-    async def _read(self, link: _Link, ws: aiohttp.ClientWebSocketResponse) -> str:
+    async def _read(self, link: Link, ws: aiohttp.ClientWebSocketResponse) -> str:
         """Read frames until the socket ends; returns why."""
         reopen = asyncio.ensure_future(link.reopen.wait())
         try:
@@ -308,13 +261,13 @@ class NotificationsSource:
                 message = receive.result()
                 if message.type != aiohttp.WSMsgType.TEXT:
                     return "closed"
-                link.last_frame = _now()
+                link.last_frame = utc_now()
                 if await self._handle(link, message.data) == "socket_closing":
                     return "socket_closing"
         finally:
             reopen.cancel()
 
-    async def _handle(self, link: _Link, data: str) -> str:
+    async def _handle(self, link: Link, data: str) -> str:
         """One text frame: an event goes to intake (and may subscribe its conversation's
         topics); control frames are only counted. Returns the frame's kind."""
         frame = classify(data)
@@ -329,7 +282,7 @@ class NotificationsSource:
             self._note(frame.conversation_id, frame.ended, frame.topic)
         return frame.kind
 
-    async def _drain(self, link: _Link, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _drain(self, link: Link, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Read an announced-closing socket until it closes (at most ``DRAIN_S``)."""
         deadline = time.monotonic() + DRAIN_S
         try:
@@ -367,7 +320,7 @@ class NotificationsSource:
             return
         link.extra.update(topics)
         link.dirty = True
-        self._watched[conversation_id] = _Watched(link, topics, time.monotonic())
+        self._watched[conversation_id] = Watched(link, topics, time.monotonic())
         metrics.NOTIFICATION_TOPICS.labels(action="subscribed").inc(len(topics))
 
     def _unwatch(self, conversation_id: str) -> None:
@@ -401,10 +354,10 @@ class NotificationsSource:
             if not self._start_gap_done and all(lk.ever_connected for lk in initial):
                 self._start_gap_done = True
                 since = self._started_at - timedelta(seconds=self._cfg.start_backfill_s)
-                self._gap(since + timedelta(seconds=self._cfg.gap_margin_s), _now(), "start")
+                self._gap(since + timedelta(seconds=self._cfg.gap_margin_s), utc_now(), "start")
             sweep = self._cfg.sweep_interval_s
-            if sweep and (_now() - self._last_sweep).total_seconds() >= sweep:
-                until = _now()
+            if sweep and (utc_now() - self._last_sweep).total_seconds() >= sweep:
+                until = utc_now()
                 self._gaps.append(
                     (self._last_sweep - timedelta(seconds=self._cfg.gap_margin_s), until, "sweep")
                 )
@@ -415,8 +368,8 @@ class NotificationsSource:
                     self._unwatch(conversation_id)
             if now >= next_subscribe:
                 next_subscribe = now + SUBSCRIBE_EVERY_S
-                await self._send_topic_changes()
-            await self._renew_due()
+                await send_topic_changes(self.genesys, self._links)
+            await renew_due(self.genesys, self._links, self._cfg.renew_before_s)
             if self._gaps and now >= gap_retry_at and self._ledger is not None:
                 since, until, reason = self._gaps[0]
                 try:
@@ -430,45 +383,3 @@ class NotificationsSource:
                 self._gaps.pop(0)
                 gap_backoff = self._cfg.reconnect_initial_s
                 self._wake()
-
-    async def _send_topic_changes(self) -> None:
-        for link in self._links:
-            if not link.dirty or link.channel is None:
-                continue
-            link.dirty = False
-            try:
-                await api.set_topics(self.genesys, link.channel.id, link.topics)
-            except NotFound:
-                link.channel = None
-                link.reopen.set()
-            except BridgeError as exc:
-                link.dirty = True
-                log.warning("notifications.subscribe_failed", error=str(exc)[:300])
-
-    async def _renew_due(self) -> None:
-        for link in self._links:
-            channel = link.channel
-            left = api.seconds_until(link.expires)
-            if channel is None or left is None or left > self._cfg.renew_before_s:
-                continue
-            try:
-                await api.set_topics(self.genesys, channel.id, link.topics)
-                expires = await api.channel_expiry(self.genesys, channel.id)
-            except NotFound:
-                link.channel = None
-                link.reopen.set()
-                log.info("notifications.renewal_failed", channel=channel.id, reason="gone")
-                continue
-            except BridgeError as exc:
-                # tried again in 30 s, not on every tick (the API budget)
-                link.expires = _now() + timedelta(seconds=self._cfg.renew_before_s + 30.0)
-                log.warning("notifications.renewal_failed", channel=channel.id, error=str(exc))
-                continue
-            if expires is None and link.lifetime_s:
-                expires = _now() + timedelta(seconds=link.lifetime_s)
-            link.expires = expires
-            log.info(
-                "notifications.renewed",
-                channel=channel.id,
-                expires=expires.isoformat() if expires else None,
-            )
