@@ -8,6 +8,7 @@ re-deliver under a new name.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,25 @@ def test_every_stored_and_delivered_key_parses_back_to_itself() -> None:
     for key in found:
         parts = key.split(":")
         assert PARSERS_BY_SHAPE[(parts[0], len(parts))](key).key == key
+
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "media_bridge"
+_PREFIXES = "(attachment|text|conversation|recording|transcript|audiohook|erasure):"
+#: a key prefix opening an f-string or tested for, a key extended, or split at its colons
+AD_HOC = re.compile(
+    rf"""f["']{_PREFIXES}|startswith\(["']{_PREFIXES}"""
+    r"""|\{[\w.\[\]'"]*key[\]'"]*\}:(?=[{\w])|key\.split\("""
+)
+#: speaker keys (``identity``): another namespace that shares the ``conversation:`` prefix
+SPEAKER_KEYS = {"identity/keys.py", "identity/describe.py"}
+
+
+def test_no_module_but_jobs_keys_builds_or_splits_a_key_by_hand() -> None:
+    found = [
+        f"{path.relative_to(SRC)}:{n}: {line.strip()}"
+        for path in sorted(SRC.rglob("*.py"))
+        if str(path.relative_to(SRC)) not in SPEAKER_KEYS | {"jobs/keys.py"}
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if AD_HOC.search(line)
+    ]
+    assert not found, found
