@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from media_bridge.genesys import GenesysClient
+from media_bridge.jobs.keys import conversation_key, recording_key
 from media_bridge.ledger.base import Ledger
 from media_bridge.planner import PAYLOAD_VERSION
 from media_bridge.types import JobKind, NewJob
@@ -154,7 +155,7 @@ def backfill_jobs(
         if conversation.media_type == "message":
             jobs.append(
                 NewJob(
-                    f"conversation:{conv}",
+                    conversation_key(conv),
                     JobKind.CONVERSATION,
                     {
                         **common,
@@ -170,7 +171,7 @@ def backfill_jobs(
             if messaging_recordings:
                 jobs.append(
                     NewJob(
-                        f"recording:{conv}",
+                        recording_key(conv),
                         JobKind.RECORDING,
                         {**common, "media_type": "MESSAGE", "activity": "backfill"},
                     )
@@ -179,7 +180,7 @@ def backfill_jobs(
             payload = {**common, "media_type": "VOICE", "activity": "backfill"}
             if conversation.call is not None:
                 payload[ANALYTICS_CALL] = conversation.call
-            jobs.append(NewJob(f"recording:{conv}", JobKind.RECORDING, payload))
+            jobs.append(NewJob(recording_key(conv), JobKind.RECORDING, payload))
     return jobs
 
 

@@ -28,6 +28,13 @@ from typing import Any
 from media_bridge.events.values import bcp47_case, parse_time
 from media_bridge.fetch.urls import storable_event_url
 from media_bridge.identity.facts import SpeakerFacts
+from media_bridge.jobs.keys import (
+    conversation_key,
+    recording_key,
+    text_key,
+    transcript_key,
+    utterance_key,
+)
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
 
 PAYLOAD_VERSION = 1
@@ -154,8 +161,7 @@ def _message_text_jobs(event: ParsedEvent, meta: dict[str, Any]) -> list[NewJob]
                 ),
                 "event": meta,
             }
-            key = f"text:{conversation_id}:{message_id}"
-            jobs.append(NewJob(key, JobKind.TEXT, payload))
+            jobs.append(NewJob(text_key(conversation_id, message_id), JobKind.TEXT, payload))
     return jobs
 
 
@@ -273,10 +279,10 @@ def plan_jobs(
         media = (activity.media_type or "").upper()
         conv = activity.conversation_id
         if media in MESSAGING_MEDIA_TYPES:
-            existing = jobs.get(f"conversation:{conv}")
+            existing = jobs.get(conversation_key(conv))
             ended = activity.ends_conversation or bool(existing and existing.payload["ended"])
-            jobs[f"conversation:{conv}"] = NewJob(
-                f"conversation:{conv}",
+            jobs[conversation_key(conv)] = NewJob(
+                conversation_key(conv),
                 JobKind.CONVERSATION,
                 {
                     "v": PAYLOAD_VERSION,
@@ -293,7 +299,7 @@ def plan_jobs(
         elif media == "VOICE" and activity.activity in RECORDING_ACTIVITIES:
             add(
                 NewJob(
-                    f"recording:{conv}",
+                    recording_key(conv),
                     JobKind.RECORDING,
                     {
                         "v": PAYLOAD_VERSION,
@@ -317,7 +323,7 @@ def plan_jobs(
         for conv in event.message_ids:
             add(
                 NewJob(
-                    f"conversation:{conv}",
+                    conversation_key(conv),
                     JobKind.CONVERSATION,
                     {
                         "v": PAYLOAD_VERSION,
@@ -334,9 +340,8 @@ def plan_jobs(
             )
     for body in event.transcriptions:
         for record in utterance_records(body):
-            key = (
-                f"transcript:{record['conversation_id']}:{record['communication_id']}"
-                f":{record['utterance_id']}"
+            key = utterance_key(
+                record["conversation_id"], record["communication_id"], record["utterance_id"]
             )
             add(NewJob(key, JobKind.TEXT, {**record, "event": meta}))
         status = body.get("status")
@@ -356,5 +361,5 @@ def plan_jobs(
                 "speakers": None,  # mapped by the handler (a conversation read)
                 "event": meta,
             }
-            add(NewJob(f"transcript:{t_conv}:{t_comm}", JobKind.TRANSCRIPT, payload))
+            add(NewJob(transcript_key(t_conv, t_comm), JobKind.TRANSCRIPT, payload))
     return list(jobs.values())

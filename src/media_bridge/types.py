@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.identity.facts import SpeakerFacts
+from media_bridge.jobs.keys import attachment_key, text_key
 
 
 class JobKind(StrEnum):
@@ -58,7 +59,7 @@ class AttachmentRef:
 
     @property
     def key(self) -> str:
-        return f"attachment:{self.conversation_id}:{self.message_id}:{self.media_id}"
+        return attachment_key(self.conversation_id, self.message_id, self.media_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class TextMessage:
 
     @property
     def key(self) -> str:
-        return f"text:{self.conversation_id}:{self.message_id}"
+        return text_key(self.conversation_id, self.message_id)
 
 
 @dataclass(frozen=True, slots=True)

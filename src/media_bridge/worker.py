@@ -22,6 +22,7 @@ from media_bridge import metrics, priority
 from media_bridge.errors import BridgeError, UrlExpired
 from media_bridge.genesys import budget
 from media_bridge.jobs import JobHandler, JobOutcome
+from media_bridge.jobs.keys import split_key
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_text
@@ -267,8 +268,7 @@ def _conversation_id(job: Job) -> str | None:
     found = job.payload.get("conversation_id")
     if isinstance(found, str):
         return found
-    parts = job.key.split(":")  # kind:conversation:...
-    return parts[1] if len(parts) > 1 else None
+    return split_key(job.key).conversation_id
 
 
 def _log_delivery(outcome: JobOutcome) -> None:

@@ -26,6 +26,7 @@ from media_bridge.consent import Verdict, not_checked
 from media_bridge.consent.verdict import from_value
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.identity import SpeakerDescriber
+from media_bridge.jobs.keys import audiohook_chunk_key, audiohook_final_key, audiohook_key
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -313,7 +314,7 @@ class ServerSession:
         speakers = speakers_of(self.speakers, params, self.id)
         return {
             "schema_version": SCHEMA_VERSION,
-            "key": f"audiohook:{self.id}:{channel}",
+            "key": audiohook_key(self.id, channel),
             "conversation_id": params.get("conversationId"),
             "speaker": speakers.get(channel, speakers["external"]),
             "speakers": speakers,
@@ -335,7 +336,7 @@ class ServerSession:
             return
         base = self.base_meta(chunk.channel)
         meta = base | {
-            "key": f"{base['key']}:{chunk.index}",
+            "key": audiohook_chunk_key(self.id, chunk.channel, chunk.index),
             "kind": "chunk",
             "index": chunk.index,
             "start": round(chunk.start, 6),
@@ -375,7 +376,7 @@ class ServerSession:
             if channel not in self.delivery.deliver_chunks_for:
                 meta["chunks"] = 0  # this channel is delivered whole only: no chunk files
             metas[channel] = meta | {
-                "key": f"{meta['key']}:full",
+                "key": audiohook_final_key(self.id, channel),
                 "kind": "final",
                 "closeReason": self.close_reason or "dropped",
             }

@@ -63,6 +63,7 @@ def _summary_rows(
 ) -> list[tuple[str, str]]:
     from media_bridge import metrics
     from media_bridge.commands.common import budget_row, verdict_rows
+    from media_bridge.jobs.keys import TRANSCRIPT, split_key
     from media_bridge.types import JobState
 
     by_type: Counter[str] = Counter()
@@ -77,7 +78,7 @@ def _summary_rows(
     texts = transcripts = 0
     if (out / "nlp.jsonl").exists():
         for line in (out / "nlp.jsonl").read_text().splitlines():
-            transcripts += json.loads(line)["key"].startswith("transcript:")
+            transcripts += split_key(json.loads(line)["key"]).prefix == TRANSCRIPT
             texts += 1
     texts -= transcripts
     attachments = sum(by_type.values())

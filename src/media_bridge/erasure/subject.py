@@ -6,12 +6,11 @@ an operator can name a person the way they know them even when deliveries carry 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 from media_bridge.identity import SpeakerDescriber, SpeakerFacts
+from media_bridge.jobs.keys import erasure_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +59,7 @@ class Subject:
     @property
     def record_key(self) -> str:
         """The erasure record's idempotency key: the same request gives the same key."""
-        digest = hashlib.sha256(json.dumps(self.request, sort_keys=True).encode()).hexdigest()
-        return f"erasure:{digest[:24]}"
+        return erasure_key(self.request)
 
     def speaker_matches(self, speaker: Any) -> bool:
         if not isinstance(speaker, dict):

@@ -22,6 +22,7 @@ from media_bridge.errors import Transient
 from media_bridge.events.values import channel_name, parse_time
 from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
+from media_bridge.jobs.keys import text_key
 from media_bridge.messaging import conversation_ended, customer_message_ids
 from media_bridge.planner import media_types_from_settings
 from media_bridge.types import Job
@@ -35,8 +36,9 @@ async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
     conversation_id = str(payload["conversation_id"])
     conversation = await ctx.genesys.get_message_conversation(conversation_id)
     found = customer_message_ids(conversation)
-    seen = await ctx.ledger.existing_keys(f"text:{conversation_id}:{mid}" for _, mid in found)
-    new = [(p, mid) for p, mid in found if f"text:{conversation_id}:{mid}" not in seen]
+    # a message is seen once its text job exists: the key TextMessage.key gives it
+    seen = await ctx.ledger.existing_keys(text_key(conversation_id, mid) for _, mid in found)
+    new = [(p, mid) for p, mid in found if text_key(conversation_id, mid) not in seen]
     owners = {mid: p for p, mid in new}
     messages: list[dict[str, Any]] = []
     for start in range(0, len(new), BULK_SIZE):

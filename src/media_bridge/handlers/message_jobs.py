@@ -11,6 +11,7 @@ from typing import Any
 from media_bridge.events.values import parse_time
 from media_bridge.genesys.attachments import attachments_in_message
 from media_bridge.identity.facts import from_conversation_participant, from_message, merge
+from media_bridge.jobs.keys import conversation_key
 from media_bridge.messaging import message_channel, message_text
 from media_bridge.planner import plan_jobs
 from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
@@ -25,7 +26,7 @@ def event_for_messages(
 ) -> ParsedEvent:
     """Turn MessageData entities into the same domain event a message topic gives."""
     event = ParsedEvent(
-        event_id=str(source_event.get("event_id") or f"conversation:{conversation_id}"),
+        event_id=str(source_event.get("event_id") or conversation_key(conversation_id)),
         topic=str(source_event.get("topic") or "api.conversations.messages"),
         org_id=source_event.get("org_id"),
         correlation_id=source_event.get("correlation_id"),

@@ -36,6 +36,7 @@ from media_bridge.errors import NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
+from media_bridge.jobs.keys import recording_file_key, transcript_key
 from media_bridge.observability import get_logger
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
@@ -168,7 +169,7 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
             if listed_because is not None and not _batch_holds(ctx, conv, rid):
                 # the conversation's batch gave it no result: read it, not batched again
                 payload["batch_fallback"] = _unserved_reason(listed_because)
-        new_jobs.append(NewJob(f"recording:{conv}:{rid}", JobKind.RECORDING, payload))
+        new_jobs.append(NewJob(recording_file_key(conv, rid), JobKind.RECORDING, payload))
     communication = info.get("communication_id")
     if audio and voice.transcripts and communication:
         new_jobs.append(_transcript_job(conv, communication, info, event))
@@ -180,7 +181,7 @@ async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
             "audio": [r["id"] for r in audio],
             "skipped": skipped,
             "attachments_planned": len(attachments),
-            "transcript": f"transcript:{conv}:{communication}" if communication else None,
+            "transcript": transcript_key(conv, communication) if communication else None,
         },
         new_jobs=new_jobs,
     )
@@ -190,7 +191,7 @@ def _transcript_job(
     conv: str, communication: str, info: dict[str, Any], event: dict[str, Any]
 ) -> NewJob:
     return NewJob(
-        f"transcript:{conv}:{communication}",
+        transcript_key(conv, communication),
         JobKind.TRANSCRIPT,
         {
             "v": PAYLOAD_VERSION,
@@ -271,7 +272,7 @@ async def _plan_from_batch(
     info, source = await _call_for_batch(job, ctx, conv)
     new_jobs = [
         NewJob(
-            f"recording:{conv}:{rid}",
+            recording_file_key(conv, rid),
             JobKind.RECORDING,
             {
                 "v": PAYLOAD_VERSION,
@@ -294,7 +295,7 @@ async def _plan_from_batch(
             "found_by": "recording_batch",
             "batch_results": list(found.recording_ids),
             "call_from": source,
-            "transcript": f"transcript:{conv}:{communication}" if communication else None,
+            "transcript": transcript_key(conv, communication) if communication else None,
         },
         new_jobs=new_jobs,
     )

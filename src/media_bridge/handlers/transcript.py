@@ -22,6 +22,7 @@ from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import NotFound, PermissionMissing, Transient, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
+from media_bridge.jobs.keys import recording_file_key, recording_key, utterance_key
 from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobState
 from media_bridge.voice.errors import TranscriptNotFound
@@ -51,11 +52,11 @@ RECORDING_PATH_WAIT_S = 600.0
 async def _recording_path_speakers(ctx: BridgeContext, conv: str) -> dict[str, Any] | None:
     """The speakers the recording path mapped (``recording:{conv}``'s children carry them);
     None: not there (yet)."""
-    parent = await ctx.ledger.get(f"recording:{conv}")
+    parent = await ctx.ledger.get(recording_key(conv))
     if parent is None or parent.state is not JobState.DONE:
         return None
     for recording_id in (parent.result or {}).get("audio") or []:
-        child = await ctx.ledger.get(f"recording:{conv}:{recording_id}")
+        child = await ctx.ledger.get(recording_file_key(conv, recording_id))
         speakers = ((child.payload if child else {}).get("call") or {}).get("speakers")
         if isinstance(speakers, dict) and speakers:
             return speakers
@@ -64,7 +65,7 @@ async def _recording_path_speakers(ctx: BridgeContext, conv: str) -> dict[str, A
 
 async def _recording_path_busy(job: Job, ctx: BridgeContext, conv: str) -> bool:
     """The call's recording job is still to run (and has not had its time yet)."""
-    parent = await ctx.ledger.get(f"recording:{conv}")
+    parent = await ctx.ledger.get(recording_key(conv))
     if parent is None or parent.state in (JobState.DONE, JobState.DEAD):
         return False
     age = (datetime.now(UTC) - job.created_at).total_seconds()
@@ -120,7 +121,7 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
     # transcripts are text, not biometric: never held (consent.hold_texts covers messages)
     unchecked = not_checked().to_dict()
     for record in records:
-        key = f"{job.key}:{record['index']}"
+        key = utterance_key(conv, comm, record["index"])
         role = str(record.get("speaker"))
         record.update(
             schema_version=SCHEMA_VERSION,

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from confluent_kafka import KafkaError, Message, Producer
 
 from media_bridge.errors import ConfigError, DeliveryRejected, Transient
+from media_bridge.jobs.keys import split_key
 from media_bridge.sinks.base import MediaSink
 from media_bridge.types import Delivery
 
@@ -194,8 +195,8 @@ class KafkaTextSink:
     async def deliver_text(self, key: str, record: dict[str, Any]) -> dict[str, Any]:
         conversation_id = record.get("conversationId") or record.get("conversation_id")
         if not conversation_id:
-            parts = key.split(":")
-            conversation_id = parts[1] if len(parts) > 1 else key
+            found = split_key(key).conversation_id
+            conversation_id = found if found is not None else key
         body = json.dumps({"key": key, **record}, sort_keys=True, default=str).encode("utf-8")
         partition, offset = await self._producer.send(
             self._topic, str(conversation_id), body, {"job-key": key}

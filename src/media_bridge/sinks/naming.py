@@ -20,6 +20,7 @@ import hashlib
 import re
 
 from media_bridge.errors import BadInput
+from media_bridge.jobs.keys import split_key
 from media_bridge.types import DeliveredFile, Delivery, JobKind
 
 _CONVERSATION_ID = re.compile(r"[A-Za-z0-9-]{1,128}")
@@ -76,8 +77,8 @@ def _digest(key: str) -> str:
 def _name_parts(delivery: Delivery) -> tuple[list[str], bool]:
     """The key's ids below the conversation, prefixed with the kind except for
     attachments; and whether the key has its kind's plain shape."""
-    parts = delivery.key.split(":")
-    rest = parts[1:]
+    parts = split_key(delivery.key)
+    rest = list(parts.ids)
     has_conversation = bool(rest) and rest[0] == delivery.conversation_id
     if has_conversation:
         rest = rest[1:]
@@ -86,7 +87,7 @@ def _name_parts(delivery: Delivery) -> tuple[list[str], bool]:
         # that kind's stem ("recording_R")
         shaped = has_conversation and len(rest) == 2 and rest[0] not in _KIND_NAMES
         return rest, shaped
-    return [parts[0], *rest], True
+    return [parts.prefix, *rest], True
 
 
 def delivery_stem(delivery: Delivery) -> str:
@@ -104,12 +105,12 @@ def delivery_stem(delivery: Delivery) -> str:
 def legacy_delivery_stem(delivery: Delivery) -> str:
     """The stem earlier releases gave (not injective: ``m_a:b`` and ``m:a_b`` met), to
     find files written under it. Equal to ``delivery_stem`` for plain ids."""
-    parts = delivery.key.split(":")
-    rest = parts[1:]
+    parts = split_key(delivery.key)
+    rest = list(parts.ids)
     if rest and rest[0] == delivery.conversation_id:
         rest = rest[1:]
     if delivery.kind is not JobKind.ATTACHMENT or not rest:
-        rest = [parts[0], *rest]
+        rest = [parts.prefix, *rest]
     cleaned = [_clean(p) for p in rest]
     stem = "_".join(p for p in cleaned if p) or "delivery"
     if cleaned != rest or len(stem) > _MAX_STEM:

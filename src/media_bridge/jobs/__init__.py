@@ -1,4 +1,4 @@
-"""The job-handler contract: how a worker runs one claimed job.
+"""The job: its keys (``jobs.keys``) and the handler contract, how a worker runs one job.
 
 A handler either returns a ``JobOutcome`` or raises a ``BridgeError``; the worker
 turns that into ledger state (done, run again later, retry with backoff, dead).
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from media_bridge.types import Job, NewJob
+if TYPE_CHECKING:  # media_bridge.types builds its keys with jobs.keys: no import cycle
+    from media_bridge.types import Job, NewJob
 
 
 @dataclass(slots=True)
