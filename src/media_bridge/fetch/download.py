@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from media_bridge.errors import BadInput, RateLimited, Transient, UrlExpired
+from media_bridge.errors import RejectedMedia as RejectedMedia
 from media_bridge.fetch.sniff import SNIFF_BYTES, mismatch_reason, sniff
 from media_bridge.redact import redact_url
 from media_bridge.retry import parse_retry_after
@@ -36,15 +37,6 @@ STALE = frozenset({401, 403, 404, 410})
 SLOW_GRACE_S = 30.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError)
-
-
-class RejectedMedia(BadInput):
-    """A complete body the bridge refuses: ``reason`` is too_large, checksum_mismatch,
-    size_mismatch, empty, error_page, not_media or type_mismatch."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        self.reason = reason
-        super().__init__(f"{reason}: {detail}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
 from media_bridge.consent.checker import customer_attribute
 from media_bridge.context import BridgeContext
-from media_bridge.errors import NotFound, PermissionMissing, UrlExpired
+from media_bridge.errors import BatchNotAudio, NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
@@ -55,7 +55,7 @@ from media_bridge.voice.recording_batch import (
     ConversationResult,
     planned_fallback,
 )
-from media_bridge.voice.recording_delivery import NotAudio, deliver_recording
+from media_bridge.voice.recording_delivery import deliver_recording
 from media_bridge.voice.recordings import (
     Readiness,
     archived_message,
@@ -457,7 +457,7 @@ async def _deliver_batch_result(
         result = await deliver_recording(job, ctx, recording, consent, via="batch")
     except UrlExpired as exc:
         return _fall_back(ctx, job, "stale", exc.code)
-    except NotAudio as exc:
+    except BatchNotAudio as exc:
         return _fall_back(ctx, job, "format", str(exc))
     assert ctx.recording_batches is not None
     ctx.recording_batches.count("served")
