@@ -36,6 +36,7 @@ from media_bridge.errors import BatchNotAudio, NotFound, PermissionMissing, UrlE
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
+from media_bridge.media_types import is_wanted, wanted_media_types
 from media_bridge.observability import get_logger
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
@@ -339,11 +340,11 @@ def _messaging_attachment_jobs(
     ctx: BridgeContext, conv: str, recordings: list[dict[str, Any]], event: dict[str, Any]
 ) -> list[NewJob]:
     """Attachment jobs with the event path's keys: the ledger keeps the first of each."""
-    wanted = {t.lower() for t in ctx.settings.fetch.media_types}
+    wanted = wanted_media_types(ctx.settings.fetch.media_types)
     jobs: dict[str, NewJob] = {}
     for recording in recordings:
         for ref in attachments_from_recording(conv, recording):
-            if "all" in wanted or ref.media_type.lower() in wanted:
+            if is_wanted(ref.media_type, wanted):
                 meta = {**event, "found_by": "messaging_recording"}
                 jobs.setdefault(
                     ref.key, NewJob(ref.key, JobKind.ATTACHMENT, attachment_payload(ref, meta))
