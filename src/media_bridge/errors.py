@@ -13,6 +13,8 @@ whose code is its reason. Every refusal of an input for its size says ``too_larg
      │    ├── HostNotAllowed       no   the token would go to a host off the allow-list
      │    ├── LedgerDataError      no   the database refused a value (NUL, NaN...)
      │    ├── BatchNotAudio        no   a batch result is no audio: read it on its own
+     │    ├── RedirectRefused      no   a media link leads off the allow-list or loops
+     │    ├── UnusableConversationId no a conversation id no sink can name a folder by
      │    └── AudioError           no   the bytes are no usable audio
      │         ├── EmptyAudio, NotAudio, NoAudioStream, CorruptAudio, TruncatedAudio,
      │         │   AudioTooLong, BadSampleRate, OutputTooLarge, DecompressionBomb,
@@ -31,6 +33,10 @@ whose code is its reason. Every refusal of an input for its size says ``too_larg
      ├── RateLimited               yes  after ``retry_after`` seconds
      ├── CredentialsRejected       yes  after ``retry_after`` (the login host refused us)
      ├── Transient                 yes  5xx, dropped connection, truncated body: backoff
+     │    ├── MediaUnreachable          the storage host did not answer, or said 5xx
+     │    ├── MediaInterrupted          a media body broken off, truncated or too slow
+     │    ├── MalformedAnswer           an API answer without its documented shape
+     │    └── SinkUnavailable           a sink did not answer, or said 5xx / 408
      └── Unexpected                yes  a bug (any other exception): retried, then dead
 
 ``StartupError`` (not a ``BridgeError``): the bridge cannot start for a reason the operator
@@ -113,6 +119,18 @@ class BatchNotAudio(BadInput):
     """A batch result whose bytes are not audio: read the recording on its own instead."""
 
     code = "batch_not_audio"
+
+
+class RedirectRefused(BadInput):
+    """A media link redirects off the allow-list or too often, or resolves to another link."""
+
+    code = "redirect_refused"
+
+
+class UnusableConversationId(BadInput):
+    """A conversation id that is not usable as a folder name (a path, a NUL...)."""
+
+    code = "unusable_conversation_id"
 
 
 class AudioError(BadInput):
@@ -303,6 +321,30 @@ class Transient(BridgeError):
 
     retryable = True
     code = "transient"
+
+
+class MediaUnreachable(Transient):
+    """The media storage host did not answer, or answered 5xx / 408."""
+
+    code = "media_unreachable"
+
+
+class MediaInterrupted(Transient):
+    """A media or JSON body broke off, came short of its announced size, or too slowly."""
+
+    code = "media_interrupted"
+
+
+class MalformedAnswer(Transient):
+    """A Platform API answer (or a document it links) without the shape it documents."""
+
+    code = "malformed_answer"
+
+
+class SinkUnavailable(Transient):
+    """A sink did not answer, or answered 5xx / 408 (or its broker failed transiently)."""
+
+    code = "sink_unavailable"
 
 
 class Unexpected(BridgeError):
