@@ -73,7 +73,7 @@ class Intake:
         self,
         ledger: Ledger,
         *,
-        media_types: set[str] | None,
+        media_types: frozenset[str] | None,
         recording_delay_s: float = 0.0,
         kinds: frozenset[JobKind] | None = None,
         watch_message_conversations: bool = False,

@@ -34,9 +34,9 @@ from media_bridge.intake import Intake, IntakeResult, pump
 from media_bridge.jobs import JobHandler
 from media_bridge.ledger.base import Ledger
 from media_bridge.ledger.sealed import ledger_for
+from media_bridge.media_types import wanted_media_types
 from media_bridge.message_reads import MessageReads
 from media_bridge.observability import get_logger
-from media_bridge.planner import media_types_from_settings
 from media_bridge.purposes import set_customer_purposes
 from media_bridge.retention import sweep_forever
 from media_bridge.sources.base import Source
@@ -135,7 +135,7 @@ class Bridge:
         )
         self.intake = Intake(
             self.ledger,
-            media_types=media_types_from_settings(self.settings.fetch.media_types),
+            media_types=wanted_media_types(self.settings.fetch.media_types),
             recording_delay_s=settings.voice.recording_delay_s,
             kinds=frozenset(handlers),
             on_new_jobs=self.worker.wake,

@@ -21,7 +21,7 @@ came from (org, event id, correlation id, topic, event and receive times), and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from media_bridge.jobs.keys import (
     transcript_key,
     utterance_key,
 )
+from media_bridge.media_types import is_wanted
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
 
 PAYLOAD_VERSION = 1
@@ -42,14 +43,6 @@ PAYLOAD_VERSION = 1
 MESSAGING_MEDIA_TYPES = frozenset({"MESSAGE"})
 #: activities after which a call's recording is worth asking for
 RECORDING_ACTIVITIES = frozenset({"customer.end", "acw"})
-
-
-def media_types_from_settings(values: Iterable[str]) -> set[str] | None:
-    """``FetchSettings.media_types`` -> the planner's filter: ``all`` (or ``*``) -> None."""
-    wanted = {v.strip() for v in values if v.strip()}
-    if not wanted or {v.lower() for v in wanted} & {"all", "*"}:
-        return None
-    return wanted
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -243,7 +236,7 @@ def utterance_records(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def plan_jobs(
     event: ParsedEvent,
-    media_types: set[str] | None,
+    media_types: Collection[str] | None,
     *,
     received_at: datetime | None = None,
     recording_delay_s: float = 60.0,
@@ -263,14 +256,14 @@ def plan_jobs(
     speaker mapping the recording handler would have given it."""
     now = now or datetime.now(UTC)
     meta = event_metadata(event, received_at or now)
-    wanted = {t.lower() for t in media_types} if media_types is not None else None
+    wanted = None if media_types is None else frozenset(t.lower() for t in media_types)
     jobs: dict[str, NewJob] = {}
 
     def add(job: NewJob) -> None:
         jobs.setdefault(job.key, job)
 
     for ref in event.attachments:
-        if wanted is None or ref.media_type.lower() in wanted:
+        if is_wanted(ref.media_type, wanted):
             payload = attachment_payload(ref, meta, consent_attribute)
             add(NewJob(ref.key, JobKind.ATTACHMENT, payload))
     for text in event.texts:

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from media_bridge import metrics, priority
-from media_bridge.errors import BridgeError, UrlExpired
+from media_bridge.errors import BridgeError, Unexpected, UrlExpired
 from media_bridge.genesys import budget
 from media_bridge.jobs import JobHandler, JobOutcome
 from media_bridge.jobs.keys import split_key
@@ -199,7 +199,7 @@ class Worker:
                 raise
             except Exception as exc:  # a bug must not kill the worker: retry, then dead
                 log.exception("job_crashed")
-                await self._record_failure(job, _Unexpected(f"{type(exc).__name__}: {exc}"))
+                await self._record_failure(job, Unexpected(f"{type(exc).__name__}: {exc}"))
                 return
             await self._record_outcome(job, outcome)
             _log_delivery(outcome)
@@ -286,8 +286,3 @@ def _log_delivery(outcome: JobOutcome) -> None:
         bytes=size,
         audio_s=result.get("audio_s"),
     )
-
-
-class _Unexpected(BridgeError):
-    retryable = True
-    code = "unexpected"

@@ -26,7 +26,15 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
-from media_bridge.errors import BadInput, RateLimited, Transient, UrlExpired
+from media_bridge.errors import (
+    BadInput,
+    MediaInterrupted,
+    MediaUnreachable,
+    RateLimited,
+    RedirectRefused,
+    UrlExpired,
+)
+from media_bridge.errors import RejectedMedia as RejectedMedia
 from media_bridge.fetch.sniff import SNIFF_BYTES, mismatch_reason, sniff
 from media_bridge.redact import redact_url
 from media_bridge.retry import parse_retry_after
@@ -36,15 +44,6 @@ STALE = frozenset({401, 403, 404, 410})
 SLOW_GRACE_S = 30.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError)
-
-
-class RejectedMedia(BadInput):
-    """A complete body the bridge refuses: ``reason`` is too_large, checksum_mismatch,
-    size_mismatch, empty, error_page, not_media or type_mismatch."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        self.reason = reason
-        super().__init__(f"{reason}: {detail}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +92,18 @@ async def open_media(
                     if scheme not in {"http", "https"} or (
                         first_scheme == "https" and scheme != "https"
                     ):
-                        raise BadInput(f"refusing redirect to {redact_url(url)}")
+                        raise RedirectRefused(f"refusing redirect to {redact_url(url)}")
                     continue
                 if resp.status != 200:
                     raise MediaResponseError(resp.status, _status_error(resp, url))
                 yield resp
                 return
         except NETWORK_ERRORS as exc:
-            raise Transient(
+            raise MediaUnreachable(
                 f"media fetch {redact_url(url)} failed: {type(exc).__name__}: "
                 f"{redact_url(str(exc))[:200]}"
             ) from exc
-    raise BadInput(f"more than {max_redirects} redirects fetching media")
+    raise RedirectRefused(f"more than {max_redirects} redirects fetching media")
 
 
 def _status_error(resp: aiohttp.ClientResponse, url: str) -> Exception:
@@ -115,7 +114,7 @@ def _status_error(resp: aiohttp.ClientResponse, url: str) -> Exception:
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
         return RateLimited(retry_after if retry_after is not None else 1.0, where)
     if resp.status >= 500 or resp.status == 408:
-        return Transient(where)
+        return MediaUnreachable(where)
     return BadInput(where)
 
 
@@ -193,7 +192,9 @@ async def _copy_body(
             elapsed = time.monotonic() - started
             too_slow = copied.size < options.min_bytes_per_s * elapsed
             if options.min_bytes_per_s and elapsed > options.slow_grace_s and too_slow:
-                raise Transient(f"media body too slow: {copied.size} bytes in {elapsed:.0f} s")
+                raise MediaInterrupted(
+                    f"media body too slow: {copied.size} bytes in {elapsed:.0f} s"
+                )
             if copied.size > options.max_bytes:
                 raise RejectedMedia("too_large", f"body exceeds the cap {options.max_bytes}")
             copied.digest.update(chunk)
@@ -201,7 +202,7 @@ async def _copy_body(
             if len(copied.head) < SNIFF_BYTES:
                 copied.head += chunk[: SNIFF_BYTES - len(copied.head)]
     except NETWORK_ERRORS as exc:
-        raise Transient(f"media body broken off after {copied.size} bytes: {exc}") from exc
+        raise MediaInterrupted(f"media body broken off after {copied.size} bytes: {exc}") from exc
     return copied
 
 
@@ -236,13 +237,13 @@ def _check_integrity(
 ) -> None:
     """A short body is truncated (Transient); a complete wrong one is rejected."""
     if content_length is not None and size < content_length:
-        raise Transient(f"media body truncated: {size} of {content_length} bytes")
+        raise MediaInterrupted(f"media body truncated: {size} of {content_length} bytes")
     wanted = parse_sha256(expected_sha256) if expected_sha256 else None
     if wanted is not None and digest == wanted:
         return  # the hash proves the bytes, whatever the size field says
     if expected_size is not None and size != expected_size:
         if size < expected_size and content_length in (None, expected_size):
-            raise Transient(f"media body truncated: {size} of {expected_size} bytes")
+            raise MediaInterrupted(f"media body truncated: {size} of {expected_size} bytes")
         raise RejectedMedia("size_mismatch", f"got {size} bytes, the API said {expected_size}")
     if wanted is not None:
         raise RejectedMedia(

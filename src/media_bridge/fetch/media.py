@@ -20,7 +20,13 @@ from typing import Any
 
 import aiohttp
 
-from media_bridge.errors import BadInput, RateLimited, Transient, UrlExpired
+from media_bridge.errors import (
+    MediaInterrupted,
+    RateLimited,
+    RedirectRefused,
+    Transient,
+    UrlExpired,
+)
 from media_bridge.fetch.download import (
     DownloadedFile,
     MediaResponseError,
@@ -172,7 +178,7 @@ class MediaFetcher:
         self.link_resolutions += 1
         signed = await self.client.resolve_download(link)
         if classify(signed, self.client.hosts) is UrlKind.DOWNLOADS_LINK:
-            raise BadInput("the Downloads API resolved a link to another Downloads API link")
+            raise RedirectRefused("the Downloads API resolved a link to another Downloads API link")
         return signed
 
     async def _download_once(
@@ -213,7 +219,7 @@ class MediaFetcher:
                         raise RejectedMedia("too_large", f"JSON document exceeds {max_bytes} bytes")
                     chunks.append(chunk)
             except (aiohttp.ClientError, TimeoutError) as exc:
-                raise Transient(f"JSON document broken off after {size} bytes") from exc
+                raise MediaInterrupted(f"JSON document broken off after {size} bytes") from exc
         try:
             return json.loads(b"".join(chunks))
         except (ValueError, UnicodeDecodeError) as exc:

@@ -9,6 +9,7 @@ recognition itself is ``audio/sniff.py``'s, shared with the audio path.
 from __future__ import annotations
 
 from media_bridge.audio.sniff import DOCUMENT, IMAGE, MEDIA, OTHER, TEXT, Sniffed, identify
+from media_bridge.errors import MediaRefusal
 
 __all__ = [
     "DOCUMENT",
@@ -49,7 +50,9 @@ def _declared_family(mime: str) -> str | None:
     return None  # octet-stream, unknown: nothing to compare against
 
 
-def mismatch_reason(declared_mime: str | None, sniffed: Sniffed | None) -> tuple[str, str] | None:
+def mismatch_reason(
+    declared_mime: str | None, sniffed: Sniffed | None
+) -> tuple[MediaRefusal, str] | None:
     """``(reason_code, explanation)`` when the bytes contradict the declared type."""
     declared = base_mime(declared_mime)
     family = _declared_family(declared) if declared else None

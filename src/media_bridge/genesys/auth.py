@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from media_bridge.errors import BridgeError, PermissionMissing, RateLimited, Transient
+from media_bridge.errors import BridgeError, RateLimited, Transient
+from media_bridge.errors import CredentialsRejected as CredentialsRejected
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.observability import get_logger
 from media_bridge.retry import full_jitter_backoff, parse_retry_after
@@ -28,27 +29,6 @@ log = get_logger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class CredentialsRejected(PermissionMissing):
-    """The login host refused the client id/secret: nothing works until an operator
-    fixes them. Jobs wait ``retry_after`` and try again (a rotated secret or a login-host
-    blip must not send the whole backlog to the dead-letter state at once); after the
-    ledger's attempts they are parked as dead, to be retried by the operator."""
-
-    code = "credentials_rejected"
-    retryable = True
-    retry_after = 300.0
-
-    def __init__(self, detail: str) -> None:
-        self.permissions = []
-        self.any_of = False
-        BridgeError.__init__(
-            self,
-            "the Genesys Cloud login host rejected the OAuth client credentials "
-            f"({detail}): check genesys.client_id / client_secret, that the OAuth client "
-            "uses the Client Credentials grant, and that it belongs to this region's org",
-        )
 
 
 @dataclass(frozen=True, slots=True)

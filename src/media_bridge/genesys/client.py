@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from media_bridge.errors import BadInput, NotFound, Transient, UrlExpired
+from media_bridge.errors import BadInput, MalformedAnswer, NotFound, UrlExpired
 from media_bridge.genesys.auth import TokenManager
 from media_bridge.genesys.pacing import PacingGate
 from media_bridge.genesys.regions import GenesysHosts, resolve_hosts
@@ -156,7 +156,7 @@ class GenesysClient:
     async def _get_dict(self, path: str, what: str, params: Mapping[str, str] | None = None) -> Any:
         body = await self.request_json("GET", path, params=params, what=what)
         if not isinstance(body, dict):
-            raise Transient(f"{what}: expected a JSON object, got {type(body).__name__}")
+            raise MalformedAnswer(f"{what}: expected a JSON object, got {type(body).__name__}")
         return body
 
     # -- messaging -----------------------------------------------------------------
@@ -184,7 +184,7 @@ class GenesysClient:
             what="get messages in bulk",
         )
         if not isinstance(body, dict):
-            raise Transient("get messages in bulk: expected a JSON object")
+            raise MalformedAnswer("get messages in bulk: expected a JSON object")
         return body
 
     # -- the API budget ----------------------------------------------------------------
@@ -236,7 +236,7 @@ class GenesysClient:
         if response.body is None:
             return RecordingsAnswer(ready=True, recordings=[])
         if not isinstance(response.body, list):
-            raise Transient("get recordings: expected a JSON list")
+            raise MalformedAnswer("get recordings: expected a JSON list")
         return RecordingsAnswer(
             ready=True, recordings=[r for r in response.body if isinstance(r, dict)]
         )
@@ -254,7 +254,7 @@ class GenesysClient:
         if response.status == 202:
             return RecordingAnswer(ready=False, recording=body)
         if body is None:
-            raise Transient("get recording: expected a JSON object")
+            raise MalformedAnswer("get recording: expected a JSON object")
         return RecordingAnswer(ready=True, recording=body)
 
     async def submit_recording_batch(self, entries: list[tuple[str, str | None]]) -> str:
@@ -274,7 +274,7 @@ class GenesysClient:
         )
         job_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(job_id, str) or not job_id:
-            raise Transient("submit recording batch: the answer has no id")
+            raise MalformedAnswer("submit recording batch: the answer has no id")
         return job_id
 
     async def get_recording_batch(self, job_id: str) -> dict[str, Any]:
@@ -322,5 +322,5 @@ class GenesysClient:
             raise UrlExpired(f"download link is gone: {exc}") from exc
         url = body.get("url")
         if not isinstance(url, str) or not url:
-            raise Transient("resolve download: the answer has no url")
+            raise MalformedAnswer("resolve download: the answer has no url")
         return url

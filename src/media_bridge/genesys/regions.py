@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from media_bridge.errors import BadInput
+from media_bridge.errors import HostNotAllowed as HostNotAllowed
 from media_bridge.genesys.settings import GenesysSettings
 
 #: domain -> AWS region (GENESYS.md section 5, from the official SDK's region table)
@@ -40,12 +41,6 @@ AWS_REGIONS: dict[str, str] = {aws: domain for domain, aws in REGION_DOMAINS.ite
 #: regions Genesys opens after this table was written still follow these shapes
 _GENESYS_DOMAIN = re.compile(r"^[a-z0-9-]+\.(?:us-gov-)?pure\.cloud$")
 _HOST_PREFIXES = ("api-downloads.", "api.", "login.", "apps.")
-
-
-class HostNotAllowed(BadInput):
-    """A call would have carried the bearer token to a host outside the allow-list."""
-
-    code = "host_not_allowed"
 
 
 Origin = tuple[str, str, int]

@@ -23,8 +23,8 @@ from media_bridge.events.values import channel_name, parse_time
 from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import text_key
+from media_bridge.media_types import wanted_media_types
 from media_bridge.messaging import conversation_ended, customer_message_ids
-from media_bridge.planner import media_types_from_settings
 from media_bridge.types import Job
 
 #: the bulk endpoint takes a list of ids; keep requests modest
@@ -51,7 +51,7 @@ async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
         owners,
         channel_name(payload.get("message_type")),
         payload.get("event") or {},
-        media_types_from_settings(ctx.settings.fetch.media_types),
+        wanted_media_types(ctx.settings.fetch.media_types),
         ctx.consent.planning_attribute,
     )
     result = {"messages_seen": len(found), "messages_new": len(messages)}

@@ -74,7 +74,7 @@ def jobs_for_messages(
     participants: dict[str, dict[str, Any]],
     fallback_channel: str | None,
     source_event: dict[str, Any],
-    media_types: set[str] | None,
+    media_types: frozenset[str] | None,
     consent_attribute: str | None = None,
 ) -> list[NewJob]:
     event = event_for_messages(

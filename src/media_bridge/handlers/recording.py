@@ -32,11 +32,12 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
 from media_bridge.consent.checker import customer_attribute
 from media_bridge.context import BridgeContext
-from media_bridge.errors import NotFound, PermissionMissing, UrlExpired
+from media_bridge.errors import BatchNotAudio, NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import recording_file_key, transcript_key
+from media_bridge.media_types import is_wanted, wanted_media_types
 from media_bridge.observability import get_logger
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
@@ -56,7 +57,7 @@ from media_bridge.voice.recording_batch import (
     ConversationResult,
     planned_fallback,
 )
-from media_bridge.voice.recording_delivery import NotAudio, deliver_recording
+from media_bridge.voice.recording_delivery import deliver_recording
 from media_bridge.voice.recordings import (
     Readiness,
     archived_message,
@@ -340,11 +341,11 @@ def _messaging_attachment_jobs(
     ctx: BridgeContext, conv: str, recordings: list[dict[str, Any]], event: dict[str, Any]
 ) -> list[NewJob]:
     """Attachment jobs with the event path's keys: the ledger keeps the first of each."""
-    wanted = {t.lower() for t in ctx.settings.fetch.media_types}
+    wanted = wanted_media_types(ctx.settings.fetch.media_types)
     jobs: dict[str, NewJob] = {}
     for recording in recordings:
         for ref in attachments_from_recording(conv, recording):
-            if "all" in wanted or ref.media_type.lower() in wanted:
+            if is_wanted(ref.media_type, wanted):
                 meta = {**event, "found_by": "messaging_recording"}
                 jobs.setdefault(
                     ref.key, NewJob(ref.key, JobKind.ATTACHMENT, attachment_payload(ref, meta))
@@ -458,7 +459,7 @@ async def _deliver_batch_result(
         result = await deliver_recording(job, ctx, recording, consent, via="batch")
     except UrlExpired as exc:
         return _fall_back(ctx, job, "stale", exc.code)
-    except NotAudio as exc:
+    except BatchNotAudio as exc:
         return _fall_back(ctx, job, "format", str(exc))
     assert ctx.recording_batches is not None
     ctx.recording_batches.count("served")

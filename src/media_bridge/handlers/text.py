@@ -20,8 +20,9 @@ from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
+from media_bridge.media_types import wanted_media_types
 from media_bridge.messaging import message_channel, message_text
-from media_bridge.planner import NO_TEXT, SPEAKER_FACTS, media_types_from_settings, speaker_facts
+from media_bridge.planner import NO_TEXT, SPEAKER_FACTS, speaker_facts
 from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobKind, NewJob
 
@@ -95,7 +96,7 @@ async def _read_message(
             {payload["message_id"]: _participant(payload)},
             record.get("channel"),
             payload.get("event") or {},
-            media_types_from_settings(ctx.settings.fetch.media_types),
+            wanted_media_types(ctx.settings.fetch.media_types),
             ctx.consent.planning_attribute,
         )
         if job.kind is JobKind.ATTACHMENT

@@ -19,7 +19,7 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.errors import NotFound, PermissionMissing, Transient, UrlExpired
+from media_bridge.errors import MalformedAnswer, NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import recording_file_key, recording_key, utterance_key
@@ -110,7 +110,7 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
             run_again_at=datetime.now(UTC) + timedelta(seconds=delay),
         )
     if not isinstance(document, dict):
-        raise Transient("the transcript document is not a JSON object")
+        raise MalformedAnswer("the transcript document is not a JSON object")
     event = job.payload.get("event") or {}
     records = utterances(document, conv, comm)
     delivered_at = datetime.now(UTC).isoformat()

@@ -13,18 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from media_bridge.errors import BadInput
+from media_bridge.errors import LedgerDataError as LedgerDataError
 from media_bridge.types import Job, JobKind, JobState, NewJob
-
-
-class LedgerDataError(BadInput):
-    """The database refused a value in the jobs given (a NUL, a lone surrogate, NaN).
-
-    Nothing of that call was written. Not retryable: the same values fail again, so
-    the intake writes such a batch event by event and rejects only what fails.
-    """
-
-    code = "ledger_data_error"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from media_bridge.errors import Transient
+from media_bridge.errors import MalformedAnswer
 from media_bridge.events.values import parse_time
 from media_bridge.genesys import GenesysClient
 
@@ -32,10 +32,10 @@ class Channel:
 
 def _channel(body: Any) -> Channel:
     if not isinstance(body, dict):
-        raise Transient("notifications channel: expected a JSON object")
+        raise MalformedAnswer("notifications channel: expected a JSON object")
     channel_id, uri = body.get("id"), body.get("connectUri")
     if not isinstance(channel_id, str) or not channel_id or not isinstance(uri, str) or not uri:
-        raise Transient("notifications channel: no id or connectUri in the answer")
+        raise MalformedAnswer("notifications channel: no id or connectUri in the answer")
     return Channel(channel_id, uri, parse_time(body.get("expires")))
 
 
@@ -86,7 +86,7 @@ async def queue_ids(client: GenesysClient) -> list[str]:
             what="list routing queues",
         )
         if not isinstance(body, dict):
-            raise Transient("list routing queues: expected a JSON object")
+            raise MalformedAnswer("list routing queues: expected a JSON object")
         entities = [e for e in body.get("entities") or [] if isinstance(e, dict)]
         found.extend(str(e["id"]) for e in entities if isinstance(e.get("id"), str))
         count = body.get("pageCount")

@@ -20,7 +20,13 @@ from typing import Any
 
 import aiohttp
 
-from media_bridge.errors import ConfigError, DeliveryRejected, RateLimited, Transient
+from media_bridge.errors import (
+    ConfigError,
+    DeliveryRejected,
+    RateLimited,
+    SinkUnavailable,
+    Transient,
+)
 from media_bridge.http_body import FilePart, multipart_body, signed_headers
 from media_bridge.redact import redact_text, redact_url
 from media_bridge.retry import retry_after_seconds
@@ -67,7 +73,7 @@ async def post_signed(
             retry_after = response.headers.get("Retry-After")
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         detail = redact_text(str(exc)) or type(exc).__name__
-        raise Transient(f"POST {where} failed: {detail}") from exc
+        raise SinkUnavailable(f"POST {where} failed: {detail}") from exc
     if 200 <= status < 300:
         return status, text
     answer = redact_text(text[:MAX_ANSWER_CHARS])
@@ -75,7 +81,7 @@ async def post_signed(
         wait = retry_after_seconds(retry_after, DEFAULT_RETRY_AFTER_S)
         raise RateLimited(wait, f"POST {where}: 429 {answer}")
     if status == 408 or status >= 500:
-        raise Transient(f"POST {where}: {status} {answer}")
+        raise SinkUnavailable(f"POST {where}: {status} {answer}")
     raise DeliveryRejected(f"POST {where}: {status} {answer}")
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from media_bridge.errors import ConfigError, DeliveryRejected, Transient
+from media_bridge.errors import ConfigError, DeliveryRejected, SinkUnavailable
 from media_bridge.jobs.keys import split_key
 from media_bridge.sinks.base import MediaSink
 from media_bridge.types import Delivery
@@ -71,7 +71,7 @@ class AsyncProducer:
                 exc: Exception = (
                     DeliveryRejected(f"kafka refused the record: {error}")
                     if error.fatal() or error.code() == KafkaError.MSG_SIZE_TOO_LARGE
-                    else Transient(f"kafka delivery failed: {error}")
+                    else SinkUnavailable(f"kafka delivery failed: {error}")
                 )
                 loop.call_soon_threadsafe(_set_exception, done, exc)
             else:

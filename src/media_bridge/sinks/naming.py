@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from media_bridge.errors import BadInput
+from media_bridge.errors import UnusableConversationId
 from media_bridge.jobs.keys import split_key
 from media_bridge.types import DeliveredFile, Delivery, JobKind
 
@@ -62,7 +62,9 @@ EXTENSIONS: dict[str, str] = {
 def safe_conversation_id(conversation_id: str) -> str:
     """The conversation id as a folder name, or BadInput: only ``[A-Za-z0-9-]`` is accepted."""
     if not _CONVERSATION_ID.fullmatch(conversation_id):  # "$" would let "id\n" through
-        raise BadInput(f"conversation id {conversation_id[:80]!r} is not usable as a folder name")
+        raise UnusableConversationId(
+            f"conversation id {conversation_id[:80]!r} is not usable as a folder name"
+        )
     return conversation_id
 
 

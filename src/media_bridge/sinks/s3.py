@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 import aioboto3  # type: ignore[import-untyped]
 
 from media_bridge.config import S3_URL_OPTIONS
-from media_bridge.errors import ConfigError, DeliveryRejected, Transient
+from media_bridge.errors import ConfigError, DeliveryRejected, SinkUnavailable
 from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import DeliveredFile, Delivery
 
@@ -161,10 +161,10 @@ class S3MediaSink:
             code = str(error.get("Code", ""))
             message = f"S3 {code or status}: {error.get('Message', '')}".strip()
             if status >= 500 or status in {408, 429} or "Throttl" in code or code == "SlowDown":
-                raise Transient(message) from exc
+                raise SinkUnavailable(message) from exc
             raise DeliveryRejected(message) from exc
         except (BotoCoreError, OSError) as exc:
-            raise Transient(f"S3 unreachable: {type(exc).__name__}") from exc
+            raise SinkUnavailable(f"S3 unreachable: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         if self._stack is not None:

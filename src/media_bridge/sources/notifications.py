@@ -35,7 +35,13 @@ import aiohttp
 
 from media_bridge import metrics
 from media_bridge.config import Settings
-from media_bridge.errors import BridgeError, NotFound, PermissionMissing, StartupError
+from media_bridge.errors import (
+    BridgeError,
+    CredentialsRejected,
+    NotFound,
+    PermissionMissing,
+    StartupError,
+)
 from media_bridge.genesys import GenesysClient
 from media_bridge.ledger.base import Ledger
 from media_bridge.notifications import api
@@ -147,6 +153,8 @@ class NotificationsSource:
     async def _start(self) -> None:
         try:
             queues = list(self._cfg.queue_ids) or await api.queue_ids(self.genesys)
+        except CredentialsRejected as exc:  # not the role: no permission hint
+            raise StartupError(f"run --source notifications: {exc}") from exc
         except PermissionMissing as exc:
             raise StartupError(
                 "run --source notifications: notifications.queue_ids is empty and listing "

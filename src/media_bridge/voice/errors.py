@@ -1,34 +1,22 @@
-"""Distinct job outcomes of recordings and transcripts (stable ledger error codes)."""
+"""Distinct job outcomes of recordings and transcripts: defined in the one error tree
+(``media_bridge.errors``), re-exported here for the voice path."""
 
 from __future__ import annotations
 
-from media_bridge.errors import BridgeError, NotFound, Transient
+from media_bridge.errors import (
+    RecordingArchived,
+    RecordingDeleted,
+    RecordingFailed,
+    RecordingNotReady,
+    RecordingUnavailable,
+    TranscriptNotFound,
+)
 
-
-class RecordingArchived(BridgeError):
-    """fileState ARCHIVED: an operator must restore it (counted against the org's
-    restoration allowance), then retry the job. Not retried by itself."""
-
-    code = "recording_archived"
-
-
-class RecordingDeleted(NotFound):
-    code = "recording_deleted"
-
-
-class RecordingFailed(BridgeError):
-    """fileState ERROR: Genesys could not make the recording."""
-
-    code = "recording_error"
-
-
-class RecordingNotReady(Transient):
-    """Still transcoding / restoring after the configured maximum wait: parked as dead
-    (the worker gives up on it because ``retryable`` is False here)."""
-
-    retryable = False
-    code = "recording_not_ready"
-
-
-class TranscriptNotFound(NotFound):
-    code = "transcript_not_found"
+__all__ = [
+    "RecordingArchived",
+    "RecordingDeleted",
+    "RecordingFailed",
+    "RecordingNotReady",
+    "RecordingUnavailable",
+    "TranscriptNotFound",
+]

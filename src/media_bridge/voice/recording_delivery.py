@@ -4,7 +4,7 @@ Token rules are the attachments' (``MediaFetcher``): ``mediaUri`` is a signed st
 URL fetched without the token. A stale URL (401/403/404/410) is replaced by reading the
 recording again, at most ``fetch.max_url_refreshes`` times per file. A batch ``resultUrl``
 (``via="batch"``) is not refreshed here: its job falls back to the per-recording read,
-as it does when the file is not audio (``NotAudio``).
+as it does when the file is not audio (``BatchNotAudio``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from media_bridge.audio.errors import NotStereo
 from media_bridge.audio.report import AudioReport, output_mime
 from media_bridge.context import BridgeContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.errors import BridgeError, Transient, UrlExpired
+from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpired
 from media_bridge.fetch import DownloadedFile
 from media_bridge.identity import SpeakerFacts
 from media_bridge.observability import get_logger
@@ -46,12 +46,6 @@ async def fresh_recording(ctx: BridgeContext, conv: str, rid: str) -> dict[str, 
     if not answer.ready or answer.recording is None:
         raise Transient(f"recording {rid} is transcoding again while refreshing its URL")
     return answer.recording
-
-
-class NotAudio(BridgeError):
-    """A batch result whose bytes are not audio: read the recording on its own instead."""
-
-    code = "not_audio"
 
 
 async def _download(
@@ -238,7 +232,7 @@ async def _download_all(
         temporary.append(done.path)
         mime = done.sniffed_mime or done.declared_mime or ""
         if batch and mime and not mime.startswith("audio/"):
-            raise NotAudio(f"recording {rid}: the batch result is {mime}")
+            raise BatchNotAudio(f"recording {rid}: the batch result is {mime}")
         downloads.append((media, done))
         refreshes += used
         metrics.BYTES.inc(done.size)

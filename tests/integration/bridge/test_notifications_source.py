@@ -321,6 +321,24 @@ async def test_without_queue_ids_or_routing_queue_view_the_bridge_stops_naming_b
     assert "MEDIA_BRIDGE_NOTIFICATIONS__QUEUE_IDS" in message
 
 
+async def test_rejected_credentials_stop_the_bridge_naming_them_not_a_permission(
+    tmp_path: Path,
+) -> None:
+    with running_emulator(_config()) as emu:
+        settings = bridge_settings(
+            emu,
+            tmp_path,
+            genesys={"client_secret": "wrong"},
+            notifications={"sweep_interval_s": 0.0},
+        )
+        async with Bridge(settings, worker_id="test") as bridge:
+            with pytest.raises(StartupError) as refused:
+                await asyncio.wait_for(bridge.run([NotificationsSource(settings)]), 20)
+    message = str(refused.value)
+    assert "client_secret" in message
+    assert "routing:queue:view" not in message  # before: a missing-permission hint
+
+
 async def test_frames_sent_after_socket_closing_are_still_read(tmp_path: Path) -> None:
     """The announced socket is read on until the server closes it: frames queued behind the
     announcement arrive (no gap backfill could find them: margin 0, the conversation

@@ -64,8 +64,12 @@ async def test_bad_credentials_fail_fast_and_are_not_retried(fake: FakeGenesys) 
             *(client.get_message("c1", f"m{i}") for i in range(10)), return_exceptions=True
         )
         assert all(isinstance(r, CredentialsRejected) for r in results)
-        assert isinstance(results[0], PermissionMissing)  # fatal for the pipeline
-        assert "invalid_client" in str(results[0])
+        # waited on and retried by the worker, unlike a missing permission (errors.py)
+        first = results[0]
+        assert isinstance(first, CredentialsRejected)
+        assert first.retryable
+        assert not isinstance(first, PermissionMissing)
+        assert "invalid_client" in str(first)
         with pytest.raises(CredentialsRejected):
             await client.get_message("c1", "m1")
     assert len(fake.login.seen) == 1

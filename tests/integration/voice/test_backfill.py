@@ -17,8 +17,10 @@ from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.cli import main as cli_main
 from media_bridge.handlers.recording import handle_recording
+from media_bridge.media_types import is_wanted, wanted_media_types
 from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobKind, JobState
+from media_bridge.voice.messaging import attachment_kind
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
@@ -154,12 +156,16 @@ def test_backfill_ends_with_a_summary_like_replays(tmp_path: Path, capsys: Any) 
     assert "(--plan-only: not run)" in second
 
 
-def test_messaging_recording_finds_the_event_paths_attachment_keys(tmp_path: Path) -> None:
-    """The messaging transcript of a recording is a second source of the same keys."""
+@pytest.mark.parametrize("media_types", [["all"], ["*"], ["Audio"]])
+def test_messaging_recording_finds_the_event_paths_attachment_keys(
+    tmp_path: Path, media_types: list[str]
+) -> None:
+    """The messaging transcript of a recording is a second source of the same keys,
+    filtered as the event path filters them (``["*"]`` planned nothing here before)."""
     scenario = ScenarioConfig(seed=12, messaging_conversations=1, voice_conversations=0)
     with running_emulator(EmulatorConfig(scenario=scenario)) as emu:
         (conversation,) = emu.conversations()
-        settings = bridge_settings(emu, tmp_path, fetch={"media_types": ["all"]})
+        settings = bridge_settings(emu, tmp_path, fetch={"media_types": media_types})
 
         async def plan() -> Any:
             async with Bridge(settings, worker_id="t") as bridge:
@@ -183,6 +189,7 @@ def test_messaging_recording_finds_the_event_paths_attachment_keys(tmp_path: Pat
         f"attachment:{conversation.id}:{m.id}:{a.id}"
         for m in conversation.messages
         for a in m.attachments
+        if is_wanted(attachment_kind(a.mime), wanted_media_types(media_types))
     }
     assert expected
     assert keys == expected

@@ -108,7 +108,7 @@ async def test_a_bare_frame_without_an_org_takes_the_configured_org(tmp_path: Pa
     ledger = SqliteLedger(str(tmp_path / "ledger.db"))
     await ledger.open()
     try:
-        intake = Intake(ledger, media_types={"Audio"}, default_org_id="org-configured")
+        intake = Intake(ledger, media_types=frozenset({"Audio"}), default_org_id="org-configured")
         with_org = _frame("org-in-body")
         with_org["topicName"] = f"v2.detail.events.conversation.{OTHER}.customer.end"
         with_org["eventBody"] = {**with_org["eventBody"], "conversationId": OTHER}  # type: ignore[dict-item]

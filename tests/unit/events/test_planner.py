@@ -10,7 +10,6 @@ from media_bridge.events import parse_event
 from media_bridge.events.message_topic import shows_no_text
 from media_bridge.planner import (
     NO_TEXT,
-    media_types_from_settings,
     payload_to_attachment,
     plan_jobs,
 )
@@ -39,12 +38,6 @@ def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
     attachments = [j for j in everything if j.kind is JobKind.ATTACHMENT]
     assert {j.payload["media_type"] for j in attachments} == {"Audio", "Image"}
     assert plan_jobs(parsed, {"audio", "image"}, now=NOW) == everything
-
-
-def test_media_types_from_settings() -> None:
-    assert media_types_from_settings(["Audio"]) == {"Audio"}
-    assert media_types_from_settings(["all"]) is None
-    assert media_types_from_settings([]) is None
 
 
 def test_every_customer_message_id_gets_a_text_job_that_reads_the_api() -> None:
