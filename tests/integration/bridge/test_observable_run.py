@@ -290,7 +290,8 @@ async def test_every_metric_of_the_rules_and_the_dashboard_is_exported(
 ) -> None:
     audiohook = await _audiohook_exposition(tmp_path)
     failures = 'media_bridge_audiohook_signature_failures_total{code="UNSIGNED"}'
-    assert samples(audiohook)[failures] == 1
+    # the AudioHook registry is per process: another test's session may have counted too
+    assert samples(audiohook)[failures] >= 1
     exported = metric_names(emulator_run.metrics) | metric_names(audiohook)
     used = {name for expr in [r["expr"] for r in _rules()] for name in METRIC.findall(expr)}
     used |= {name for expr in _dashboard_exprs() for name in METRIC.findall(expr)}
