@@ -4,6 +4,8 @@ place for every sink kind instead of a timer at each call site."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from media_bridge import metrics
@@ -11,9 +13,15 @@ from media_bridge.sinks.base import MediaSink, TextSink
 from media_bridge.types import Delivery
 
 
-def _observe(sink: str, started: float, ok: bool) -> None:
-    outcome = "ok" if ok else "error"
-    metrics.SINK_SECONDS.labels(sink=sink, outcome=outcome).observe(time.monotonic() - started)
+@contextmanager
+def _timed(sink: str) -> Iterator[None]:
+    """Observe one delivery's time, ``ok`` or (it raised) ``error``."""
+    started, outcome = time.monotonic(), "error"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        metrics.SINK_SECONDS.labels(sink=sink, outcome=outcome).observe(time.monotonic() - started)
 
 
 class TimedMediaSink:
@@ -24,13 +32,8 @@ class TimedMediaSink:
         self.name = inner.name
 
     async def deliver(self, delivery: Delivery) -> dict[str, Any]:
-        started, ok = time.monotonic(), False
-        try:
-            result = await self.inner.deliver(delivery)
-            ok = True
-            return result
-        finally:
-            _observe(self.name, started, ok)
+        with _timed(self.name):
+            return await self.inner.deliver(delivery)
 
     async def close(self) -> None:
         await self.inner.close()
@@ -47,13 +50,8 @@ class TimedTextSink:
         self.name = inner.name
 
     async def deliver_text(self, key: str, record: dict[str, Any]) -> dict[str, Any]:
-        started, ok = time.monotonic(), False
-        try:
-            result = await self.inner.deliver_text(key, record)
-            ok = True
-            return result
-        finally:
-            _observe(self.name, started, ok)
+        with _timed(self.name):
+            return await self.inner.deliver_text(key, record)
 
     async def close(self) -> None:
         await self.inner.close()

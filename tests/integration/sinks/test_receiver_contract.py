@@ -298,14 +298,9 @@ def test_the_docs_point_at_the_receiver_this_test_runs() -> None:
     assert "(docs/receivers.md)" in (root / "README.md").read_text(encoding="utf-8")
 
 
-async def test_forget_sends_both_erasure_records_the_example_receiver_verifies(
-    tmp_path: Path,
-) -> None:
-    """``media-bridge forget`` itself: the media sink's erasure POST and the text record."""
-    engines = [Receiver(WHSEC, tmp_path / name) for name in ("media", "nlp")]
-    served = [await serve(engine.app()) for engine in engines]
-    (_, media_url), (_, nlp_url) = served
-    settings = Settings(
+def erasure_settings(tmp_path: Path, media_url: str, nlp_url: str) -> Settings:
+    """``forget`` with the HTTP media sink and the HTTP text sink at these receivers."""
+    return Settings(
         ledger={"url": f"sqlite:///{tmp_path}/ledger.db"},
         sinks={
             "media": "http",
@@ -315,6 +310,16 @@ async def test_forget_sends_both_erasure_records_the_example_receiver_verifies(
             "text_http_url": f"{nlp_url}/texts",
         },
     )
+
+
+async def test_forget_sends_both_erasure_records_the_example_receiver_verifies(
+    tmp_path: Path,
+) -> None:
+    """``media-bridge forget`` itself: the media sink's erasure POST and the text record."""
+    engines = [Receiver(WHSEC, tmp_path / name) for name in ("media", "nlp")]
+    served = [await serve(engine.app()) for engine in engines]
+    (_, media_url), (_, nlp_url) = served
+    settings = erasure_settings(tmp_path, media_url, nlp_url)
     subject = Subject.of(SpeakerDescriber(settings.identity), conversation=CONV)
     try:
         report = await forget(settings, subject)
@@ -345,16 +350,7 @@ async def test_forget_says_in_one_line_which_erasure_record_was_not_sent(
         await serve(app),
         await serve(nlp.app()),
     ]
-    settings = Settings(
-        ledger={"url": f"sqlite:///{tmp_path}/ledger.db"},
-        sinks={
-            "media": "http",
-            "http_url": f"{media_url}/erasures",
-            "http_secret": WHSEC,
-            "text": "http",
-            "text_http_url": f"{nlp_url}/texts",
-        },
-    )
+    settings = erasure_settings(tmp_path, media_url, nlp_url)
     subject = Subject.of(SpeakerDescriber(settings.identity), conversation=CONV)
     try:
         with pytest.raises(ErasureRecordNotSent) as refused:
