@@ -36,7 +36,12 @@ whose code is its reason. Every refusal of an input for its size says ``too_larg
      │    ├── MediaUnreachable          the storage host did not answer, or said 5xx
      │    ├── MediaInterrupted          a media body broken off, truncated or too slow
      │    ├── MalformedAnswer           an API answer without its documented shape
-     │    └── SinkUnavailable           a sink did not answer, or said 5xx / 408
+     │    ├── TokenUnreachable          the login host did not answer, or said 5xx...
+     │    ├── MalformedToken            the login host said 200 without a usable token
+     │    ├── TokenRefused              the API said 401 again to a token just obtained
+     │    ├── BulkReadShortfall         a last bulk message read came back short
+     │    ├── SinkUnavailable           a sink did not answer, or said 5xx / 408
+     │    └── SinkCopyMismatch          a sink's copy is not the delivered file
      └── Unexpected                yes  a bug (any other exception): retried, then dead
 
 ``StartupError`` (not a ``BridgeError``): the bridge cannot start for a reason the operator
@@ -341,10 +346,45 @@ class MalformedAnswer(Transient):
     code = "malformed_answer"
 
 
+class TokenUnreachable(Transient):
+    """The login host did not answer, or answered a status that is no verdict on the
+    credentials (5xx, an unexpected 3xx or 404): no token, so no API call at all."""
+
+    code = "token_unreachable"
+
+
+class MalformedToken(Transient):
+    """The login host answered 200 without a usable token (no JSON, no ``access_token``,
+    an empty or expired one): a proxy's page in its place, or a login host fault."""
+
+    code = "token_malformed"
+
+
+class TokenRefused(Transient):
+    """The API answered 401 again right after a token refresh: the login host hands out
+    tokens the API refuses (another region's org, a clock far off)."""
+
+    code = "token_rejected"
+
+
+class BulkReadShortfall(Transient):
+    """The bulk message read of a conversation's last poll returned fewer messages than
+    asked: tried again rather than finish without one."""
+
+    code = "bulk_read_shortfall"
+
+
 class SinkUnavailable(Transient):
     """A sink did not answer, or answered 5xx / 408 (or its broker failed transiently)."""
 
     code = "sink_unavailable"
+
+
+class SinkCopyMismatch(Transient):
+    """A sink's copy could not be checked against the delivered file: the file vanished
+    before the copy, or the copy's sha256 differs (the copy is removed)."""
+
+    code = "sink_copy_mismatch"
 
 
 class Unexpected(BridgeError):

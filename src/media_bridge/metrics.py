@@ -286,7 +286,8 @@ def _token_metrics(tokens: Any) -> Iterator[Metric]:
     )
     failures = CounterMetricFamily(
         "media_bridge_token_failures",
-        "Token requests that failed, by error code (credentials_rejected, rate_limited, transient)",
+        "Token requests that failed, by error code "
+        "(credentials_rejected, rate_limited, token_unreachable, token_malformed)",
         labels=["code"],
     )
     for code, count in sorted(tokens.failures.items()):

@@ -71,8 +71,10 @@ def test_every_reader_agrees_on_the_customer() -> None:
     found = customer_participant(CONVERSATION)
     assert found is not None
     assert found["id"] == "p-cust"
-    attachments, _texts, _ = parse_message_body(CONVERSATION)
-    assert [(a.participant_id, a.message_id) for a in attachments] == [("p-cust", "m-cust")]
+    contents = parse_message_body(CONVERSATION)
+    assert [(a.participant_id, a.message_id) for a in contents.attachments] == [
+        ("p-cust", "m-cust")
+    ]
     # the external party is still connected: it does not keep the conversation open
     assert conversation_ended(CONVERSATION)
 

@@ -3,9 +3,9 @@
 The header is written with placeholder sizes and patched on close, so samples go to
 disk as they are decoded; trailing silence can be cut by truncating the file.
 
-Not the stdlib ``wave``: it writes the same header, but cutting the kept length on
-close (``keep_samples``) and reading a sample range into numpy would be written around
-it anyway; this module is those two jobs and the 44-byte header.
+Hand-written rather than the stdlib ``wave``: it writes the same header, but cutting the
+kept length on close (``keep_samples``) and reading a sample range into numpy would be
+written around it anyway; this module is those two jobs and the 44-byte header.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ The resampler is hand-written rather than PyAV's ``AudioResampler`` (a dependenc
 already): it works on the numpy frames as they arrive, without an ``AudioFrame`` per
 frame, and gives zero delay and an exact output length by construction (tested), so
 sample counts, the AudioHook timeline, stay exact. SciPy's ``resample_poly`` (not a
-dependency) keeps no state between frames.
+dependency) keeps no state between frames; python-soxr's ``ResampleStream`` (not a
+dependency) does, but holds back its filter's latency (``soxr_delay``) until the stream
+ends, so a frame's output is not the frame's length, and would add a C library for a
+speech-band conversion this module does in numpy.
 """
 
 from __future__ import annotations

@@ -7,9 +7,12 @@ the future and not too old, ``expires`` not passed (both with clock skew), only
 the work done does not depend on whether the key exists. ``sign_request`` is the
 client side (used by the simulator).
 
-Hand-written: those checks are the AudioHook reference server's, not RFC 9421's; a
-generic library (``http-message-signatures``, not a dependency) would give only the
-signature base and the HMAC, which are the short part here.
+Hand-written: those checks are the AudioHook reference server's, not RFC 9421's. The
+generic library (``http-message-signatures``, not a dependency) builds the signature base
+and checks the HMAC, ``created`` and ``expires``, but without clock skew and with no
+nonce or required-component rule; it also reads the headers with ``http_sfv``, which
+accepts what RFC 8941 requires failing (``structured_fields``). What would remain to
+write around it is most of this module.
 """
 
 from __future__ import annotations

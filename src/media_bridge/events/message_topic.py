@@ -13,6 +13,8 @@ A ``text`` field, should one ever appear on a message, is taken as a bonus.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from media_bridge.errors import BadInput
@@ -75,18 +77,79 @@ def shows_no_text(metadata: Any, media_count: int) -> bool:
     return all(kind == "attachment" for kind in kinds) and media_count >= len(kinds)
 
 
-def parse_message_body(
-    body: dict[str, Any],
-    *,
-    speakers: dict[str, SpeakerFacts] | None = None,
-    textless: set[str] | None = None,
-) -> tuple[list[AttachmentRef], list[TextMessage], dict[str, list[str]]]:
+@dataclass(frozen=True, slots=True)
+class MessageBodyContents:
+    """What one message topic's body holds for the bridge, named rather than positional.
+
+    ``message_ids`` are the conversation's customer message ids in first-seen order
+    (messages whose ``media[]`` is empty may still need a read); ``speakers`` maps each
+    to its sender (for the text jobs of messages without media); ``textless`` holds the
+    ids whose ``messageMetadata`` shows no text (``shows_no_text``).
+    """
+
+    conversation_id: str
+    attachments: tuple[AttachmentRef, ...] = ()
+    texts: tuple[TextMessage, ...] = ()
+    message_ids: tuple[str, ...] = ()
+    speakers: Mapping[str, SpeakerFacts] = field(default_factory=dict)
+    textless: frozenset[str] = frozenset()
+
+    def message_ids_by_conversation(self) -> dict[str, list[str]]:
+        """``ParsedEvent.message_ids``' shape: empty when the body named no message."""
+        return {self.conversation_id: list(self.message_ids)} if self.message_ids else {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    """A customer participant's facts, copied onto each of its messages' jobs."""
+
+    participant_id: str | None
+    purpose: str
+    channel: str | None
+    direction: str | None
+    speaker: SpeakerFacts
+    attributes: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, participant: dict[str, Any]) -> _Sender:
+        attributes = participant.get("attributes")
+        return cls(
+            participant_id=text_or_none(participant.get("id")),
+            purpose=str(participant.get("purpose")).lower(),
+            channel=channel_name(participant.get("type")),
+            direction=text_or_none(participant.get("direction")),
+            speaker=from_topic_participant(participant),
+            attributes=attributes if isinstance(attributes, dict) else None,
+        )
+
+
+@dataclass(slots=True)
+class _Collector:
+    """The body's contents as they are read, frozen into MessageBodyContents at the end."""
+
+    conversation_id: str
+    attachments: list[AttachmentRef] = field(default_factory=list)
+    texts: list[TextMessage] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
+    speakers: dict[str, SpeakerFacts] = field(default_factory=dict)
+    textless: set[str] = field(default_factory=set)
+
+    def freeze(self) -> MessageBodyContents:
+        return MessageBodyContents(
+            conversation_id=self.conversation_id,
+            attachments=tuple(self.attachments),
+            texts=tuple(self.texts),
+            message_ids=tuple(self.message_ids),
+            speakers=dict(self.speakers),
+            textless=frozenset(self.textless),
+        )
+
+
+def parse_message_body(body: dict[str, Any]) -> MessageBodyContents:
     """Every message of a customer participant (``purposes.is_customer_purpose``).
 
     Raises BadInput naming the first missing id: an attachment without a conversation,
-    message or media id cannot get an idempotency key. ``speakers``, when given, receives
-    the sender of each message id (for the text jobs of messages without media);
-    ``textless``, when given, receives the ids of messages whose metadata shows no text.
+    message or media id cannot get an idempotency key.
     """
     conversation_id = text_or_none(body.get("id"))
     if conversation_id is None:
@@ -96,85 +159,79 @@ def parse_message_body(
         participants = []
     if not isinstance(participants, list):
         raise BadInput("message topic: participants is not a list")
-    attachments: list[AttachmentRef] = []
-    texts: list[TextMessage] = []
-    message_ids: list[str] = []
+    found = _Collector(conversation_id)
     for p_index, participant in enumerate(participants):
         if not isinstance(participant, dict):
             continue
         if not is_customer_purpose(participant.get("purpose")):
             continue
-        purpose = str(participant.get("purpose")).lower()
-        participant_id = text_or_none(participant.get("id"))
-        channel = channel_name(participant.get("type"))
-        direction = text_or_none(participant.get("direction"))
-        speaker = from_topic_participant(participant)
-        attributes = participant.get("attributes")
-        attributes = attributes if isinstance(attributes, dict) else None
+        sender = _Sender.of(participant)
         messages = participant.get("messages") or []
         if not isinstance(messages, list):
             raise BadInput(f"message topic: participants[{p_index}].messages is not a list")
         for m_index, details in enumerate(messages):
-            if not isinstance(details, dict):
-                continue
-            where = f"participants[{p_index}].messages[{m_index}]"
-            message = details.get("message")
-            message_id = text_or_none(message.get("id")) if isinstance(message, dict) else None
-            media = details.get("media") or []
-            if message_id is None:
-                if media:
-                    raise BadInput(f"message topic: {where} has media but no message.id")
-                continue
-            if message_id not in message_ids:
-                message_ids.append(message_id)
-            if speakers is not None:
-                speakers.setdefault(message_id, speaker)
-            message_time = parse_time(details.get("messageTime"))
-            sub_types = _attachment_subtypes(details.get("messageMetadata"))
-            if not isinstance(media, list):
-                raise BadInput(f"message topic: {where}.media is not a list")
-            if textless is not None and shows_no_text(details.get("messageMetadata"), len(media)):
-                textless.add(message_id)
-            for i, item in enumerate(media):
-                if not isinstance(item, dict):
-                    raise BadInput(f"message topic: {where}.media[{i}] is not an object")
-                media_id = text_or_none(item.get("id"))
-                if media_id is None:
-                    raise BadInput(f"message topic: {where}.media[{i}] has no id")
-                raw_type = item.get("mediaType")
-                attachments.append(
-                    AttachmentRef(
-                        conversation_id=conversation_id,
-                        message_id=message_id,
-                        media_id=media_id,
-                        media_type=media_type_of(
-                            raw_type, sub_types[i] if i < len(sub_types) else None
-                        ),
-                        mime=mime_only(raw_type),
-                        name=text_or_none(item.get("name")),
-                        url=text_or_none(item.get("url")),
-                        size=int_or_none(item.get("contentLengthBytes")),
-                        participant_id=participant_id,
-                        participant_purpose=purpose,
-                        channel=channel,
-                        message_time=message_time,
-                        speaker=speaker,
-                        attributes=attributes,
-                    )
+            if isinstance(details, dict):
+                _read_message(
+                    found, sender, details, f"participants[{p_index}].messages[{m_index}]"
                 )
-            text = text_or_none(details.get("text"))
-            if text is not None:
-                texts.append(
-                    TextMessage(
-                        conversation_id=conversation_id,
-                        message_id=message_id,
-                        text=text,
-                        participant_id=participant_id,
-                        participant_purpose=purpose,
-                        channel=channel,
-                        message_time=message_time,
-                        direction=direction,
-                        speaker=speaker,
-                    )
-                )
-    return attachments, texts, ({conversation_id: message_ids} if message_ids else {})
+    return found.freeze()
+
+
+def _read_message(found: _Collector, sender: _Sender, details: dict[str, Any], where: str) -> None:
+    """One ``messages[]`` entry: its id, attachments and (bonus) text into ``found``."""
+    message = details.get("message")
+    message_id = text_or_none(message.get("id")) if isinstance(message, dict) else None
+    media = details.get("media") or []
+    if message_id is None:
+        if media:
+            raise BadInput(f"message topic: {where} has media but no message.id")
+        return
+    if message_id not in found.message_ids:
+        found.message_ids.append(message_id)
+    found.speakers.setdefault(message_id, sender.speaker)
+    message_time = parse_time(details.get("messageTime"))
+    sub_types = _attachment_subtypes(details.get("messageMetadata"))
+    if not isinstance(media, list):
+        raise BadInput(f"message topic: {where}.media is not a list")
+    if shows_no_text(details.get("messageMetadata"), len(media)):
+        found.textless.add(message_id)
+    for i, item in enumerate(media):
+        if not isinstance(item, dict):
+            raise BadInput(f"message topic: {where}.media[{i}] is not an object")
+        media_id = text_or_none(item.get("id"))
+        if media_id is None:
+            raise BadInput(f"message topic: {where}.media[{i}] has no id")
+        raw_type = item.get("mediaType")
+        found.attachments.append(
+            AttachmentRef(
+                conversation_id=found.conversation_id,
+                message_id=message_id,
+                media_id=media_id,
+                media_type=media_type_of(raw_type, sub_types[i] if i < len(sub_types) else None),
+                mime=mime_only(raw_type),
+                name=text_or_none(item.get("name")),
+                url=text_or_none(item.get("url")),
+                size=int_or_none(item.get("contentLengthBytes")),
+                participant_id=sender.participant_id,
+                participant_purpose=sender.purpose,
+                channel=sender.channel,
+                message_time=message_time,
+                speaker=sender.speaker,
+                attributes=sender.attributes,
+            )
+        )
+    text = text_or_none(details.get("text"))
+    if text is not None:
+        found.texts.append(
+            TextMessage(
+                conversation_id=found.conversation_id,
+                message_id=message_id,
+                text=text,
+                participant_id=sender.participant_id,
+                participant_purpose=sender.purpose,
+                channel=sender.channel,
+                message_time=message_time,
+                direction=sender.direction,
+                speaker=sender.speaker,
+            )
+        )

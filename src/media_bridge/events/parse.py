@@ -84,9 +84,12 @@ def parse_event_result(raw: bytes | str | dict[str, Any]) -> ParseResult:
     )
     family = topic_family(envelope.topic)
     if family is TopicFamily.MESSAGE:
-        event.attachments, event.texts, event.message_ids = parse_message_body(
-            envelope.body, speakers=event.message_speakers, textless=event.textless_messages
-        )
+        contents = parse_message_body(envelope.body)
+        event.attachments = list(contents.attachments)
+        event.texts = list(contents.texts)
+        event.message_ids = contents.message_ids_by_conversation()
+        event.message_speakers = dict(contents.speakers)
+        event.textless_messages = set(contents.textless)
     elif family is TopicFamily.DETAIL:
         if detail_id_unused(envelope.topic, envelope.body):
             return ParseResult(ParseStatus.UNKNOWN_TOPIC, event)

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from media_bridge.errors import BridgeError, RateLimited, Transient
+from media_bridge.errors import (
+    BridgeError,
+    MalformedToken,
+    RateLimited,
+    TokenUnreachable,
+    Transient,
+)
 from media_bridge.errors import CredentialsRejected as CredentialsRejected
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.observability import get_logger
@@ -143,7 +149,7 @@ class TokenManager:
                 status = resp.status
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise Transient(f"token request failed: {type(exc).__name__}: {exc}") from exc
+            raise TokenUnreachable(f"token request failed: {type(exc).__name__}: {exc}") from exc
         if status == 200:
             return self._parse(body, started)
         detail = f"HTTP {status} {_oauth_error(body)}".strip()
@@ -151,7 +157,7 @@ class TokenManager:
             raise CredentialsRejected(detail)
         if status == 429:
             raise RateLimited(retry_after if retry_after is not None else 1.0, "token endpoint")
-        raise Transient(f"token request answered {detail}")
+        raise TokenUnreachable(f"token request answered {detail}")
 
     def _parse(self, body: bytes, started: float) -> Token:
         try:
@@ -159,9 +165,11 @@ class TokenManager:
             value = str(data["access_token"])
             lifetime = float(data.get("expires_in", 86399))
         except (ValueError, KeyError, TypeError) as exc:
-            raise Transient("token endpoint answered 200 without a usable access_token") from exc
+            raise MalformedToken(
+                "token endpoint answered 200 without a usable access_token"
+            ) from exc
         if not value or lifetime <= 0:
-            raise Transient("token endpoint answered an empty or expired token")
+            raise MalformedToken("token endpoint answered an empty or expired token")
         margin = min(self._margin, lifetime / 2)
         return Token(
             value=value, refresh_at=started + lifetime - margin, expires_at=started + lifetime

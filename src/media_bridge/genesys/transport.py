@@ -1,8 +1,9 @@
 """One authenticated Platform API call, with the retry policy every call shares.
 
 allow-list check -> pacing gate -> bearer token -> send (no redirects followed)
-  2xx                  parsed JSON
+  2xx                  parsed JSON (a body that is not JSON: retried -> MalformedAnswer)
   401                  invalidate that token, refresh once (single flight), retry once
+                       (a second 401 -> TokenRefused)
   403/404 + missing.*  PermissionMissing naming the permission(s)
   403/404/410          NotFound
   429                  pause the whole client for Retry-After, retry (bounded) -> RateLimited
@@ -22,7 +23,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from media_bridge.errors import BridgeError, RateLimited, Transient
+from media_bridge.errors import (
+    BridgeError,
+    MalformedAnswer,
+    RateLimited,
+    TokenRefused,
+    Transient,
+)
 from media_bridge.genesys import budget
 from media_bridge.genesys.auth import TokenManager
 from media_bridge.genesys.error_body import error_for_status, parse_error_body
@@ -156,7 +163,9 @@ class ApiTransport:
             try:
                 body = json.loads(raw) if raw.strip() else None
             except (ValueError, UnicodeDecodeError):
-                return Transient(f"{call.what}: HTTP {status} with a body that is not JSON"), delay
+                return MalformedAnswer(
+                    f"{call.what}: HTTP {status} with a body that is not JSON"
+                ), delay
             return ApiResponse(status=status, body=body, headers=headers)
         if status == 401:
             self._refresh(call, token)
@@ -177,7 +186,7 @@ class ApiTransport:
         """A 401: invalidate that token for a refresh (single flight), once per call."""
         self.stats.unauthorized += 1
         if call.refreshed:
-            raise Transient(f"{call.what}: HTTP 401 again right after a token refresh")
+            raise TokenRefused(f"{call.what}: HTTP 401 again right after a token refresh")
         call.refreshed = True
         self.tokens.invalidate(token)
         log.info("genesys.unauthorized_refreshing", call=call.what)

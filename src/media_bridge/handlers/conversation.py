@@ -18,7 +18,7 @@ from typing import Any
 
 from media_bridge.config import WorkerSettings
 from media_bridge.context import BridgeContext
-from media_bridge.errors import Transient
+from media_bridge.errors import BulkReadShortfall
 from media_bridge.events.values import channel_name, parse_time
 from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
@@ -58,7 +58,7 @@ async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
     ended = payload.get("ended") or conversation_ended(conversation)
     if ended and len(messages) < len(new):
         # the last read must not lose a message: try again rather than finish without it
-        raise Transient(f"bulk read returned {len(messages)} of {len(new)} messages")
+        raise BulkReadShortfall(f"bulk read returned {len(messages)} of {len(new)} messages")
     if ended or _watched_too_long(job, ctx):
         return JobOutcome(result=result, new_jobs=new_jobs)
     now = datetime.now(UTC)

@@ -4,6 +4,13 @@ Migrations are the ``pg_migrations/NNNN_name.sql`` files shipped in the package,
 applied in order at ledger open. Several workers start at once, so the whole run
 happens in one transaction under a transaction-scoped advisory lock: the first
 worker migrates, the others wait and then find nothing to do.
+
+Why hand-written: the run is these few lines on the ledger's own asyncpg connection,
+and what it must guarantee is what the libraries leave out. Alembic needs SQLAlchemy
+(not a dependency) and an ``env.py``, and takes no lock of its own: concurrent upgrades
+race unless the env script adds one; yoyo-migrations runs on a synchronous DB-API driver
+(psycopg), not asyncpg, and locks with a table of its own. Neither refuses a database
+whose schema is newer than the code, which a rolling upgrade must.
 """
 
 from __future__ import annotations

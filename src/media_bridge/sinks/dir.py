@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from media_bridge.errors import DeliveryRejected, Transient
+from media_bridge.errors import DeliveryRejected, SinkCopyMismatch
 from media_bridge.files import SymlinkRefused, atomic_file, open_tree, write_private
 from media_bridge.sinks.naming import delivery_stem, file_name, safe_conversation_id
 from media_bridge.types import Delivery
@@ -103,10 +103,12 @@ class DirSink:
             try:
                 copied = _copy_atomically(file.path, folder_fd, name)
             except FileNotFoundError as exc:
-                raise Transient(f"delivered file vanished before the copy: {exc}") from exc
+                raise SinkCopyMismatch(f"delivered file vanished before the copy: {exc}") from exc
             if copied != file.sha256.lower():
                 _unlink_quietly(folder_fd, name)
-                raise Transient(f"{name}: the copy's sha256 differs from the delivered file's")
+                raise SinkCopyMismatch(
+                    f"{name}: the copy's sha256 differs from the delivered file's"
+                )
         document = sidecar_document(delivery, names)
         data = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str)
         write_private(f"{stem}.json", data.encode() + b"\n", dir_fd=folder_fd)

@@ -9,7 +9,16 @@ import pytest
 from aiohttp import web
 from structlog.testing import capture_logs
 
-from media_bridge.errors import NotFound, PermissionMissing, RateLimited, Transient
+from media_bridge.errors import (
+    MalformedAnswer,
+    MalformedToken,
+    NotFound,
+    PermissionMissing,
+    RateLimited,
+    TokenRefused,
+    TokenUnreachable,
+    Transient,
+)
 from media_bridge.genesys.auth import CredentialsRejected
 from media_bridge.genesys.client import GenesysClient
 from media_bridge.genesys.regions import HostNotAllowed
@@ -203,6 +212,56 @@ async def test_persistent_5xx_is_transient(fake: FakeGenesys) -> None:
         with pytest.raises(Transient, match="503"):
             await client.get_conversation("d")
     assert len(fake.api.seen) == 3
+
+
+async def test_a_login_host_down_says_token_unreachable(fake: FakeGenesys) -> None:
+    async def down(_: web.Request) -> web.Response:
+        return web.json_response({"error": "temporarily_unavailable"}, status=503)
+
+    fake.login.on("POST", "/oauth/token", down)
+    async with GenesysClient(fake.settings()) as client:
+        with pytest.raises(TokenUnreachable, match="503") as info:
+            await client.get_message("c1", "m1")
+        assert (info.value.code, info.value.retryable) == ("token_unreachable", True)
+        assert client.tokens.failures == {"token_unreachable": len(fake.login.seen)}
+    assert fake.api.seen == []
+
+
+async def test_a_200_without_a_token_says_token_malformed(fake: FakeGenesys) -> None:
+    async def proxy_page(_: web.Request) -> web.Response:
+        return web.Response(text="<html>sign in to the proxy</html>", content_type="text/html")
+
+    fake.login.on("POST", "/oauth/token", proxy_page)
+    async with GenesysClient(fake.settings()) as client:
+        with pytest.raises(MalformedToken) as info:
+            await client.get_message("c1", "m1")
+        assert (info.value.code, info.value.retryable) == ("token_malformed", True)
+        assert set(client.tokens.failures) == {"token_malformed"}
+
+
+async def test_a_401_right_after_a_refresh_says_token_rejected(
+    fake: FakeGenesys, client: GenesysClient
+) -> None:
+    async def refuses_every_token(_: web.Request) -> web.Response:
+        return unauthorized()
+
+    fake.api.on("GET", "/api/v2/conversations/r", refuses_every_token)
+    with pytest.raises(TokenRefused) as info:
+        await client.get_conversation("r")
+    assert (info.value.code, info.value.retryable) == ("token_rejected", True)
+    assert fake.issued == ["tok-1", "tok-2"]  # refreshed once, then gave up
+
+
+async def test_a_2xx_that_is_not_json_says_malformed_answer(fake: FakeGenesys) -> None:
+    async def not_json(_: web.Request) -> web.Response:
+        return web.Response(text="<html>maintenance</html>", content_type="text/html")
+
+    fake.api.on("GET", "/api/v2/conversations/h", not_json)
+    async with GenesysClient(fake.settings(max_attempts=2)) as client:
+        with pytest.raises(MalformedAnswer, match="not JSON") as info:
+            await client.get_conversation("h")
+    assert (info.value.code, info.value.retryable) == ("malformed_answer", True)
+    assert len(fake.api.seen) == 2
 
 
 async def test_token_never_goes_to_a_foreign_host(fake: FakeGenesys, client: GenesysClient) -> None:

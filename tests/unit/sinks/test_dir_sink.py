@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from media_bridge.errors import BadInput, DeliveryRejected, Transient
+from media_bridge.errors import BadInput, DeliveryRejected, SinkCopyMismatch, Transient
 from media_bridge.sinks.dir import DirSink
 from media_bridge.sinks.naming import delivery_stem, legacy_delivery_stem
 from media_bridge.types import DeliveredFile, Delivery, JobKind
@@ -95,12 +95,24 @@ def test_stems_are_clean_and_distinct_for_odd_keys() -> None:
 async def test_a_file_that_does_not_match_its_hash_is_not_delivered(tmp_path: Path) -> None:
     delivery = voice_delivery(tmp_path)
     delivery.files[0].path.write_bytes(b"changed behind our back")
-    with pytest.raises(Transient, match="sha256"):
+    with pytest.raises(SinkCopyMismatch, match="sha256") as info:
         await DirSink(tmp_path / "out").deliver(delivery)
+    # retried, and a dead job says why: not the generic "transient"
+    assert isinstance(info.value, Transient)
+    assert info.value.code == "sink_copy_mismatch"
     folder = tmp_path / "out" / CONV
     assert not list(folder.glob("*.json"))
     assert not list(folder.glob("*.original.*"))
     assert not list(folder.glob(".*tmp"))
+
+
+async def test_a_file_gone_before_the_copy_says_sink_copy_mismatch(tmp_path: Path) -> None:
+    delivery = voice_delivery(tmp_path)
+    delivery.files[1].path.unlink()
+    with pytest.raises(SinkCopyMismatch, match="vanished") as info:
+        await DirSink(tmp_path / "out").deliver(delivery)
+    assert (info.value.code, info.value.retryable) == ("sink_copy_mismatch", True)
+    assert not list((tmp_path / "out" / CONV).glob("*.json"))
 
 
 async def test_a_symlinked_conversation_folder_is_refused(tmp_path: Path) -> None:
