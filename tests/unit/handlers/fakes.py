@@ -10,15 +10,23 @@ with the real pure pieces (speaker describer, consent checker, message reads).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from media_bridge.audio import AudioProcessor
+from media_bridge.audio.normalize import normalize, split_stereo
+from media_bridge.audio.report import AudioReport, StereoSplitReport
+from media_bridge.audio.settings import ChannelChoice
 from media_bridge.config import Settings
 from media_bridge.consent import ConsentChecker
 from media_bridge.context import HandlerContext, HandlerSettings
@@ -266,3 +274,26 @@ def handler_context(
 def unused_context() -> HandlerContext:
     """A context for handlers that touch none of it (the worker's own tests)."""
     return handler_context(Path("/nonexistent-work-dir")).ctx
+
+
+class InlineAudio(AudioProcessor):
+    """The real audio step (``normalize``, ``split_stereo``) in a thread instead of the
+    process pool: unit tests keep the pure audio code and skip spawning processes."""
+
+    async def process(
+        self, src: Path, dst: Path, *, channel: ChannelChoice | None = None
+    ) -> AudioReport:
+        return await asyncio.to_thread(normalize, src, dst, self.settings, channel)
+
+    async def split(self, src: Path, dst_left: Path, dst_right: Path) -> StereoSplitReport:
+        return await asyncio.to_thread(split_stereo, src, dst_left, dst_right, self.settings)
+
+
+def wav(*channels: npt.NDArray[np.float64], rate: int = 16000) -> bytes:
+    """A PCM s16 WAV of one signal per channel (-1..1, equal lengths)."""
+    pcm = np.clip(np.rint(np.stack(channels) * 32767), -32768, 32767).astype("<i2")
+    data = np.ascontiguousarray(pcm.T).tobytes()
+    block = 2 * len(channels)
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 1, len(channels), rate, rate * block, block, 16)
+    return header + b"data" + struct.pack("<I", len(data)) + data
