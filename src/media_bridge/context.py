@@ -89,6 +89,5 @@ class HandlerContext:
     consent: ConsentChecker
     #: message reads shared by a message's text and attachment jobs
     messages: MessageReads
-    org_id: str | None = None
     #: the batch download coordinator (None with ``voice.recording_batch`` off)
     recording_batches: RecordingBatches | None = None
