@@ -2,7 +2,8 @@
 from canned data and recording what handlers ask, with no network.
 
 ``FakeGenesys`` answers every ``GenesysApi`` endpoint from dicts (a missing entry is a 404,
-``NotFound``, as the API says) and logs each call; ``FakeFetcher`` "downloads" bytes from a
+``NotFound``, as the API says; there are no external contacts, and no batch: a call fails
+the test) and logs each call; ``FakeFetcher`` "downloads" bytes from a
 URL table into the work folder (or raises what the table says); the sinks keep what they
 were given. ``handler_context`` builds the context through ``HandlerSettings.from_settings``
 with the real pure pieces (speaker describer, consent checker, message reads).
