@@ -69,8 +69,9 @@ async def _backfill(
     since, until = calls[0].start, calls[-1].start + timedelta(seconds=1)
     async with Bridge(settings, worker_id="bench") as bridge:
         assert bridge.context is not None
+        assert bridge.genesys is not None
         report = BackfillReport()
-        found = await find_conversations(bridge.context.genesys, since, until, "voice")
+        found = await find_conversations(bridge.genesys, since, until, "voice")
         jobs = backfill_jobs(found, messaging_recordings=False)
         await plan_missing(bridge.ledger, jobs, report)
         await bridge.run([], until_idle=True, idle_timeout_s=1800)

@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from media_bridge.audio.report import AudioReport
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.speech_gate import GateDecision
 
 
 async def annotate(
-    ctx: BridgeContext,
+    ctx: HandlerContext,
     speaker: dict[str, Any],
     job_key: str,
     report: AudioReport | None,
@@ -42,5 +42,5 @@ async def annotate(
     speaker["clips"] = totals.clips
     speaker["enrolment_ready"] = (
         speaker.get("key_scope") == "person"
-        and totals.net_speech_s >= ctx.settings.audio.enrolment_min_speech_s
+        and totals.net_speech_s >= ctx.settings.enrolment_min_speech_s
     )

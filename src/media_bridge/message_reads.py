@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from media_bridge.genesys import GenesysClient
+from media_bridge.genesys import GenesysApi
 
 #: the bulk endpoint takes a list of ids; keep requests modest
 BULK_SIZE = 100
@@ -30,7 +30,7 @@ MAX_KEPT = 4096
 class MessageReads:
     def __init__(
         self,
-        genesys: GenesysClient,
+        genesys: GenesysApi,
         *,
         keep_s: float = KEEP_S,
         batch_window_s: float = 0.0,

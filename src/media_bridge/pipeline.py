@@ -14,13 +14,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from media_bridge import metrics
 from media_bridge.config import Settings, secret_value
 from media_bridge.consent import ConsentChecker
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext, HandlerSettings
 from media_bridge.errors import BridgeError, StartupError
 from media_bridge.files import private_dir
 from media_bridge.genesys import GenesysClient
@@ -43,6 +43,9 @@ from media_bridge.sources.base import Source
 from media_bridge.types import JobKind, JobState
 from media_bridge.voice.recording_batch import RecordingBatches
 from media_bridge.worker import RetryPolicy, Worker
+
+if TYPE_CHECKING:  # imported when the context is built (it pulls in aiohttp)
+    from media_bridge.fetch import MediaFetcher
 
 log = get_logger(__name__)
 
@@ -98,7 +101,12 @@ class Bridge:
         )
         self.intake_result = IntakeResult()
         self._closers: list[Callable[[], Awaitable[Any]]] = []
-        self.context: BridgeContext | None = None
+        #: the process's Genesys client (the handlers see it as ``context.genesys``, typed
+        #: by the endpoints they call; sources and tests need the client itself)
+        self.genesys: GenesysClient | None = None
+        #: the process's media fetcher (``context.fetcher``; its counters are the metrics')
+        self.fetcher: MediaFetcher | None = None
+        self.context: HandlerContext | None = None
         self.worker: Worker | None = None
         self.intake: Intake | None = None
 
@@ -120,6 +128,7 @@ class Bridge:
         genesys = GenesysClient(settings.genesys)
         genesys.start()
         self._closers.append(genesys.close)
+        self.genesys = genesys
         self.context = await self._context(genesys)
         handlers = _handlers(settings)
         self.worker = Worker(
@@ -159,7 +168,7 @@ class Bridge:
             api_budget_per_minute=genesys.gate.per_minute,
         )
 
-    async def _context(self, genesys: GenesysClient) -> BridgeContext:
+    async def _context(self, genesys: GenesysClient) -> HandlerContext:
         """What the handlers work with: sinks, audio, the work folder, the fetcher; each
         thing that holds a resource is closed on exit (in reverse order)."""
         import aiohttp
@@ -185,11 +194,12 @@ class Bridge:
         private_dir(work_dir)
         await asyncio.to_thread(_sweep_stale_files, work_dir)
         fetcher = MediaFetcher(genesys)
+        self.fetcher = fetcher
         collector = metrics.GenesysClientCollector(genesys, fetcher)
         metrics.REGISTRY.register(collector)
         self._closers.append(lambda: _unregister(collector))
-        context = BridgeContext(
-            settings=settings,
+        context = HandlerContext(
+            settings=HandlerSettings.from_settings(settings),
             ledger=self.ledger,
             genesys=genesys,
             fetcher=fetcher,

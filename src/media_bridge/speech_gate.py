@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from media_bridge import metrics
 from media_bridge.audio.report import AudioQuality, AudioReport
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.observability import get_logger
 from media_bridge.sinks.base import MediaSink
 from media_bridge.types import Job
@@ -68,11 +68,11 @@ class GateDecision:
         return extra
 
 
-def decide(ctx: BridgeContext, kind: str, report: AudioReport | None) -> GateDecision:
+def decide(ctx: HandlerContext, kind: str, report: AudioReport | None) -> GateDecision:
     """Where the clip of ``report`` goes (``report`` None: no audio verdict, delivered)."""
     if report is None or report.quality is AudioQuality.OK:
         return GateDecision("delivered", ctx.media_sink, kind, report)
-    below = ctx.settings.audio.below_gate
+    below = ctx.settings.below_gate
     if below == "drop":
         return GateDecision("drop", None, kind, report)
     if below == "hold_local" and ctx.keep_sink is not None:

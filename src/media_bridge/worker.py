@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -28,6 +28,9 @@ from media_bridge.observability import get_logger
 from media_bridge.redact import redact_text
 from media_bridge.retry import full_jitter_backoff
 from media_bridge.types import Job, JobKind, NewJob
+
+if TYPE_CHECKING:  # the context imports the clients, the worker needs only its type
+    from media_bridge.context import HandlerContext
 
 log = get_logger(__name__)
 
@@ -59,7 +62,7 @@ class Worker:
         self,
         ledger: Ledger,
         handlers: Mapping[JobKind, JobHandler],
-        context: Any,
+        context: HandlerContext,
         *,
         worker_id: str,
         concurrency: int = 32,

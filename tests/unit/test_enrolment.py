@@ -3,27 +3,29 @@ ledger: counted when delivered, read only when held locally, null without audio.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from media_bridge import enrolment
 from media_bridge.audio import AudioReport, AudioSettings, normalize
-from media_bridge.context import BridgeContext
+from media_bridge.config import Settings
+from media_bridge.context import HandlerContext
 from media_bridge.ledger import SqliteLedger
 from media_bridge.speech_gate import GateDecision
 from tests.unit.audio.audio_signals import FORMATS, encode, speech_like
+from tests.unit.handlers.fakes import handler_context
 
 
 @pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[BridgeContext]:
+async def ctx(tmp_path: Path) -> AsyncIterator[HandlerContext]:
     ledger = SqliteLedger(tmp_path / "ledger.db")
     await ledger.open()
-    settings = SimpleNamespace(audio=AudioSettings(enrolment_min_speech_s=8.0))
-    yield cast(BridgeContext, SimpleNamespace(ledger=ledger, settings=settings))
+    settings = Settings(audio=AudioSettings(enrolment_min_speech_s=8.0))
+    yield dataclasses.replace(handler_context(tmp_path, settings).ctx, ledger=ledger)
     await ledger.close()
 
 
@@ -44,7 +46,7 @@ def gate(action: str, report: AudioReport) -> GateDecision:
 
 
 async def test_delivered_clips_add_up_and_a_held_clip_only_reads(
-    ctx: BridgeContext, report: AudioReport
+    ctx: HandlerContext, report: AudioReport
 ) -> None:
     net = report.speech.net_speech_s
     assert 5.0 < net < 8.0
@@ -67,7 +69,7 @@ async def test_delivered_clips_add_up_and_a_held_clip_only_reads(
 
 
 async def test_conversation_scope_counts_but_is_never_ready(
-    ctx: BridgeContext, report: AudioReport
+    ctx: HandlerContext, report: AudioReport
 ) -> None:
     for n in range(3):
         meta = speaker("conversation")
@@ -79,7 +81,7 @@ async def test_conversation_scope_counts_but_is_never_ready(
     assert meta["enrolment_ready"] is False
 
 
-async def test_without_an_audio_report_the_fields_stay_unset(ctx: BridgeContext) -> None:
+async def test_without_an_audio_report_the_fields_stay_unset(ctx: HandlerContext) -> None:
     meta = speaker()
     no_audio = GateDecision("delivered", None, "attachment", None)
     await enrolment.annotate(ctx, meta, "attachment:c:m1:a", None, no_audio)

@@ -65,9 +65,8 @@ def test_the_demo_summary_has_the_verdict_rows(verdicts: Counter, tmp_path: Path
     gate = SimpleNamespace(paced=3, waited_s=1.25, per_minute=216.0)
     bridge = SimpleNamespace(
         intake_result=SimpleNamespace(events=4, rejected=[], unknown_topics=0),
-        context=SimpleNamespace(
-            genesys=SimpleNamespace(stats=stats, gate=gate), fetcher=SimpleNamespace(retries=0)
-        ),
+        genesys=SimpleNamespace(stats=stats, gate=gate),
+        fetcher=SimpleNamespace(retries=0),
     )
     rows = dict(_summary_rows(tmp_path, 1.0, bridge, {JobState.DONE: 4}))
     assert rows["requests paced / their waits summed"] == "3 / 1.2 s (at 216 per minute)"
@@ -105,9 +104,8 @@ def test_the_replay_summary_is_printed(
     gate = SimpleNamespace(paced_by_class={}, held_by_reserve=0)
     bridge = SimpleNamespace(
         intake_result=SimpleNamespace(events=8, rejected=["bad"], unknown_topics=2),
-        context=SimpleNamespace(
-            genesys=SimpleNamespace(stats=stats, gate=gate), fetcher=SimpleNamespace(retries=1)
-        ),
+        genesys=SimpleNamespace(stats=stats, gate=gate),
+        fetcher=SimpleNamespace(retries=1),
     )
     print_summary({JobState.DONE: 7, JobState.DEAD: 1}, bridge)
     out = capsys.readouterr().out.splitlines()

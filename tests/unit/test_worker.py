@@ -15,6 +15,7 @@ from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
 from media_bridge.types import Job, JobKind, JobState, NewJob
 from media_bridge.worker import RetryPolicy, Worker
+from tests.unit.handlers.fakes import unused_context
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_retry_policy() -> None:
 
 async def _run(ledger: Ledger, handler: Any) -> Job:
     await ledger.add_jobs([NewJob("text:c:m", JobKind.TEXT, {"n": 1})])
-    worker = Worker(ledger, {JobKind.TEXT: handler}, None, worker_id="w", concurrency=2)
+    worker = Worker(ledger, {JobKind.TEXT: handler}, unused_context(), worker_id="w", concurrency=2)
     await worker.run(until_idle=True)
     job = await ledger.get("text:c:m")
     assert job is not None
@@ -120,7 +121,7 @@ async def test_run_again_hands_the_job_back_with_new_jobs_recorded(ledger: Ledge
         )
 
     await ledger.add_jobs([NewJob("text:c:m", JobKind.TEXT, {"n": 1})])
-    worker = Worker(ledger, {JobKind.TEXT: watch}, None, worker_id="w")
+    worker = Worker(ledger, {JobKind.TEXT: watch}, unused_context(), worker_id="w")
     claimed = await ledger.claim("w", 1, 60)
     assert [j.key for j in claimed] == ["text:c:m"]
     await worker._run_one(claimed[0])

@@ -15,6 +15,7 @@ from media_bridge.ledger.base import Ledger
 from media_bridge.priority import Priority
 from media_bridge.types import Job, JobKind, NewJob
 from media_bridge.worker import Worker
+from tests.unit.handlers.fakes import unused_context
 
 BACKFILL = {"event": {"topic": "backfill"}}
 
@@ -42,7 +43,7 @@ async def test_found_jobs_keep_their_parents_class(
 
     await ledger.add_jobs([NewJob("conversation:c", JobKind.CONVERSATION, BACKFILL)])
     handlers = {JobKind.CONVERSATION: handler, JobKind.TEXT: handler}
-    await Worker(ledger, handlers, None, worker_id="w").run(until_idle=True)
+    await Worker(ledger, handlers, unused_context(), worker_id="w").run(until_idle=True)
     child = await ledger.get("text:c:m")
     assert child is not None
     assert seen == {"conversation:c": Priority.BACKFILL, "text:c:m": Priority.BACKFILL}
@@ -64,7 +65,9 @@ async def test_a_found_job_is_claimed_before_the_parents_waiting_siblings(
         [NewJob(f"conversation:{c}", JobKind.CONVERSATION, BACKFILL) for c in "abc"]
     )
     handlers = {JobKind.CONVERSATION: handler, JobKind.TEXT: handler}
-    await Worker(ledger, handlers, None, worker_id="w", concurrency=1).run(until_idle=True)
+    await Worker(ledger, handlers, unused_context(), worker_id="w", concurrency=1).run(
+        until_idle=True
+    )
     assert order == ["conversation:a", "text:a:m", "conversation:b", "conversation:c"]
 
 
@@ -84,7 +87,12 @@ async def test_backfill_takes_at_most_its_share_of_the_slots(ledger: Ledger) -> 
 
     await ledger.add_jobs([NewJob(f"text:old:{i}", JobKind.TEXT, BACKFILL) for i in range(20)])
     worker = Worker(
-        ledger, {JobKind.TEXT: handler}, None, worker_id="w", concurrency=10, live_reserve=0.3
+        ledger,
+        {JobKind.TEXT: handler},
+        unused_context(),
+        worker_id="w",
+        concurrency=10,
+        live_reserve=0.3,
     )
     task = asyncio.create_task(worker.run(until_idle=True))
     await asyncio.sleep(0.1)

@@ -97,10 +97,10 @@ async def _plan(bridge: Bridge, args: argparse.Namespace, report: BackfillReport
     """Find the window's conversations and add the jobs the ledger does not hold yet."""
     from media_bridge.backfill import backfill_jobs, find_conversations, plan_missing
 
-    assert bridge.context is not None
+    assert bridge.genesys is not None
     voice = bridge.settings.voice
     found = await find_conversations(
-        bridge.context.genesys,
+        bridge.genesys,
         args.since,
         args.until,
         args.media_type,

@@ -99,7 +99,7 @@ def _summary_rows(
             f"{metrics.counter_value(metrics.URL_REFRESHES):.0f}",
         ),
         ("API requests (answered 5xx / 429)", _api_line(bridge)),
-        budget_row(bridge.context.genesys.stats.requests),
+        budget_row(bridge.genesys.stats.requests),
         ("requests paced / their waits summed", _paced_line(bridge)),
         (
             "in-call retries / job retries",
@@ -114,14 +114,14 @@ def _summary_rows(
 
 
 def _paced_line(bridge: Any) -> str:
-    gate = bridge.context.genesys.gate
+    gate = bridge.genesys.gate
     rate = gate.per_minute
     budget = f" (at {rate:g} per minute)" if rate else " (pacing off)"
     return f"{gate.paced} / {gate.waited_s:.1f} s{budget}"
 
 
 def _api_line(bridge: Any) -> str:
-    stats = bridge.context.genesys.stats
+    stats = bridge.genesys.stats
     errors = sum(n for status, n in stats.by_status.items() if status >= 500)
     return f"{stats.requests} ({errors} / {stats.rate_limited})"
 
@@ -133,7 +133,7 @@ def _job_retries() -> float:
 
 
 def _client_retries(bridge: Any) -> int:
-    return int(bridge.context.genesys.stats.retries + bridge.context.fetcher.retries)
+    return int(bridge.genesys.stats.retries + bridge.fetcher.retries)
 
 
 async def _run(args: argparse.Namespace) -> int:

@@ -66,10 +66,10 @@ async def run_bridge(args: argparse.Namespace) -> int:
     sources = [source_from_spec(s, settings) for s in specs if s != "http"]
     async with Bridge(settings, worker_id=args.worker_id) as bridge:
         assert bridge.intake is not None
-        assert bridge.context is not None
+        assert bridge.genesys is not None
         ops = settings.operations
         readiness = bridge_readiness(
-            role_of(specs), bridge.ledger, bridge.context.genesys, ops.check_timeout_s
+            role_of(specs), bridge.ledger, bridge.genesys, ops.check_timeout_s
         )
         async with serving_operations(
             ops, readiness, [ledger_gauges(bridge.ledger, ops.check_timeout_s)]
@@ -241,12 +241,12 @@ def summary_rows(
             " / ".join(f"{k} {n}" for k, n in sorted(delivered.items())) or "none",
         ),
     ]
-    if bridge.context is not None:
+    if bridge.genesys is not None:
         rows += [
             ("API requests (answered 5xx / 429)", _api_line(bridge)),
             ("in-call retries / job retries", f"{_client_retries(bridge)} / {_job_retries():.0f}"),
-            budget_row(bridge.context.genesys.stats.requests),
-            *priority_rows(bridge.context.genesys.gate),
+            budget_row(bridge.genesys.stats.requests),
+            *priority_rows(bridge.genesys.gate),
         ]
     return rows + verdict_rows()
 

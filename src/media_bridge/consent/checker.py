@@ -17,7 +17,7 @@ from typing import Any, Literal
 from media_bridge import metrics
 from media_bridge.consent.settings import ConsentSettings
 from media_bridge.consent.verdict import Verdict, from_value, not_checked
-from media_bridge.genesys import GenesysClient
+from media_bridge.genesys import GenesysApi
 from media_bridge.identity import SpeakerFacts
 from media_bridge.priority import Priority, running_as
 from media_bridge.purposes import is_customer
@@ -40,7 +40,7 @@ class ConsentChecker:
     def __init__(
         self,
         settings: ConsentSettings,
-        genesys: GenesysClient,
+        genesys: GenesysApi,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings

@@ -16,7 +16,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -44,6 +44,24 @@ from media_bridge.retry import full_jitter_backoff
 log = get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Fetcher(Protocol):
+    """What job handlers ask of the fetcher (``HandlerContext.fetcher``); ``MediaFetcher``
+    is the one implementation, a unit test's fake another."""
+
+    async def fetch_media(
+        self,
+        url: str,
+        dest_dir: Path,
+        *,
+        max_bytes: int,
+        expected_sha256: str | None = None,
+        expected_size: int | None = None,
+        declared_mime: str | None = None,
+    ) -> DownloadedFile: ...
+
+    async def fetch_json_unauthenticated(self, url: str, *, max_bytes: int = 64 << 20) -> Any: ...
 
 
 class _TokenRejected(Exception):

@@ -2,7 +2,12 @@
 
 from media_bridge.genesys.attachments import attachment_from_message
 from media_bridge.genesys.auth import CredentialsRejected, TokenManager
-from media_bridge.genesys.client import GenesysClient, RecordingAnswer, RecordingsAnswer
+from media_bridge.genesys.client import (
+    GenesysApi,
+    GenesysClient,
+    RecordingAnswer,
+    RecordingsAnswer,
+)
 from media_bridge.genesys.regions import (
     REGION_DOMAINS,
     GenesysHosts,
@@ -18,6 +23,7 @@ __all__ = [
     "ApiResponse",
     "ClientStats",
     "CredentialsRejected",
+    "GenesysApi",
     "GenesysClient",
     "GenesysHosts",
     "GenesysSettings",

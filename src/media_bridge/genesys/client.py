@@ -15,7 +15,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -52,6 +52,40 @@ class RecordingsAnswer:
 class RecordingAnswer:
     ready: bool
     recording: dict[str, Any] | None
+
+
+class GenesysApi(Protocol):
+    """The endpoints the job side calls (handlers, and the consent checker, message reads
+    and batch coordinator they use); ``GenesysClient`` is the one implementation, a unit
+    test's fake another. ``hosts`` decides which event links may be fetched."""
+
+    hosts: GenesysHosts
+
+    async def get_message_conversation(self, conversation_id: str) -> dict[str, Any]: ...
+
+    async def get_message(self, conversation_id: str, message_id: str) -> dict[str, Any]: ...
+
+    async def get_messages_bulk(
+        self, conversation_id: str, message_ids: list[str]
+    ) -> dict[str, Any]: ...
+
+    async def get_external_contact(self, contact_id: str) -> dict[str, Any]: ...
+
+    async def get_conversation(self, conversation_id: str) -> dict[str, Any]: ...
+
+    async def get_recordings(
+        self, conversation_id: str, format_id: str = "WAV", max_wait_ms: int = 5000
+    ) -> RecordingsAnswer: ...
+
+    async def get_recording(
+        self, conversation_id: str, recording_id: str, format_id: str = "WAV"
+    ) -> RecordingAnswer: ...
+
+    async def submit_recording_batch(self, entries: list[tuple[str, str | None]]) -> str: ...
+
+    async def get_recording_batch(self, job_id: str) -> dict[str, Any]: ...
+
+    async def get_transcript_url(self, conversation_id: str, communication_id: str) -> str: ...
 
 
 def make_session(settings: GenesysSettings) -> aiohttp.ClientSession:

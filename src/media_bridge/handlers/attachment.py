@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from media_bridge import enrolment, metrics, speech_gate
 from media_bridge.audio.report import output_mime
 from media_bridge.consent import Verdict, not_checked, settle
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import NotFound, UrlExpired
 from media_bridge.fetch import DownloadedFile
@@ -53,7 +53,7 @@ class _Target:
     sender: SpeakerFacts | None = None
 
 
-async def _fresh_target(ctx: BridgeContext, ref: AttachmentRef, *, fresh: bool) -> _Target:
+async def _fresh_target(ctx: HandlerContext, ref: AttachmentRef, *, fresh: bool) -> _Target:
     """The attachment as a message read lists it: the read the message's text job made
     (``ctx.messages`` keeps it a short while) unless ``fresh``, else a new one."""
     message = await ctx.messages.read(ref.conversation_id, ref.message_id, fresh=fresh)
@@ -74,7 +74,7 @@ def _target_in(message: dict[str, Any], ref: AttachmentRef) -> _Target:
     )
 
 
-async def _fetch(ctx: BridgeContext, target: _Target, dest: Path) -> DownloadedFile:
+async def _fetch(ctx: HandlerContext, target: _Target, dest: Path) -> DownloadedFile:
     return await ctx.fetcher.fetch_media(
         target.url,
         dest,
@@ -86,7 +86,7 @@ async def _fetch(ctx: BridgeContext, target: _Target, dest: Path) -> DownloadedF
 
 
 async def _download(
-    ctx: BridgeContext, ref: AttachmentRef, dest: Path
+    ctx: HandlerContext, ref: AttachmentRef, dest: Path
 ) -> tuple[DownloadedFile, _Target, int]:
     """Download with bounded URL refreshes; returns (file, target used, refreshes).
 
@@ -120,7 +120,7 @@ async def _download(
 
 
 def _metadata(
-    ctx: BridgeContext, job: Job, ref: AttachmentRef, target: _Target, downloaded: DownloadedFile
+    ctx: HandlerContext, job: Job, ref: AttachmentRef, target: _Target, downloaded: DownloadedFile
 ) -> dict[str, Any]:
     event = job.payload.get("event", {})
     speaker = merge(ref.speaker, target.sender)
@@ -151,7 +151,7 @@ def _metadata(
     }
 
 
-async def _consent(job: Job, ctx: BridgeContext, ref: AttachmentRef) -> Verdict:
+async def _consent(job: Job, ctx: HandlerContext, ref: AttachmentRef) -> Verdict:
     """Audio is biometric: its sender's consent is decided before anything is fetched."""
     if not ctx.consent.enabled or ref.media_type.lower() != "audio":
         return not_checked()
@@ -163,7 +163,7 @@ async def _consent(job: Job, ctx: BridgeContext, ref: AttachmentRef) -> Verdict:
     )
 
 
-async def handle_attachment(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def handle_attachment(job: Job, ctx: HandlerContext) -> JobOutcome:
     ref = payload_to_attachment(job.payload)
     consent = await _consent(job, ctx, ref)
     held_or_refused = settle(job, consent, ctx.settings.consent)

@@ -17,13 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from media_bridge.config import WorkerSettings
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.errors import BulkReadShortfall
 from media_bridge.events.values import channel_name, parse_time
 from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import text_key
-from media_bridge.media_types import wanted_media_types
 from media_bridge.messaging import conversation_ended, customer_message_ids
 from media_bridge.types import Job
 
@@ -31,7 +30,7 @@ from media_bridge.types import Job
 BULK_SIZE = 100
 
 
-async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def handle_conversation(job: Job, ctx: HandlerContext) -> JobOutcome:
     payload = job.payload
     conversation_id = str(payload["conversation_id"])
     conversation = await ctx.genesys.get_message_conversation(conversation_id)
@@ -51,7 +50,7 @@ async def handle_conversation(job: Job, ctx: BridgeContext) -> JobOutcome:
         owners,
         channel_name(payload.get("message_type")),
         payload.get("event") or {},
-        wanted_media_types(ctx.settings.fetch.media_types),
+        ctx.settings.wanted_media_types,
         ctx.consent.planning_attribute,
     )
     result = {"messages_seen": len(found), "messages_new": len(messages)}
@@ -95,6 +94,6 @@ def _last_change(payload: dict[str, Any], conversation: dict[str, Any]) -> datet
     return max(known) if known else None
 
 
-def _watched_too_long(job: Job, ctx: BridgeContext) -> bool:
+def _watched_too_long(job: Job, ctx: HandlerContext) -> bool:
     age = datetime.now(UTC) - job.created_at
     return age.total_seconds() > ctx.settings.worker.conversation_watch_max_s

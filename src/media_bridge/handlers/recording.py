@@ -31,13 +31,13 @@ from typing import Any
 from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
 from media_bridge.consent.checker import customer_attribute
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.errors import BatchNotAudio, NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import recording_file_key, transcript_key
-from media_bridge.media_types import is_wanted, wanted_media_types
+from media_bridge.media_types import is_wanted
 from media_bridge.observability import get_logger
 from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
 from media_bridge.types import Job, JobKind, NewJob
@@ -70,7 +70,7 @@ from media_bridge.voice.recordings import (
 log = get_logger(__name__)
 
 
-def run_again(job: Job, ctx: BridgeContext, reason: str, max_wait_s: float) -> JobOutcome:
+def run_again(job: Job, ctx: HandlerContext, reason: str, max_wait_s: float) -> JobOutcome:
     """Hand the job back for a later poll, or give up (dead) once it has waited too long.
 
     The wait is counted from when the job was planned; polls back off with its age.
@@ -86,13 +86,13 @@ def run_again(job: Job, ctx: BridgeContext, reason: str, max_wait_s: float) -> J
     )
 
 
-async def handle_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def handle_recording(job: Job, ctx: HandlerContext) -> JobOutcome:
     if job.payload.get("recording_id"):
         return await _one_recording(job, ctx)
     return await _conversation_recordings(job, ctx)
 
 
-async def _conversation_info(ctx: BridgeContext, conversation_id: str) -> dict[str, Any]:
+async def _conversation_info(ctx: HandlerContext, conversation_id: str) -> dict[str, Any]:
     try:
         return await ctx.genesys.get_conversation(conversation_id)
     except (NotFound, PermissionMissing):
@@ -110,7 +110,7 @@ def _recorded(conversation: dict[str, Any]) -> bool:
     return False
 
 
-async def _conversation_recordings(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def _conversation_recordings(job: Job, ctx: HandlerContext) -> JobOutcome:
     voice = ctx.settings.voice
     conv = str(job.payload["conversation_id"])
     listed_because: ConversationResult | None = None
@@ -204,7 +204,7 @@ def _transcript_job(
     )
 
 
-def _batch_instead_of_listing(job: Job, ctx: BridgeContext) -> bool:
+def _batch_instead_of_listing(job: Job, ctx: HandlerContext) -> bool:
     """A backfilled call's recordings come from one ``{conversationId}`` batch entry."""
     return (
         ctx.recording_batches is not None
@@ -214,7 +214,7 @@ def _batch_instead_of_listing(job: Job, ctx: BridgeContext) -> bool:
     )
 
 
-def _batch_holds(ctx: BridgeContext, conv: str, rid: str) -> bool:
+def _batch_holds(ctx: HandlerContext, conv: str, rid: str) -> bool:
     return ctx.recording_batches is not None and ctx.recording_batches.holds(conv, rid)
 
 
@@ -225,7 +225,9 @@ def _unserved_reason(listed_because: ConversationResult) -> str:
     return reason if reason in ("below_min", "failed", "timeout") else "missing"
 
 
-def _conversation_batch(job: Job, ctx: BridgeContext, conv: str) -> ConversationResult | JobOutcome:
+def _conversation_batch(
+    job: Job, ctx: HandlerContext, conv: str
+) -> ConversationResult | JobOutcome:
     """The conversation entry's outcome, or the outcome "ask again" while its batch runs."""
     batches = ctx.recording_batches
     assert batches is not None
@@ -240,7 +242,7 @@ def _conversation_batch(job: Job, ctx: BridgeContext, conv: str) -> Conversation
     return _waiting_for_batch(ctx, age)
 
 
-def _waiting_for_batch(ctx: BridgeContext, age: float) -> JobOutcome:
+def _waiting_for_batch(ctx: HandlerContext, age: float) -> JobOutcome:
     voice = ctx.settings.voice
     delay = min(voice.poll_max_s, max(voice.poll_initial_s, voice.recording_batch_linger_s))
     return JobOutcome(
@@ -249,7 +251,7 @@ def _waiting_for_batch(ctx: BridgeContext, age: float) -> JobOutcome:
     )
 
 
-def _list_conversation(ctx: BridgeContext, found: ConversationResult) -> None:
+def _list_conversation(ctx: HandlerContext, found: ConversationResult) -> None:
     """Count and log a conversation the batch did not answer in full: it is listed now."""
     assert ctx.recording_batches is not None
     ctx.recording_batches.count(f"conversations_listed_{found.fallback}")
@@ -263,7 +265,7 @@ def _list_conversation(ctx: BridgeContext, found: ConversationResult) -> None:
 
 
 async def _plan_from_batch(
-    job: Job, ctx: BridgeContext, conv: str, found: ConversationResult
+    job: Job, ctx: HandlerContext, conv: str, found: ConversationResult
 ) -> JobOutcome:
     """One job per recording the conversation's batch results name (each takes its own
     result); no listing. Their metadata lacks the listing's fields (session id, times)."""
@@ -302,7 +304,7 @@ async def _plan_from_batch(
     )
 
 
-async def _call_for_batch(job: Job, ctx: BridgeContext, conv: str) -> tuple[dict[str, Any], str]:
+async def _call_for_batch(job: Job, ctx: HandlerContext, conv: str) -> tuple[dict[str, Any], str]:
     """The call's participants: the backfill's analytics facts when they are all the
     recordings need, else the conversation read (filled from those facts where refused)."""
     voice = ctx.settings.voice
@@ -338,10 +340,10 @@ async def _call_for_batch(job: Job, ctx: BridgeContext, conv: str) -> tuple[dict
 
 
 def _messaging_attachment_jobs(
-    ctx: BridgeContext, conv: str, recordings: list[dict[str, Any]], event: dict[str, Any]
+    ctx: HandlerContext, conv: str, recordings: list[dict[str, Any]], event: dict[str, Any]
 ) -> list[NewJob]:
     """Attachment jobs with the event path's keys: the ledger keeps the first of each."""
-    wanted = wanted_media_types(ctx.settings.fetch.media_types)
+    wanted = ctx.settings.wanted_media_types
     jobs: dict[str, NewJob] = {}
     for recording in recordings:
         for ref in attachments_from_recording(conv, recording):
@@ -353,7 +355,7 @@ def _messaging_attachment_jobs(
     return list(jobs.values())
 
 
-async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def _one_recording(job: Job, ctx: HandlerContext) -> JobOutcome:
     voice = ctx.settings.voice
     conv = str(job.payload["conversation_id"])
     rid = str(job.payload["recording_id"])
@@ -423,7 +425,7 @@ async def _one_recording(job: Job, ctx: BridgeContext) -> JobOutcome:
     return JobOutcome(result={**result, "consent": consent.to_dict()})
 
 
-def _batch_result(job: Job, ctx: BridgeContext, conv: str, rid: str) -> BatchResult | JobOutcome:
+def _batch_result(job: Job, ctx: HandlerContext, conv: str, rid: str) -> BatchResult | JobOutcome:
     """The recording's batch result, or the outcome "ask again" while its batch runs."""
     voice = ctx.settings.voice
     batches = ctx.recording_batches
@@ -444,7 +446,7 @@ def _batch_result(job: Job, ctx: BridgeContext, conv: str, rid: str) -> BatchRes
 
 
 async def _deliver_batch_result(
-    job: Job, ctx: BridgeContext, batch: BatchResult, consent: dict[str, Any]
+    job: Job, ctx: HandlerContext, batch: BatchResult, consent: dict[str, Any]
 ) -> JobOutcome | str:
     """Deliver from the batch's ``resultUrl``; a stale URL or bytes that are not audio
     give the fallback reason instead (the job then reads the recording on its own)."""
@@ -468,7 +470,7 @@ async def _deliver_batch_result(
     return JobOutcome(result={**result, "via": "batch", "consent": consent})
 
 
-def _fall_back(ctx: BridgeContext, job: Job, reason: str, detail: str | None) -> str:
+def _fall_back(ctx: HandlerContext, job: Job, reason: str, detail: str | None) -> str:
     """Count and log a recording the batch did not serve; it is read on its own now."""
     if ctx.recording_batches is not None:
         ctx.recording_batches.count(f"fallback_{reason}")

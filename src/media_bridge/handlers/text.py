@@ -14,20 +14,19 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
-from media_bridge.media_types import wanted_media_types
 from media_bridge.messaging import message_channel, message_text
 from media_bridge.planner import NO_TEXT, SPEAKER_FACTS, speaker_facts
 from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobKind, NewJob
 
 
-async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def handle_text(job: Job, ctx: HandlerContext) -> JobOutcome:
     payload = job.payload
     # speaker facts stay out of the record: it carries their key (raw addresses are not
     # for the NLP side, and with pseudonymisation on they must not appear at all)
@@ -68,15 +67,15 @@ async def handle_text(job: Job, ctx: BridgeContext) -> JobOutcome:
         event_id=event.get("event_id"),
         delivered_at=datetime.now(UTC).isoformat(),
     )
-    if ctx.settings.nlp.redact:
-        record = redacted_record(record, ctx.settings.identity.default_region)
+    if ctx.settings.redact_texts:
+        record = redacted_record(record, ctx.settings.default_region)
     result = await ctx.text_sink.deliver_text(job.key, record)
     metrics.DELIVERED.labels(kind="text", media_type="text").inc()
     return JobOutcome(result={"sink": ctx.text_sink.name, **result}, new_jobs=new_jobs)
 
 
 async def _read_message(
-    payload: dict[str, Any], record: dict[str, Any], facts: SpeakerFacts | None, ctx: BridgeContext
+    payload: dict[str, Any], record: dict[str, Any], facts: SpeakerFacts | None, ctx: HandlerContext
 ) -> tuple[SpeakerFacts | None, list[NewJob]]:
     """Fill ``record`` from the message itself (the topic carried no text); the speaker
     facts it adds, and the attachment jobs it lists."""
@@ -96,7 +95,7 @@ async def _read_message(
             {payload["message_id"]: _participant(payload)},
             record.get("channel"),
             payload.get("event") or {},
-            wanted_media_types(ctx.settings.fetch.media_types),
+            ctx.settings.wanted_media_types,
             ctx.consent.planning_attribute,
         )
         if job.kind is JobKind.ATTACHMENT

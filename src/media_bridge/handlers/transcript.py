@@ -17,7 +17,7 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.consent import not_checked
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import MalformedAnswer, NotFound, PermissionMissing, UrlExpired
 from media_bridge.identity import SpeakerFacts
@@ -31,7 +31,7 @@ from media_bridge.voice.polling import not_ready_delay_s
 from media_bridge.voice.transcripts import utterances
 
 
-async def _document(ctx: BridgeContext, conv: str, comm: str) -> Any:
+async def _document(ctx: HandlerContext, conv: str, comm: str) -> Any:
     refreshes = 0
     while True:
         url = await ctx.genesys.get_transcript_url(conv, comm)
@@ -49,7 +49,7 @@ async def _document(ctx: BridgeContext, conv: str, comm: str) -> Any:
 RECORDING_PATH_WAIT_S = 600.0
 
 
-async def _recording_path_speakers(ctx: BridgeContext, conv: str) -> dict[str, Any] | None:
+async def _recording_path_speakers(ctx: HandlerContext, conv: str) -> dict[str, Any] | None:
     """The speakers the recording path mapped (``recording:{conv}``'s children carry them);
     None: not there (yet)."""
     parent = await ctx.ledger.get(recording_key(conv))
@@ -63,7 +63,7 @@ async def _recording_path_speakers(ctx: BridgeContext, conv: str) -> dict[str, A
     return None
 
 
-async def _recording_path_busy(job: Job, ctx: BridgeContext, conv: str) -> bool:
+async def _recording_path_busy(job: Job, ctx: HandlerContext, conv: str) -> bool:
     """The call's recording job is still to run (and has not had its time yet)."""
     parent = await ctx.ledger.get(recording_key(conv))
     if parent is None or parent.state in (JobState.DONE, JobState.DEAD):
@@ -72,7 +72,7 @@ async def _recording_path_busy(job: Job, ctx: BridgeContext, conv: str) -> bool:
     return age < ctx.settings.voice.recording_delay_s + RECORDING_PATH_WAIT_S
 
 
-async def _read_speakers(ctx: BridgeContext, conv: str) -> dict[str, Any]:
+async def _read_speakers(ctx: HandlerContext, conv: str) -> dict[str, Any]:
     """The call's customer and agent from one conversation read (none if refused), as the
     recording handler maps them."""
     try:
@@ -82,7 +82,7 @@ async def _read_speakers(ctx: BridgeContext, conv: str) -> dict[str, Any]:
     return call_speakers(conversation)
 
 
-async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
+async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
     conv = str(job.payload["conversation_id"])
     comm = str(job.payload["communication_id"])
     # planned from SESSION_ENDED (speakers None): take the speakers the recording path maps,
@@ -134,8 +134,8 @@ async def handle_transcript(job: Job, ctx: BridgeContext) -> JobOutcome:
             event_id=event.get("event_id"),
             delivered_at=delivered_at,
         )
-        if ctx.settings.nlp.redact:
-            record = redacted_record(record, ctx.settings.identity.default_region)
+        if ctx.settings.redact_texts:
+            record = redacted_record(record, ctx.settings.default_region)
         await ctx.text_sink.deliver_text(key, record)
     metrics.DELIVERED.labels(kind="transcript", media_type="text").inc(len(records))
     roles = sorted({r["speaker"] for r in records})

@@ -13,11 +13,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # media_bridge.types builds its keys with jobs.keys: no import cycle
+    from media_bridge.context import HandlerContext
     from media_bridge.types import Job, NewJob
 
 
 @dataclass(slots=True)
 class JobOutcome:
+    #: the JSON the ledger stores as the job's result (``Ledger.complete``, ``Job.result``):
+    #: a plain dict, because the worker adds ``api_requests`` to it and the values come from
+    #: API answers the bridge reads defensively anyway; a narrower type would only move
+    #: ``isinstance`` checks into every reader
     result: dict[str, Any] = field(default_factory=dict)
     #: jobs discovered while running (a conversation's new messages, a call's recordings)
     new_jobs: list[NewJob] = field(default_factory=list)
@@ -27,4 +32,6 @@ class JobOutcome:
 
 
 class JobHandler(Protocol):
-    async def __call__(self, job: Job, ctx: Any) -> JobOutcome: ...
+    """One ``JobKind``'s handler: the job and what handlers share (``HandlerContext``)."""
+
+    async def __call__(self, job: Job, ctx: HandlerContext) -> JobOutcome: ...

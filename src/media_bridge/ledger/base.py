@@ -62,6 +62,21 @@ class AddedJobs(int):
         return f"AddedJobs(new={self.new}, reopened={self.reopened}, promoted={self.promoted})"
 
 
+class HandlerLedger(Protocol):
+    """What job handlers ask of the ledger (``HandlerContext.ledger``): which keys exist,
+    one job's state, and the speakers' net speech. Every ``Ledger`` is one."""
+
+    async def existing_keys(self, keys: Iterable[str]) -> set[str]: ...
+
+    async def get(self, key: str) -> Job | None: ...
+
+    async def record_speech(
+        self, speaker_key: str, job_key: str, net_speech_s: float
+    ) -> SpeechTotals: ...
+
+    async def speech_totals(self, speaker_key: str) -> SpeechTotals: ...
+
+
 class Ledger(Protocol):
     async def open(self) -> None: ...
 

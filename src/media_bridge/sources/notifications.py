@@ -100,7 +100,7 @@ class NotificationsSource:
     # --- wiring ---------------------------------------------------------------------------
     def bind(self, bridge: Any) -> None:
         """Take the bridge's Genesys client, ledger and worker (``Bridge`` calls this)."""
-        self._genesys = bridge.context.genesys
+        self._genesys = bridge.genesys
         self._ledger = bridge.ledger
         if bridge.worker is not None:
             self._wake = bridge.worker.wake

@@ -33,7 +33,7 @@ from typing import Any, Literal, get_args
 
 from media_bridge import metrics
 from media_bridge.errors import BridgeError
-from media_bridge.genesys import GenesysClient
+from media_bridge.genesys import GenesysApi
 from media_bridge.observability import get_logger
 
 log = get_logger(__name__)
@@ -185,11 +185,11 @@ def _completed(status: dict[str, Any]) -> bool:
 
 
 class RecordingBatches:
-    """The process's batch coordinator (``BridgeContext.recording_batches``)."""
+    """The process's batch coordinator (``HandlerContext.recording_batches``)."""
 
     def __init__(
         self,
-        genesys: GenesysClient,
+        genesys: GenesysApi,
         *,
         linger_s: float,
         min_count: int,

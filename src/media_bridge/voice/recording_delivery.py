@@ -18,7 +18,7 @@ from typing import Any
 from media_bridge import enrolment, metrics, speech_gate
 from media_bridge.audio.errors import NotStereo
 from media_bridge.audio.report import AudioReport, output_mime
-from media_bridge.context import BridgeContext
+from media_bridge.context import HandlerContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpired
 from media_bridge.fetch import DownloadedFile
@@ -40,7 +40,7 @@ log = get_logger(__name__)
 _FRAME_S = 0.1
 
 
-async def fresh_recording(ctx: BridgeContext, conv: str, rid: str) -> dict[str, Any]:
+async def fresh_recording(ctx: HandlerContext, conv: str, rid: str) -> dict[str, Any]:
     """The recording read again: new signed mediaUris after a stale one."""
     answer = await ctx.genesys.get_recording(conv, rid, ctx.settings.voice.format_id)
     if not answer.ready or answer.recording is None:
@@ -49,7 +49,7 @@ async def fresh_recording(ctx: BridgeContext, conv: str, rid: str) -> dict[str, 
 
 
 async def _download(
-    ctx: BridgeContext, conv: str, rid: str, media: MediaFile, max_refreshes: int
+    ctx: HandlerContext, conv: str, rid: str, media: MediaFile, max_refreshes: int
 ) -> tuple[DownloadedFile, int]:
     url, refreshes = media.url, 0
     while True:
@@ -102,7 +102,7 @@ def _audio_meta(report: AudioReport) -> dict[str, Any]:
     return dict(strip(report.to_dict()))
 
 
-async def _transcript_spans(ctx: BridgeContext, conv: str, communication: str | None) -> Any:
+async def _transcript_spans(ctx: HandlerContext, conv: str, communication: str | None) -> Any:
     """Speaker spans for ``auto``; (spans, None) or (None, why not)."""
     if not communication:
         return None, "no communication id for the transcript"
@@ -116,7 +116,7 @@ async def _transcript_spans(ctx: BridgeContext, conv: str, communication: str | 
     return speaker_spans(document), None
 
 
-async def _decide(ctx: BridgeContext, job: Job, left: Path, right: Path) -> ChannelDecision:
+async def _decide(ctx: HandlerContext, job: Job, left: Path, right: Path) -> ChannelDecision:
     voice = ctx.settings.voice
     if voice.customer_channel != "auto":
         return fixed_decision(voice.customer_channel)
@@ -141,7 +141,7 @@ async def _decide(ctx: BridgeContext, job: Job, left: Path, right: Path) -> Chan
 
 
 async def _channel_reports(
-    ctx: BridgeContext, downloads: list[tuple[MediaFile, DownloadedFile]], temporary: list[Path]
+    ctx: HandlerContext, downloads: list[tuple[MediaFile, DownloadedFile]], temporary: list[Path]
 ) -> tuple[dict[Side, AudioReport] | None, AudioReport | None]:
     """({left, right} reports) for a stereo file or two per-channel files; or the mono report."""
     assert ctx.audio is not None
@@ -166,7 +166,7 @@ async def _channel_reports(
 
 async def deliver_recording(
     job: Job,
-    ctx: BridgeContext,
+    ctx: HandlerContext,
     recording: dict[str, Any],
     consent: dict[str, Any],
     *,
@@ -219,7 +219,7 @@ async def deliver_recording(
 
 
 async def _download_all(
-    ctx: BridgeContext, job: Job, recording: dict[str, Any], batch: bool, temporary: list[Path]
+    ctx: HandlerContext, job: Job, recording: dict[str, Any], batch: bool, temporary: list[Path]
 ) -> tuple[list[tuple[MediaFile, DownloadedFile]], int]:
     """Every file of the recording (into ``temporary``), and the URL refreshes it took."""
     max_refreshes = 0 if batch else ctx.settings.fetch.max_url_refreshes
@@ -249,7 +249,7 @@ def _original_files(downloads: list[tuple[MediaFile, DownloadedFile]]) -> list[D
 
 
 async def _process_audio(
-    ctx: BridgeContext,
+    ctx: HandlerContext,
     job: Job,
     downloads: list[tuple[MediaFile, DownloadedFile]],
     meta: dict[str, Any],
@@ -283,7 +283,7 @@ async def _process_audio(
     return customer
 
 
-def _speakers(ctx: BridgeContext, job: Job) -> dict[str, Any]:
+def _speakers(ctx: HandlerContext, job: Job) -> dict[str, Any]:
     """``speaker`` (the customer), ``speakers`` (by role: the customer and agent files),
     and the older ``ani`` field as pseudonymisation allows."""
     conv = str(job.payload["conversation_id"])

@@ -75,8 +75,8 @@ async def _run(
     spent = [(job.result or {}).get("api_requests") for job in await _done_jobs(tmp_path)]
     assert all(isinstance(n, int) for n in spent)
     assert sum(n for n in spent if isinstance(n, int)) == requests
-    assert bridge.context is not None
-    assert sum(bridge.context.genesys.stats.by_family.values()) == requests
+    assert bridge.genesys is not None
+    assert sum(bridge.genesys.stats.by_family.values()) == requests
     return len(notes) + len(texts), requests
 
 
@@ -169,5 +169,5 @@ async def test_the_orgs_own_limit_sets_the_pace(tmp_path: Path) -> None:
             emu, tmp_path, genesys={"pacing": "on", "read_org_limit": True, "pacing_share": 0.5}
         )
         async with Bridge(settings, worker_id="budget") as bridge:
-            assert bridge.context is not None
-            assert bridge.context.genesys.gate.per_minute == pytest.approx(60.0)
+            assert bridge.genesys is not None
+            assert bridge.genesys.gate.per_minute == pytest.approx(60.0)

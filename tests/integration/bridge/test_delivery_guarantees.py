@@ -61,8 +61,8 @@ async def test_faults_and_429_storms_still_deliver_every_file_exactly_once(
     )
     counts, bridge = await run_bridge(settings, events, timeout_s=90)
 
-    assert bridge.context is not None
-    assert bridge.context.genesys.stats.rate_limited > 0  # the 429 storm really happened
+    assert bridge.genesys is not None
+    assert bridge.genesys.stats.rate_limited > 0  # the 429 storm really happened
     faults = emu.stats()["faults"]
     assert faults["drop"]
     assert faults["truncate"]

@@ -120,8 +120,8 @@ async def test_live_items_go_first_while_backfill_keeps_moving(tmp_path: Path) -
                 await asyncio.sleep(0.05)
             delivered = await _delivered_at(bridge)
             limited = rate_limited(emu)
-            assert bridge.context is not None
-            gate = bridge.context.genesys.gate
+            assert bridge.genesys is not None
+            gate = bridge.genesys.gate
             live_first, held = gate.live_first, gate.held_by_reserve
             # measured: let the rest of the backfill go at once, not wait out the drain
             emu.set_rate_limit(100_000, WINDOW_S)

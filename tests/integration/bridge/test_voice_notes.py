@@ -114,8 +114,8 @@ async def test_token_expiring_mid_run_is_refreshed_without_failures(
             progress=revoke_once,
             progress_every_s=0.02,
         )
-        assert bridge.context is not None
-        refreshes = bridge.context.genesys.tokens.refreshes
+        assert bridge.genesys is not None
+        refreshes = bridge.genesys.tokens.refreshes
 
     assert revoked
     assert revoked[0] < counts[JobState.DONE]
