@@ -14,7 +14,13 @@ import pytest
 
 from media_bridge.backfill import FoundConversation, backfill_jobs
 from media_bridge.errors import BadInput, PayloadVersionUnknown
+from media_bridge.handlers.attachment import handle_attachment
+from media_bridge.handlers.conversation import handle_conversation
+from media_bridge.handlers.recording import handle_recording
+from media_bridge.handlers.text import handle_text
+from media_bridge.handlers.transcript import handle_transcript
 from media_bridge.identity.facts import SpeakerFacts
+from media_bridge.jobs import JobHandler
 from media_bridge.jobs.payloads import (
     NO_TEXT,
     PAYLOAD_VERSION,
@@ -26,7 +32,9 @@ from media_bridge.jobs.payloads import (
     TranscriptPayload,
 )
 from media_bridge.jobs.planning import plan_message_jobs
-from media_bridge.types import AttachmentRef, JobKind, ParsedEvent, TextMessage
+from media_bridge.ledger import ledger_from_url
+from media_bridge.types import AttachmentRef, JobKind, JobState, NewJob, ParsedEvent, TextMessage
+from media_bridge.worker import Worker
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "ledger" / "v1" / "jobs.json"
 Payload = (
@@ -38,6 +46,13 @@ READERS: dict[JobKind, Callable[[Mapping[str, Any]], Payload]] = {
     JobKind.CONVERSATION: ConversationPayload.from_dict,
     JobKind.RECORDING: RecordingPayload.from_dict,
     JobKind.TRANSCRIPT: TranscriptPayload.from_dict,
+}
+HANDLERS: dict[JobKind, JobHandler] = {
+    JobKind.ATTACHMENT: handle_attachment,
+    JobKind.TEXT: handle_text,
+    JobKind.CONVERSATION: handle_conversation,
+    JobKind.RECORDING: handle_recording,
+    JobKind.TRANSCRIPT: handle_transcript,
 }
 EVENT = EventMeta(
     org_id="org",
@@ -225,3 +240,25 @@ def _kind_of(payload: Payload) -> JobKind:
         TranscriptPayload: JobKind.TRANSCRIPT,
     }
     return kinds[type(payload)]
+
+
+async def test_a_job_of_an_unknown_version_goes_dead_with_its_code() -> None:
+    """Through the real handlers: each refuses before it reads anything else, so the
+    worker records the job dead with ``payload_version`` and says why."""
+    ledger = ledger_from_url("sqlite:///:memory:")
+    await ledger.open()
+    try:
+        newer = [
+            NewJob(f"{_kind_of(p)}:{i}", _kind_of(p), {**p.to_dict(), "v": 2})
+            for i, p in enumerate(EXAMPLES)
+        ]
+        await ledger.add_jobs(newer)
+        worker = Worker(ledger, HANDLERS, None, worker_id="w", concurrency=1)
+        await worker.run(until_idle=True)
+        for planned in newer:
+            job = await ledger.get(planned.key)
+            assert job is not None
+            assert (job.state, job.error_code) == (JobState.DEAD, "payload_version"), job.key
+            assert "v=2" in str(job.last_error)
+    finally:
+        await ledger.close()
