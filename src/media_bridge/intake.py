@@ -76,7 +76,7 @@ class Intake:
         media_types: frozenset[str] | None,
         recording_delay_s: float = 0.0,
         kinds: frozenset[JobKind] | None = None,
-        watch_message_conversations: bool = False,
+        message_topics: MessageTopics = MessageTopics.TEXTS,
         session_transcripts: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
         consent_attribute: str | None = None,
@@ -88,11 +88,9 @@ class Intake:
         self._recording_delay_s = recording_delay_s
         #: job kinds this process runs; others (e.g. recordings when off) are not planned
         self._kinds = kinds
-        self._message_topics = (
-            MessageTopics.TEXTS_AND_CONVERSATIONS
-            if watch_message_conversations
-            else MessageTopics.TEXTS
-        )
+        #: what a message topic's message ids plan (also a conversation watch per
+        #: conversation, for orgs that only stream message topics)
+        self._message_topics = message_topics
         #: a transcription event's SESSION_ENDED plans the call's transcript job
         self._session_transcripts = session_transcripts
         self._on_new_jobs = on_new_jobs

@@ -59,7 +59,8 @@ class MessageTopics(Enum):
 
     #: a text job per message, its text read from the API (the default)
     TEXTS = "texts"
-    #: also a CONVERSATION job per conversation named (``intake.watch_message_conversations``)
+    #: also a CONVERSATION job per conversation named (for orgs that only stream
+    #: message topics)
     TEXTS_AND_CONVERSATIONS = "texts_and_conversations"
 
 

@@ -8,9 +8,11 @@ on every payload (all builders since the planner's first commit, and every row o
 golden ledger ``tests/fixtures/ledger/v1/``), so a payload without ``v`` is refused too.
 Fields added after a payload was written read as their defaults.
 
-``to_dict`` gives the JSON today's ledgers hold, key for key (the golden ledger test
-compares it): a field that a variant of a kind never wrote is left out, not written as
-null. Times are kept as the ISO 8601 strings they were written as: deliveries copy them.
+``to_dict`` gives the JSON today's ledgers hold, key for key (``test_job_payloads`` reads
+every golden-ledger payload and writes it back unchanged): a field that a variant of a
+kind never wrote is left out, not written as null. Times are kept as the ISO 8601
+strings they were written as: deliveries copy them. Import from here; the package's
+modules (``common``, ``messages``, ``calls``) only keep each file small.
 
 - ``AttachmentPayload``: one media attachment (``attachment:{conv}:{message}:{media}``).
 - ``TextPayload``: a message's text (``text:{conv}:{message}``) or, with ``utterance_id``,
