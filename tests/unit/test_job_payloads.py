@@ -21,6 +21,7 @@ from media_bridge.handlers.text import handle_text
 from media_bridge.handlers.transcript import handle_transcript
 from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.jobs import JobHandler
+from media_bridge.jobs.call_planning import recording_file_job
 from media_bridge.jobs.payloads import (
     NO_TEXT,
     PAYLOAD_VERSION,
@@ -262,3 +263,14 @@ async def test_a_job_of_an_unknown_version_goes_dead_with_its_code() -> None:
             assert "v=2" in str(job.last_error)
     finally:
         await ledger.close()
+
+
+def test_a_recording_job_is_marked_for_the_batch_only_when_served_by_one() -> None:
+    """As the recording handler wrote them: a listed recording carries no batch fields;
+    one the batch found (no listing) carries ``via`` and an empty ``listed``."""
+    call = {"communication_id": "s1"}
+    read = recording_file_job("c1", "r1", call, EVENT).payload
+    assert set(read) == {"v", "conversation_id", "recording_id", "call", "event"}
+    batched = recording_file_job("c1", "r1", call, EVENT, batch_listing={}).payload
+    assert (batched["via"], batched["listed"]) == ("batch", {})
+    assert "batch_fallback" not in batched

@@ -25,7 +25,6 @@ Two levels, two kinds of keys (both ``JobKind.RECORDING``):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,12 +36,16 @@ from media_bridge.errors import BatchNotAudio, NotFound, PermissionMissing, UrlE
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
-from media_bridge.jobs.keys import recording_file_key, transcript_key
-from media_bridge.jobs.payloads import EventMeta, RecordingPayload, TranscriptPayload
-from media_bridge.jobs.planning import attachment_payload
-from media_bridge.media_types import is_wanted, wanted_media_types
+from media_bridge.jobs.call_planning import (
+    messaging_attachment_jobs,
+    recording_file_job,
+    transcript_job,
+)
+from media_bridge.jobs.keys import transcript_key
+from media_bridge.jobs.payloads import RecordingPayload
+from media_bridge.media_types import wanted_media_types
 from media_bridge.observability import get_logger
-from media_bridge.types import Job, JobKind, NewJob
+from media_bridge.types import Job, NewJob
 from media_bridge.voice.analytics_call import facts_suffice
 from media_bridge.voice.errors import (
     RecordingArchived,
@@ -50,7 +53,6 @@ from media_bridge.voice.errors import (
     RecordingFailed,
     RecordingNotReady,
 )
-from media_bridge.voice.messaging import attachments_from_recording
 from media_bridge.voice.participants import call_info, call_speakers
 from media_bridge.voice.polling import not_ready_delay_s
 from media_bridge.voice.recording_batch import (
@@ -162,20 +164,21 @@ async def _conversation_recordings(
     )
     for recording in audio:
         rid = str(recording["id"])
-        child = RecordingPayload(conv, event, recording_id=rid, call=info)
-        if via_batch:  # the listing's fields, for the metadata the batch result lacks
-            fallback = None
-            if listed_because is not None and not _batch_holds(ctx, conv, rid):
-                # the conversation's batch gave it no result: read it, not batched again
-                fallback = _unserved_reason(listed_because)
-            child = replace(
-                child, via="batch", listed=recording_summary(recording), batch_fallback=fallback
+        fallback = None
+        if via_batch and listed_because is not None and not _batch_holds(ctx, conv, rid):
+            # the conversation's batch gave it no result: read it, not batched again
+            fallback = _unserved_reason(listed_because)
+        listing = recording_summary(recording) if via_batch else None
+        new_jobs.append(
+            recording_file_job(
+                conv, rid, info, event, batch_listing=listing, batch_fallback=fallback
             )
-        new_jobs.append(NewJob(recording_file_key(conv, rid), JobKind.RECORDING, child.to_dict()))
+        )
     communication = info.get("communication_id")
     if audio and voice.transcripts and communication:
-        new_jobs.append(_transcript_job(conv, communication, info, event))
-    attachments = _messaging_attachment_jobs(ctx, conv, messaging, event)
+        new_jobs.append(transcript_job(conv, communication, info, event))
+    wanted = wanted_media_types(ctx.settings.fetch.media_types)
+    attachments = messaging_attachment_jobs(conv, messaging, event, wanted)
     new_jobs.extend(attachments)
     return JobOutcome(
         result={
@@ -187,13 +190,6 @@ async def _conversation_recordings(
         },
         new_jobs=new_jobs,
     )
-
-
-def _transcript_job(
-    conv: str, communication: str, info: dict[str, Any], event: EventMeta
-) -> NewJob:
-    payload = TranscriptPayload(conv, communication, event, speakers=info.get("speakers") or {})
-    return NewJob(transcript_key(conv, communication), JobKind.TRANSCRIPT, payload.to_dict())
 
 
 def _batch_instead_of_listing(payload: RecordingPayload, ctx: BridgeContext) -> bool:
@@ -264,18 +260,11 @@ async def _plan_from_batch(
     conv, event = payload.conversation_id, payload.event
     info, source = await _call_for_batch(ctx, payload)
     new_jobs = [
-        NewJob(
-            recording_file_key(conv, rid),
-            JobKind.RECORDING,
-            RecordingPayload(
-                conv, event, recording_id=rid, call=info, via="batch", listed={}
-            ).to_dict(),
-        )
-        for rid in found.recording_ids
+        recording_file_job(conv, rid, info, event, batch_listing={}) for rid in found.recording_ids
     ]
     communication = info.get("communication_id")
     if ctx.settings.voice.transcripts and communication:
-        new_jobs.append(_transcript_job(conv, communication, info, event))
+        new_jobs.append(transcript_job(conv, communication, info, event))
     return JobOutcome(
         result={
             "recordings": len(found.recording_ids),
@@ -323,21 +312,6 @@ async def _call_for_batch(
     if attribute is not None:
         info["consent_hint"] = customer_attribute(conversation, attribute)
     return info, "conversation"
-
-
-def _messaging_attachment_jobs(
-    ctx: BridgeContext, conv: str, recordings: list[dict[str, Any]], event: EventMeta
-) -> list[NewJob]:
-    """Attachment jobs with the event path's keys: the ledger keeps the first of each."""
-    wanted = wanted_media_types(ctx.settings.fetch.media_types)
-    meta = event.found("messaging_recording")
-    jobs: dict[str, NewJob] = {}
-    for recording in recordings:
-        for ref in attachments_from_recording(conv, recording):
-            if is_wanted(ref.media_type, wanted):
-                payload = attachment_payload(ref, meta).to_dict()
-                jobs.setdefault(ref.key, NewJob(ref.key, JobKind.ATTACHMENT, payload))
-    return list(jobs.values())
 
 
 async def _one_recording(
