@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from media_bridge.events import parse_event
-from media_bridge.planner import plan_jobs
+from media_bridge.jobs.planning import plan_jobs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "events"
 MIX = [

@@ -23,10 +23,10 @@ from typing import Any, Literal
 
 from media_bridge.genesys import GenesysClient
 from media_bridge.jobs.keys import conversation_key, recording_key
+from media_bridge.jobs.payloads import BACKFILL, ConversationPayload, EventMeta, RecordingPayload
 from media_bridge.ledger.base import Ledger
-from media_bridge.planner import PAYLOAD_VERSION
 from media_bridge.types import JobKind, NewJob
-from media_bridge.voice.analytics_call import ANALYTICS_CALL, call_facts
+from media_bridge.voice.analytics_call import call_facts
 
 MediaChoice = Literal["message", "voice", "all"]
 #: analytics ``mediaType`` values the backfill knows how to fetch
@@ -147,40 +147,29 @@ async def find_conversations(
 def backfill_jobs(
     conversations: list[FoundConversation], *, messaging_recordings: bool, voice: bool = True
 ) -> list[NewJob]:
-    event = {"org_id": None, "event_id": "backfill", "topic": "backfill"}
+    event = EventMeta.backfill()
     jobs: list[NewJob] = []
     for conversation in conversations:
         conv = conversation.conversation_id
-        common = {"v": PAYLOAD_VERSION, "conversation_id": conv, "event": event}
         if conversation.media_type == "message":
-            jobs.append(
-                NewJob(
-                    conversation_key(conv),
-                    JobKind.CONVERSATION,
-                    {
-                        **common,
-                        "media_type": "MESSAGE",
-                        "message_type": (conversation.message_type or "").upper() or None,
-                        "activity": "backfill",
-                        # a conversation without an end is still open: watch it
-                        "ended": conversation.end is not None,
-                        "participant_id": None,
-                    },
-                )
+            watch = ConversationPayload(
+                conversation_id=conv,
+                event=event,
+                media_type="MESSAGE",
+                message_type=(conversation.message_type or "").upper() or None,
+                activity=BACKFILL,
+                # a conversation without an end is still open: watch it
+                ended=conversation.end is not None,
             )
+            jobs.append(NewJob(conversation_key(conv), JobKind.CONVERSATION, watch.to_dict()))
             if messaging_recordings:
-                jobs.append(
-                    NewJob(
-                        recording_key(conv),
-                        JobKind.RECORDING,
-                        {**common, "media_type": "MESSAGE", "activity": "backfill"},
-                    )
-                )
+                recordings = RecordingPayload(conv, event, media_type="MESSAGE", activity=BACKFILL)
+                jobs.append(NewJob(recording_key(conv), JobKind.RECORDING, recordings.to_dict()))
         elif voice:
-            payload = {**common, "media_type": "VOICE", "activity": "backfill"}
-            if conversation.call is not None:
-                payload[ANALYTICS_CALL] = conversation.call
-            jobs.append(NewJob(recording_key(conv), JobKind.RECORDING, payload))
+            recordings = RecordingPayload(
+                conv, event, media_type="VOICE", activity=BACKFILL, analytics_call=conversation.call
+            )
+            jobs.append(NewJob(recording_key(conv), JobKind.RECORDING, recordings.to_dict()))
     return jobs
 
 

@@ -15,6 +15,7 @@ whose code is its reason. Every refusal of an input for its size says ``too_larg
      │    ├── BatchNotAudio        no   a batch result is no audio: read it on its own
      │    ├── RedirectRefused      no   a media link leads off the allow-list or loops
      │    ├── UnusableConversationId no a conversation id no sink can name a folder by
+     │    ├── PayloadVersionUnknown no  a job payload of a version this release cannot read
      │    └── AudioError           no   the bytes are no usable audio
      │         ├── EmptyAudio, NotAudio, NoAudioStream, CorruptAudio, TruncatedAudio,
      │         │   AudioTooLong, BadSampleRate, OutputTooLarge, DecompressionBomb,
@@ -136,6 +137,13 @@ class UnusableConversationId(BadInput):
     """A conversation id that is not usable as a folder name (a path, a NUL...)."""
 
     code = "unusable_conversation_id"
+
+
+class PayloadVersionUnknown(BadInput):
+    """A job payload whose ``v`` this release does not read (a newer release wrote it, or
+    it is no payload at all): the job goes dead saying so, rather than failing on a field."""
+
+    code = "payload_version"
 
 
 class AudioError(BadInput):

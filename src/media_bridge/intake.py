@@ -22,9 +22,9 @@ from media_bridge.events.parse import (
     Rejection,
     parse_payload_results,
 )
+from media_bridge.jobs.planning import MessageTopics, plan_jobs
 from media_bridge.ledger.base import AddedJobs, Ledger, LedgerDataError
 from media_bridge.observability import get_logger
-from media_bridge.planner import plan_jobs
 from media_bridge.sources.base import RawEvent, Source
 from media_bridge.types import JobKind, NewJob, ParsedEvent
 
@@ -76,7 +76,7 @@ class Intake:
         media_types: frozenset[str] | None,
         recording_delay_s: float = 0.0,
         kinds: frozenset[JobKind] | None = None,
-        watch_message_conversations: bool = False,
+        message_topics: MessageTopics = MessageTopics.TEXTS,
         session_transcripts: bool = False,
         on_new_jobs: Callable[[], None] | None = None,
         consent_attribute: str | None = None,
@@ -88,7 +88,9 @@ class Intake:
         self._recording_delay_s = recording_delay_s
         #: job kinds this process runs; others (e.g. recordings when off) are not planned
         self._kinds = kinds
-        self._watch_message_conversations = watch_message_conversations
+        #: what a message topic's message ids plan (also a conversation watch per
+        #: conversation, for orgs that only stream message topics)
+        self._message_topics = message_topics
         #: a transcription event's SESSION_ENDED plans the call's transcript job
         self._session_transcripts = session_transcripts
         self._on_new_jobs = on_new_jobs
@@ -225,7 +227,7 @@ class Intake:
             self._media_types,
             received_at=received,
             recording_delay_s=self._recording_delay_s,
-            watch_message_conversations=self._watch_message_conversations,
+            message_topics=self._message_topics,
             consent_attribute=self._consent_attribute,
             session_transcripts=self._session_transcripts,
         )

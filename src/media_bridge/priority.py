@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from enum import IntEnum
 from typing import Any
 
+from media_bridge.jobs.payloads import BACKFILL
 from media_bridge.types import JobKind, NewJob
 
 
@@ -31,13 +32,16 @@ class Priority(IntEnum):
     BACKFILL = 2
 
 
-#: the event ``topic`` backfill payloads carry (``backfill.backfill_jobs``); the jobs a
+#: the event ``topic`` backfill payloads carry (``jobs.payloads.BACKFILL``); the jobs a
 #: backfilled conversation or recording discovers copy it from their parent's payload
-BACKFILL_TOPIC = "backfill"
+BACKFILL_TOPIC = BACKFILL
 
 
 def planned(kind: JobKind, payload: dict[str, Any]) -> Priority:
-    """The class of a new job, from what it is and where it came from."""
+    """The class of a new job, from what it is and where it came from.
+
+    Reads the stored JSON, not a ``jobs.payloads`` type: it runs on every new job of any
+    kind (and on payloads of any version) for one field every kind has."""
     event = payload.get("event")
     if isinstance(event, dict) and event.get("topic") == BACKFILL_TOPIC:
         return Priority.BACKFILL

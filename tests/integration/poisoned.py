@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.events import parse_event
+from media_bridge.jobs.planning import plan_jobs
 from media_bridge.ledger import Ledger
-from media_bridge.planner import plan_jobs
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "events" / "message_queue_voice_note.json"
 #: poison -> a fragment of its rejection reason

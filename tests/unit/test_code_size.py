@@ -33,7 +33,6 @@ ALLOWED_MODULES: dict[str, str] = {
 
 #: (module path, function qualname) -> why it may be longer than FUNCTION_LIMIT
 ALLOWED_FUNCTIONS: dict[tuple[str, str], str] = {
-    ("media_bridge/planner.py", "plan_jobs"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_conversation_recordings"): PARALLEL,
     ("media_bridge/handlers/recording.py", "_one_recording"): PARALLEL,
 }

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from media_bridge.config import WorkerSettings
 from media_bridge.handlers.conversation import _last_change, next_poll_s
+from media_bridge.jobs.payloads import ConversationPayload, EventMeta
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -33,16 +34,20 @@ def test_the_backoff_can_be_configured_or_turned_off() -> None:
     assert next_poll_s(WorkerSettings(), None, NOW) == 30
 
 
+def _watch(received_at: str | None) -> ConversationPayload:
+    return ConversationPayload("conv", EventMeta(received_at=received_at))
+
+
 def test_a_new_message_or_a_reopening_event_starts_the_backoff_over() -> None:
     old = (NOW - timedelta(hours=1)).isoformat()
     conversation = {
         "participants": [{"messages": [{"messageTime": old}, {"messageTime": "bad"}]}, "x"]
     }
-    payload = {"event": {"received_at": (NOW - timedelta(hours=2)).isoformat()}}
+    payload = _watch(received_at=(NOW - timedelta(hours=2)).isoformat())
     assert _last_change(payload, conversation) == NOW - timedelta(hours=1)
     newer = {"participants": [{"messages": [{"messageTime": (NOW).isoformat()}]}]}
     assert _last_change(payload, newer) == NOW
-    reopened = {"event": {"received_at": NOW.isoformat()}}
+    reopened = _watch(received_at=NOW.isoformat())
     assert _last_change(reopened, conversation) == NOW
     assert next_poll_s(WorkerSettings(), _last_change(reopened, conversation), NOW) == 30
-    assert _last_change({}, {}) is None
+    assert _last_change(_watch(received_at=None), {}) is None

@@ -22,6 +22,8 @@ log = get_logger(__name__)
 
 def settle(job: Job, verdict: Verdict, settings: ConsentSettings) -> JobOutcome | None:
     """None when the job may deliver; else the outcome that holds or ends it."""
+    # the stored JSON, not a ``jobs.payloads`` type: any kind's job comes here, for one
+    # field (for the log) that every kind has
     conversation_id = job.payload.get("conversation_id")
     if verdict.allows_delivery:
         metrics.CONSENT_VERDICTS.labels(kind=str(job.kind), verdict=verdict.verdict).inc()

@@ -92,7 +92,11 @@ class Subject:
         return record.get("speaker_key") in self.keys
 
     def payload_matches(self, payload: dict[str, Any], describer: SpeakerDescriber) -> bool:
-        """A job's payload: its conversation, or the speaker facts it holds."""
+        """A job's payload: its conversation, or the speaker facts it holds.
+
+        Reads the stored JSON, not a ``jobs.payloads`` type: erasure scans every job in
+        the ledger, of any kind and any version (one this release would refuse to run
+        may still hold the subject's data)."""
         conversation = str(payload.get("conversation_id") or "")
         if conversation in self.conversations:
             return True

@@ -30,8 +30,8 @@ from media_bridge.genesys import attachment_from_message
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
+from media_bridge.jobs.payloads import AttachmentPayload, EventMeta
 from media_bridge.observability import get_logger
-from media_bridge.planner import CONSENT_HINT, payload_to_attachment
 from media_bridge.redact import redact_url
 from media_bridge.types import AttachmentRef, DeliveredFile, Delivery, Job, JobKind
 
@@ -120,15 +120,19 @@ async def _download(
 
 
 def _metadata(
-    ctx: HandlerContext, job: Job, ref: AttachmentRef, target: _Target, downloaded: DownloadedFile
+    ctx: HandlerContext,
+    job: Job,
+    event: EventMeta,
+    ref: AttachmentRef,
+    target: _Target,
+    downloaded: DownloadedFile,
 ) -> dict[str, Any]:
-    event = job.payload.get("event", {})
     speaker = merge(ref.speaker, target.sender)
     return {
         "schema_version": SCHEMA_VERSION,
         "key": job.key,
         "kind": "attachment",
-        "organization_id": event.get("org_id"),
+        "organization_id": event.org_id,
         "conversation_id": ref.conversation_id,
         "message_id": ref.message_id,
         "media_id": ref.media_id,
@@ -143,29 +147,30 @@ def _metadata(
         "mime": downloaded.sniffed_mime,
         "size": downloaded.size,
         "sha256": downloaded.sha256,
-        "event_id": event.get("event_id"),
-        "correlation_id": event.get("correlation_id"),
-        "event_time": event.get("event_time"),
-        "received_at": event.get("received_at"),
+        "event_id": event.event_id,
+        "correlation_id": event.correlation_id,
+        "event_time": event.event_time,
+        "received_at": event.received_at,
         "delivered_at": datetime.now(UTC).isoformat(),
     }
 
 
-async def _consent(job: Job, ctx: HandlerContext, ref: AttachmentRef) -> Verdict:
+async def _consent(ctx: HandlerContext, payload: AttachmentPayload) -> Verdict:
     """Audio is biometric: its sender's consent is decided before anything is fetched."""
-    if not ctx.consent.enabled or ref.media_type.lower() != "audio":
+    if not ctx.consent.enabled or payload.media_type.lower() != "audio":
         return not_checked()
     return await ctx.consent.check(
-        conversation_id=ref.conversation_id,
+        conversation_id=payload.conversation_id,
         kind="message",
-        facts=ref.speaker,
-        hint=job.payload.get(CONSENT_HINT),
+        facts=payload.speaker_facts,
+        hint=payload.consent_hint,
     )
 
 
 async def handle_attachment(job: Job, ctx: HandlerContext) -> JobOutcome:
-    ref = payload_to_attachment(job.payload)
-    consent = await _consent(job, ctx, ref)
+    payload = AttachmentPayload.from_dict(job.payload)
+    ref = payload.to_ref()
+    consent = await _consent(ctx, payload)
     held_or_refused = settle(job, consent, ctx.settings.consent)
     if held_or_refused is not None:
         return held_or_refused
@@ -176,7 +181,7 @@ async def handle_attachment(job: Job, ctx: HandlerContext) -> JobOutcome:
         downloaded, target, refreshes = await _download(ctx, ref, ctx.work_dir)
         temporary.append(downloaded.path)
         metrics.BYTES.inc(downloaded.size)
-        meta = _metadata(ctx, job, ref, target, downloaded)
+        meta = _metadata(ctx, job, payload.event, ref, target, downloaded)
         meta["url_refreshes"] = refreshes
         meta["consent"] = consent.to_dict()
         mime = downloaded.sniffed_mime or downloaded.declared_mime or "application/octet-stream"
@@ -202,7 +207,7 @@ async def handle_attachment(job: Job, ctx: HandlerContext) -> JobOutcome:
         delivery = Delivery(job.key, JobKind.ATTACHMENT, ref.conversation_id, meta, files)
         result = await gate.sink.deliver(delivery)
         metrics.DELIVERED.labels(kind="attachment", media_type=ref.media_type).inc()
-        _observe_latency(job)
+        _observe_latency(payload.event)
         verdict = gate.settle(job, ref.conversation_id)
         return JobOutcome(
             result={
@@ -242,8 +247,8 @@ def _with_participant(speaker: SpeakerFacts | None, ref: AttachmentRef) -> Speak
     return merge(speaker, own) or own
 
 
-def _observe_latency(job: Job) -> None:
-    received = job.payload.get("event", {}).get("received_at")
+def _observe_latency(event: EventMeta) -> None:
+    received = event.received_at
     if received:
         with contextlib.suppress(ValueError):
             delta = datetime.now(UTC) - datetime.fromisoformat(received)

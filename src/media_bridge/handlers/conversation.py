@@ -20,9 +20,10 @@ from media_bridge.config import WorkerSettings
 from media_bridge.context import HandlerContext
 from media_bridge.errors import BulkReadShortfall
 from media_bridge.events.values import channel_name, parse_time
-from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import text_key
+from media_bridge.jobs.message_planning import jobs_for_messages
+from media_bridge.jobs.payloads import ConversationPayload
 from media_bridge.messaging import conversation_ended, customer_message_ids
 from media_bridge.types import Job
 
@@ -31,8 +32,8 @@ BULK_SIZE = 100
 
 
 async def handle_conversation(job: Job, ctx: HandlerContext) -> JobOutcome:
-    payload = job.payload
-    conversation_id = str(payload["conversation_id"])
+    payload = ConversationPayload.from_dict(job.payload)
+    conversation_id = payload.conversation_id
     conversation = await ctx.genesys.get_message_conversation(conversation_id)
     found = customer_message_ids(conversation)
     # a message is seen once its text job exists: the key TextMessage.key gives it
@@ -48,13 +49,13 @@ async def handle_conversation(job: Job, ctx: HandlerContext) -> JobOutcome:
         conversation_id,
         messages,
         owners,
-        channel_name(payload.get("message_type")),
-        payload.get("event") or {},
+        channel_name(payload.message_type),
+        payload.event,
         ctx.settings.wanted_media_types,
         ctx.consent.planning_attribute,
     )
     result = {"messages_seen": len(found), "messages_new": len(messages)}
-    ended = payload.get("ended") or conversation_ended(conversation)
+    ended = payload.ended or conversation_ended(conversation)
     if ended and len(messages) < len(new):
         # the last read must not lose a message: try again rather than finish without it
         raise BulkReadShortfall(f"bulk read returned {len(messages)} of {len(new)} messages")
@@ -81,9 +82,9 @@ def next_poll_s(worker: WorkerSettings, last_change: datetime | None, now: datet
     return min(max(poll, worker.conversation_poll_max_s), wait)
 
 
-def _last_change(payload: dict[str, Any], conversation: dict[str, Any]) -> datetime | None:
+def _last_change(payload: ConversationPayload, conversation: dict[str, Any]) -> datetime | None:
     """The latest of the reopening event's receipt and any message's ``messageTime``."""
-    times = [parse_time((payload.get("event") or {}).get("received_at"))]
+    times = [parse_time(payload.event.received_at)]
     for participant in conversation.get("participants") or []:
         if not isinstance(participant, dict):
             continue

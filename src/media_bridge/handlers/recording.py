@@ -36,19 +36,22 @@ from media_bridge.errors import BatchNotAudio, NotFound, PermissionMissing, UrlE
 from media_bridge.identity import SpeakerFacts
 from media_bridge.identity.facts import merge
 from media_bridge.jobs import JobOutcome
-from media_bridge.jobs.keys import recording_file_key, transcript_key
-from media_bridge.media_types import is_wanted
+from media_bridge.jobs.call_planning import (
+    messaging_attachment_jobs,
+    recording_file_job,
+    transcript_job,
+)
+from media_bridge.jobs.keys import transcript_key
+from media_bridge.jobs.payloads import RecordingPayload
 from media_bridge.observability import get_logger
-from media_bridge.planner import PAYLOAD_VERSION, attachment_payload, speaker_facts
-from media_bridge.types import Job, JobKind, NewJob
-from media_bridge.voice.analytics_call import ANALYTICS_CALL, facts_suffice
+from media_bridge.types import Job, NewJob
+from media_bridge.voice.analytics_call import facts_suffice
 from media_bridge.voice.errors import (
     RecordingArchived,
     RecordingDeleted,
     RecordingFailed,
     RecordingNotReady,
 )
-from media_bridge.voice.messaging import attachments_from_recording
 from media_bridge.voice.participants import call_info, call_speakers
 from media_bridge.voice.polling import not_ready_delay_s
 from media_bridge.voice.recording_batch import (
@@ -87,9 +90,10 @@ def run_again(job: Job, ctx: HandlerContext, reason: str, max_wait_s: float) -> 
 
 
 async def handle_recording(job: Job, ctx: HandlerContext) -> JobOutcome:
-    if job.payload.get("recording_id"):
-        return await _one_recording(job, ctx)
-    return await _conversation_recordings(job, ctx)
+    payload = RecordingPayload.from_dict(job.payload)
+    if payload.recording_id is not None:
+        return await _one_recording(job, ctx, payload, payload.recording_id)
+    return await _conversation_recordings(job, ctx, payload)
 
 
 async def _conversation_info(ctx: HandlerContext, conversation_id: str) -> dict[str, Any]:
@@ -110,16 +114,18 @@ def _recorded(conversation: dict[str, Any]) -> bool:
     return False
 
 
-async def _conversation_recordings(job: Job, ctx: HandlerContext) -> JobOutcome:
+async def _conversation_recordings(
+    job: Job, ctx: HandlerContext, payload: RecordingPayload
+) -> JobOutcome:
     voice = ctx.settings.voice
-    conv = str(job.payload["conversation_id"])
+    conv = payload.conversation_id
     listed_because: ConversationResult | None = None
-    if _batch_instead_of_listing(job, ctx):
+    if _batch_instead_of_listing(payload, ctx):
         found = _conversation_batch(job, ctx, conv)
         if isinstance(found, JobOutcome):
             return found
         if found.fallback is None:
-            return await _plan_from_batch(job, ctx, conv, found)
+            return await _plan_from_batch(ctx, payload, found)
         listed_because = found
         _list_conversation(ctx, found)
     answer = await ctx.genesys.get_recordings(conv, voice.format_id, voice.max_wait_ms)
@@ -135,7 +141,7 @@ async def _conversation_recordings(job: Job, ctx: HandlerContext) -> JobOutcome:
         for r in recordings
         if r not in audio and r not in messaging
     ]
-    event = job.payload.get("event") or {}
+    event = payload.event
     new_jobs: list[NewJob] = []
     info: dict[str, Any] = {}
     if audio or not recordings:
@@ -146,35 +152,32 @@ async def _conversation_recordings(job: Job, ctx: HandlerContext) -> JobOutcome:
             return JobOutcome(result={"recordings": 0, "reason": "the conversation has none"})
         info = call_info(conversation)
         if not info.get("communication_id"):
-            info["communication_id"] = audio[0].get("sessionId") or job.payload.get("session_id")
+            info["communication_id"] = audio[0].get("sessionId") or payload.session_id
         # who is on the call: from the read just made, and the detail event's ANI
-        info["speakers"] = call_speakers(conversation, speaker_facts(job.payload))
+        info["speakers"] = call_speakers(conversation, payload.speaker_facts)
         attribute = ctx.consent.planning_attribute
         if attribute is not None:  # the read was made anyway: the child needs no other
             info["consent_hint"] = customer_attribute(conversation, attribute)
     via_batch = voice.recording_batch and (
-        job.payload.get("activity") == "backfill" or len(audio) >= voice.recording_batch_min
+        payload.is_backfill or len(audio) >= voice.recording_batch_min
     )
     for recording in audio:
         rid = str(recording["id"])
-        payload: dict[str, Any] = {
-            "v": PAYLOAD_VERSION,
-            "conversation_id": conv,
-            "recording_id": rid,
-            "call": info,
-            "event": event,
-        }
-        if via_batch:  # the listing's fields, for the metadata the batch result lacks
-            payload["via"] = "batch"
-            payload["listed"] = recording_summary(recording)
-            if listed_because is not None and not _batch_holds(ctx, conv, rid):
-                # the conversation's batch gave it no result: read it, not batched again
-                payload["batch_fallback"] = _unserved_reason(listed_because)
-        new_jobs.append(NewJob(recording_file_key(conv, rid), JobKind.RECORDING, payload))
+        fallback = None
+        if via_batch and listed_because is not None and not _batch_holds(ctx, conv, rid):
+            # the conversation's batch gave it no result: read it, not batched again
+            fallback = _unserved_reason(listed_because)
+        listing = recording_summary(recording) if via_batch else None
+        new_jobs.append(
+            recording_file_job(
+                conv, rid, info, event, batch_listing=listing, batch_fallback=fallback
+            )
+        )
     communication = info.get("communication_id")
     if audio and voice.transcripts and communication:
-        new_jobs.append(_transcript_job(conv, communication, info, event))
-    attachments = _messaging_attachment_jobs(ctx, conv, messaging, event)
+        new_jobs.append(transcript_job(conv, communication, info, event))
+    wanted = ctx.settings.wanted_media_types
+    attachments = messaging_attachment_jobs(conv, messaging, event, wanted)
     new_jobs.extend(attachments)
     return JobOutcome(
         result={
@@ -188,29 +191,13 @@ async def _conversation_recordings(job: Job, ctx: HandlerContext) -> JobOutcome:
     )
 
 
-def _transcript_job(
-    conv: str, communication: str, info: dict[str, Any], event: dict[str, Any]
-) -> NewJob:
-    return NewJob(
-        transcript_key(conv, communication),
-        JobKind.TRANSCRIPT,
-        {
-            "v": PAYLOAD_VERSION,
-            "conversation_id": conv,
-            "communication_id": communication,
-            "speakers": info.get("speakers") or {},
-            "event": event,
-        },
-    )
-
-
-def _batch_instead_of_listing(job: Job, ctx: HandlerContext) -> bool:
+def _batch_instead_of_listing(payload: RecordingPayload, ctx: HandlerContext) -> bool:
     """A backfilled call's recordings come from one ``{conversationId}`` batch entry."""
     return (
         ctx.recording_batches is not None
         and ctx.settings.voice.recording_batch
-        and job.payload.get("activity") == "backfill"
-        and str(job.payload.get("media_type") or "").upper() == "VOICE"
+        and payload.is_backfill
+        and (payload.media_type or "").upper() == "VOICE"
     )
 
 
@@ -265,33 +252,20 @@ def _list_conversation(ctx: HandlerContext, found: ConversationResult) -> None:
 
 
 async def _plan_from_batch(
-    job: Job, ctx: HandlerContext, conv: str, found: ConversationResult
+    ctx: HandlerContext, payload: RecordingPayload, found: ConversationResult
 ) -> JobOutcome:
     """One job per recording the conversation's batch results name (each takes its own
     result); no listing. Their metadata lacks the listing's fields (session id, times)."""
     assert ctx.recording_batches is not None
     ctx.recording_batches.count("conversations_resolved")
-    event = job.payload.get("event") or {}
-    info, source = await _call_for_batch(job, ctx, conv)
+    conv, event = payload.conversation_id, payload.event
+    info, source = await _call_for_batch(ctx, payload)
     new_jobs = [
-        NewJob(
-            recording_file_key(conv, rid),
-            JobKind.RECORDING,
-            {
-                "v": PAYLOAD_VERSION,
-                "conversation_id": conv,
-                "recording_id": rid,
-                "call": info,
-                "event": event,
-                "via": "batch",
-                "listed": {},
-            },
-        )
-        for rid in found.recording_ids
+        recording_file_job(conv, rid, info, event, batch_listing={}) for rid in found.recording_ids
     ]
     communication = info.get("communication_id")
     if ctx.settings.voice.transcripts and communication:
-        new_jobs.append(_transcript_job(conv, communication, info, event))
+        new_jobs.append(transcript_job(conv, communication, info, event))
     return JobOutcome(
         result={
             "recordings": len(found.recording_ids),
@@ -304,13 +278,15 @@ async def _plan_from_batch(
     )
 
 
-async def _call_for_batch(job: Job, ctx: HandlerContext, conv: str) -> tuple[dict[str, Any], str]:
+async def _call_for_batch(
+    ctx: HandlerContext, payload: RecordingPayload
+) -> tuple[dict[str, Any], str]:
     """The call's participants: the backfill's analytics facts when they are all the
     recordings need, else the conversation read (filled from those facts where refused)."""
     voice = ctx.settings.voice
     batches = ctx.recording_batches
     assert batches is not None
-    facts = job.payload.get(ANALYTICS_CALL)
+    conv, facts = payload.conversation_id, payload.analytics_call
     why = (
         facts_suffice(
             consent_attribute=ctx.consent.planning_attribute,
@@ -331,7 +307,7 @@ async def _call_for_batch(job: Job, ctx: HandlerContext, conv: str) -> tuple[dic
     for field in ("customer_participant_id", "ani", "dnis"):
         info[field] = info.get(field) or known.get(field)
     analytics_customer = SpeakerFacts.from_payload((known.get("speakers") or {}).get("customer"))
-    hint = merge(speaker_facts(job.payload), analytics_customer)
+    hint = merge(payload.speaker_facts, analytics_customer)
     info["speakers"] = call_speakers(conversation, hint)
     attribute = ctx.consent.planning_attribute
     if attribute is not None:
@@ -339,30 +315,14 @@ async def _call_for_batch(job: Job, ctx: HandlerContext, conv: str) -> tuple[dic
     return info, "conversation"
 
 
-def _messaging_attachment_jobs(
-    ctx: HandlerContext, conv: str, recordings: list[dict[str, Any]], event: dict[str, Any]
-) -> list[NewJob]:
-    """Attachment jobs with the event path's keys: the ledger keeps the first of each."""
-    wanted = ctx.settings.wanted_media_types
-    jobs: dict[str, NewJob] = {}
-    for recording in recordings:
-        for ref in attachments_from_recording(conv, recording):
-            if is_wanted(ref.media_type, wanted):
-                meta = {**event, "found_by": "messaging_recording"}
-                jobs.setdefault(
-                    ref.key, NewJob(ref.key, JobKind.ATTACHMENT, attachment_payload(ref, meta))
-                )
-    return list(jobs.values())
-
-
-async def _one_recording(job: Job, ctx: HandlerContext) -> JobOutcome:
+async def _one_recording(
+    job: Job, ctx: HandlerContext, payload: RecordingPayload, rid: str
+) -> JobOutcome:
     voice = ctx.settings.voice
-    conv = str(job.payload["conversation_id"])
-    rid = str(job.payload["recording_id"])
-    call = job.payload.get("call") or {}
+    conv, call = payload.conversation_id, payload.call
     batch: BatchResult | None = None
-    if job.payload.get("via") == "batch":
-        waiting = _batch_result(job, ctx, conv, rid)
+    if payload.via == "batch":
+        waiting = _batch_result(job, ctx, payload, rid)
         if isinstance(waiting, JobOutcome):
             return waiting
         batch = waiting
@@ -381,7 +341,7 @@ async def _one_recording(job: Job, ctx: HandlerContext) -> JobOutcome:
         return held_or_refused
     fell_back: str | None = None
     if batch is not None and batch.url is not None:
-        served = await _deliver_batch_result(job, ctx, batch, consent.to_dict())
+        served = await _deliver_batch_result(job, ctx, payload, batch, consent.to_dict())
         if isinstance(served, JobOutcome):
             return served
         fell_back = served
@@ -425,17 +385,19 @@ async def _one_recording(job: Job, ctx: HandlerContext) -> JobOutcome:
     return JobOutcome(result={**result, "consent": consent.to_dict()})
 
 
-def _batch_result(job: Job, ctx: HandlerContext, conv: str, rid: str) -> BatchResult | JobOutcome:
+def _batch_result(
+    job: Job, ctx: HandlerContext, payload: RecordingPayload, rid: str
+) -> BatchResult | JobOutcome:
     """The recording's batch result, or the outcome "ask again" while its batch runs."""
-    voice = ctx.settings.voice
+    voice, conv = ctx.settings.voice, payload.conversation_id
     batches = ctx.recording_batches
     if batches is None:  # voice.recording_batch was turned off after the job was planned
         return BatchResult(None, fallback="failed", detail="voice.recording_batch is off")
     found = batches.take(conv, rid)
     if isinstance(found, BatchResult):
         return found
-    planned_reason = job.payload.get("batch_fallback")
-    if found is None and isinstance(planned_reason, str):  # its conversation's batch said
+    planned_reason = payload.batch_fallback
+    if found is None and planned_reason is not None:  # its conversation's batch said
         return planned_fallback(planned_reason)
     age = (datetime.now(UTC) - job.created_at).total_seconds()
     if age > voice.recording_batch_max_wait_s:
@@ -446,15 +408,18 @@ def _batch_result(job: Job, ctx: HandlerContext, conv: str, rid: str) -> BatchRe
 
 
 async def _deliver_batch_result(
-    job: Job, ctx: HandlerContext, batch: BatchResult, consent: dict[str, Any]
+    job: Job,
+    ctx: HandlerContext,
+    payload: RecordingPayload,
+    batch: BatchResult,
+    consent: dict[str, Any],
 ) -> JobOutcome | str:
     """Deliver from the batch's ``resultUrl``; a stale URL or bytes that are not audio
     give the fallback reason instead (the job then reads the recording on its own)."""
-    listed = job.payload.get("listed") or {}
     recording = {
-        **listed,
-        "id": job.payload["recording_id"],
-        "conversationId": job.payload["conversation_id"],
+        **(payload.listed or {}),
+        "id": payload.recording_id,
+        "conversationId": payload.conversation_id,
         "mediaUris": {"S": {"mediaUri": batch.url}},
     }
     try:

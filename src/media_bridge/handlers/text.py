@@ -3,7 +3,7 @@
 A text job planned from a message topic has no text yet (the topic carries none):
 the message is read from the API. A message without text (an attachment only)
 completes without a delivery; its job still marks the message as seen. When the
-event's ``messageMetadata`` already showed no text (``planner.NO_TEXT``), the message
+event's ``messageMetadata`` already showed no text (``TextPayload.no_text``), the message
 is not read at all unless ``fetch.skip_textless_reads`` is off.
 """
 
@@ -16,55 +16,50 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
 from media_bridge.context import HandlerContext
 from media_bridge.delivery_metadata import SCHEMA_VERSION
-from media_bridge.handlers.message_jobs import jobs_for_messages
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
+from media_bridge.jobs.message_planning import jobs_for_messages
+from media_bridge.jobs.payloads import TextPayload
 from media_bridge.messaging import message_channel, message_text
-from media_bridge.planner import NO_TEXT, SPEAKER_FACTS, speaker_facts
 from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobKind, NewJob
 
 
 async def handle_text(job: Job, ctx: HandlerContext) -> JobOutcome:
-    payload = job.payload
+    payload = TextPayload.from_dict(job.payload)
     # speaker facts stay out of the record: it carries their key (raw addresses are not
     # for the NLP side, and with pseudonymisation on they must not appear at all)
-    record: dict[str, Any] = {
-        k: v
-        for k, v in payload.items()
-        if k not in ("event", SPEAKER_FACTS) and not k.startswith("_")
-    }
-    if payload.get(NO_TEXT) and ctx.settings.fetch.skip_textless_reads:
+    record = payload.record()
+    if payload.no_text and ctx.settings.fetch.skip_textless_reads:
         return JobOutcome(result={"skipped": "no text (event metadata)"})
-    facts = speaker_facts(payload)
+    facts = payload.speaker_facts
     consent = not_checked()
-    if ctx.consent.enabled and ctx.settings.consent.hold_texts and payload.get("message_id"):
+    if ctx.consent.enabled and ctx.settings.consent.hold_texts and payload.message_id:
         # texts are not biometric: held only when the operator says so
         consent = await ctx.consent.check(
-            conversation_id=str(payload["conversation_id"]), kind="message", facts=facts
+            conversation_id=payload.conversation_id, kind="message", facts=facts
         )
         held_or_refused = settle(job, consent, ctx.settings.consent)
         if held_or_refused is not None:
             return held_or_refused
     new_jobs: list[NewJob] = []
-    if record.get("text") is None and payload.get("message_id"):
-        facts, new_jobs = await _read_message(payload, record, facts, ctx)
+    if record.get("text") is None and payload.message_id:
+        facts, new_jobs = await _read_message(payload, payload.message_id, record, facts, ctx)
     if not record.get("text"):
         return JobOutcome(result={"skipped": "no text"}, new_jobs=new_jobs)
-    event = payload.get("event") or {}
     record.update(
         schema_version=SCHEMA_VERSION,
         consent=consent.to_dict(),
         speaker_key=ctx.speakers.key(
             facts,
-            str(payload["conversation_id"]),
+            payload.conversation_id,
             role=_role(payload),
-            participant_id=payload.get("participant_id"),
+            participant_id=payload.participant_id,
         ),
         key=job.key,
-        organization_id=event.get("org_id"),
-        event_id=event.get("event_id"),
+        organization_id=payload.event.org_id,
+        event_id=payload.event.event_id,
         delivered_at=datetime.now(UTC).isoformat(),
     )
     if ctx.settings.redact_texts:
@@ -75,26 +70,32 @@ async def handle_text(job: Job, ctx: HandlerContext) -> JobOutcome:
 
 
 async def _read_message(
-    payload: dict[str, Any], record: dict[str, Any], facts: SpeakerFacts | None, ctx: HandlerContext
+    payload: TextPayload,
+    message_id: str,
+    record: dict[str, Any],
+    facts: SpeakerFacts | None,
+    ctx: HandlerContext,
 ) -> tuple[SpeakerFacts | None, list[NewJob]]:
     """Fill ``record`` from the message itself (the topic carried no text); the speaker
     facts it adds, and the attachment jobs it lists."""
     # kept for the message's attachment jobs (a stale link needs this very read)
     # (texts of the conversation starting close together share one bulk read)
-    message = await ctx.messages.read_text(payload["conversation_id"], payload["message_id"])
+    conversation_id = payload.conversation_id
+    message = await ctx.messages.read_text(conversation_id, message_id)
     record["text"] = message_text(message)
     record["channel"] = record.get("channel") or message_channel(message)
     record["direction"] = record.get("direction") or message.get("direction")
     # the topic's media[] is deprecated and may be empty: the message itself lists
     # the attachments (keys dedupe against those the topic did list)
+    participant = {"id": payload.participant_id, "purpose": payload.participant_purpose}
     new_jobs = [
         job
         for job in jobs_for_messages(
-            payload["conversation_id"],
+            conversation_id,
             [message],
-            {payload["message_id"]: _participant(payload)},
+            {message_id: participant},
             record.get("channel"),
-            payload.get("event") or {},
+            payload.event,
             ctx.settings.wanted_media_types,
             ctx.consent.planning_attribute,
         )
@@ -103,13 +104,8 @@ async def _read_message(
     return merge(facts, from_message(message)), new_jobs
 
 
-def _role(payload: dict[str, Any]) -> str:
+def _role(payload: TextPayload) -> str:
     """A transcript line's ``speaker`` (customer/agent), else the participant's purpose."""
-    speaker = payload.get("speaker")
-    if isinstance(speaker, str):
-        return speaker
-    return "agent" if payload.get("participant_purpose") == "agent" else "customer"
-
-
-def _participant(payload: dict[str, Any]) -> dict[str, Any]:
-    return {"id": payload.get("participant_id"), "purpose": payload.get("participant_purpose")}
+    if payload.speaker is not None:
+        return payload.speaker
+    return "agent" if payload.participant_purpose == "agent" else "customer"

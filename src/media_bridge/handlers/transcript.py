@@ -23,6 +23,8 @@ from media_bridge.errors import MalformedAnswer, NotFound, PermissionMissing, Ur
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import recording_file_key, recording_key, utterance_key
+from media_bridge.jobs.payloads import RecordingPayload, TranscriptPayload
+from media_bridge.ledger.base import TOMBSTONE
 from media_bridge.text_redaction import redacted_record
 from media_bridge.types import Job, JobState
 from media_bridge.voice.errors import TranscriptNotFound
@@ -57,7 +59,9 @@ async def _recording_path_speakers(ctx: HandlerContext, conv: str) -> dict[str, 
         return None
     for recording_id in (parent.result or {}).get("audio") or []:
         child = await ctx.ledger.get(recording_file_key(conv, recording_id))
-        speakers = ((child.payload if child else {}).get("call") or {}).get("speakers")
+        if child is None or child.payload == TOMBSTONE:  # a tombstone keeps no payload
+            continue
+        speakers = RecordingPayload.from_dict(child.payload).call.get("speakers")
         if isinstance(speakers, dict) and speakers:
             return speakers
     return None
@@ -83,11 +87,11 @@ async def _read_speakers(ctx: HandlerContext, conv: str) -> dict[str, Any]:
 
 
 async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
-    conv = str(job.payload["conversation_id"])
-    comm = str(job.payload["communication_id"])
+    payload = TranscriptPayload.from_dict(job.payload)
+    conv, comm = payload.conversation_id, payload.communication_id
     # planned from SESSION_ENDED (speakers None): take the speakers the recording path maps,
     # waiting for it a while; without it, one conversation read once the document is there
-    unmapped = job.payload.get("speakers") is None
+    unmapped = payload.speakers is None
     mapped = await _recording_path_speakers(ctx, conv) if unmapped else None
     if unmapped and mapped is None and await _recording_path_busy(job, ctx, conv):
         return JobOutcome(
@@ -111,13 +115,13 @@ async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
         )
     if not isinstance(document, dict):
         raise MalformedAnswer("the transcript document is not a JSON object")
-    event = job.payload.get("event") or {}
+    event = payload.event
     records = utterances(document, conv, comm)
     delivered_at = datetime.now(UTC).isoformat()
     if unmapped:
         speakers = mapped if mapped is not None else await _read_speakers(ctx, conv)
     else:
-        speakers = job.payload.get("speakers") or {}
+        speakers = payload.speakers or {}
     # transcripts are text, not biometric: never held (consent.hold_texts covers messages)
     unchecked = not_checked().to_dict()
     for record in records:
@@ -130,8 +134,8 @@ async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
                 SpeakerFacts.from_payload(speakers.get(role)), conv, role=role
             ),
             key=key,
-            organization_id=record.get("organization_id") or event.get("org_id"),
-            event_id=event.get("event_id"),
+            organization_id=record.get("organization_id") or event.org_id,
+            event_id=event.event_id,
             delivered_at=delivered_at,
         )
         if ctx.settings.redact_texts:

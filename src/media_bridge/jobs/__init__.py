@@ -1,4 +1,9 @@
-"""The job: its keys (``jobs.keys``) and the handler contract, how a worker runs one job.
+"""The job: its keys (``jobs.keys``), its payloads (``jobs.payloads``: one frozen,
+versioned type per kind), its planning (``jobs.planning`` from events,
+``jobs.message_planning`` from message reads, ``jobs.call_planning`` from a call's
+recording listing) and the handler contract, how a worker runs one job. Those
+modules are imported by name, not from here: ``media_bridge.types`` imports
+``jobs.keys``, and the payloads and planning import ``media_bridge.types``.
 
 A handler either returns a ``JobOutcome`` or raises a ``BridgeError``; the worker
 turns that into ledger state (done, run again later, retry with backoff, dead).

@@ -12,9 +12,6 @@ from typing import Any
 
 from media_bridge.identity.facts import from_analytics_participant
 
-#: the payload field of a backfilled ``recording:{conv}`` job holding ``call_facts``
-ANALYTICS_CALL = "analytics_call"
-
 
 def _participant(item: dict[str, Any], purpose: str) -> dict[str, Any] | None:
     for participant in item.get("participants") or []:

@@ -23,6 +23,7 @@ from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpired
 from media_bridge.fetch import DownloadedFile
 from media_bridge.identity import SpeakerFacts
+from media_bridge.jobs.payloads import RecordingPayload
 from media_bridge.observability import get_logger
 from media_bridge.types import DeliveredFile, Delivery, Job, JobKind
 from media_bridge.voice.channels import (
@@ -116,13 +117,14 @@ async def _transcript_spans(ctx: HandlerContext, conv: str, communication: str |
     return speaker_spans(document), None
 
 
-async def _decide(ctx: HandlerContext, job: Job, left: Path, right: Path) -> ChannelDecision:
+async def _decide(
+    ctx: HandlerContext, payload: RecordingPayload, left: Path, right: Path
+) -> ChannelDecision:
     voice = ctx.settings.voice
     if voice.customer_channel != "auto":
         return fixed_decision(voice.customer_channel)
-    call = job.payload.get("call") or {}
     spans, why_not = await _transcript_spans(
-        ctx, str(job.payload["conversation_id"]), call.get("communication_id")
+        ctx, payload.conversation_id, payload.call.get("communication_id")
     )
     if spans is None:
         return ChannelDecision(voice.auto_fallback, "fallback", 0.0, "auto", reason=why_not)
@@ -176,19 +178,20 @@ async def deliver_recording(
     ``batch`` (one batch ``resultUrl``, the original format)."""
     voice = ctx.settings.voice
     batch = via == "batch"
-    conv = str(job.payload["conversation_id"])
-    rid = str(job.payload["recording_id"])
+    payload = RecordingPayload.from_dict(job.payload)
+    conv, rid = payload.conversation_id, payload.recording_id
+    assert rid is not None, "a recording's job names it (handlers.recording)"
     temporary: list[Path] = []
     try:
-        downloads, refreshes = await _download_all(ctx, job, recording, batch, temporary)
+        downloads, refreshes = await _download_all(ctx, conv, rid, recording, batch, temporary)
         files = _original_files(downloads) if voice.deliver_original else []
-        meta = _metadata(job, recording, downloads, refreshes)
-        meta.update(_speakers(ctx, job))
+        meta = _metadata(job.key, payload, recording, downloads, refreshes)
+        meta.update(_speakers(ctx, payload))
         meta["consent"] = consent
         meta["format_id"] = None if batch else voice.format_id  # batch: the original format
         meta["via"] = via
         # the customer's (or the mono mix's) report
-        gated = await _process_audio(ctx, job, downloads, meta, files, temporary)
+        gated = await _process_audio(ctx, payload, downloads, meta, files, temporary)
         gate = speech_gate.decide(ctx, "recording", gated)
         result: dict[str, Any] = {}
         if gate.sink is not None:
@@ -219,12 +222,15 @@ async def deliver_recording(
 
 
 async def _download_all(
-    ctx: HandlerContext, job: Job, recording: dict[str, Any], batch: bool, temporary: list[Path]
+    ctx: HandlerContext,
+    conv: str,
+    rid: str,
+    recording: dict[str, Any],
+    batch: bool,
+    temporary: list[Path],
 ) -> tuple[list[tuple[MediaFile, DownloadedFile]], int]:
     """Every file of the recording (into ``temporary``), and the URL refreshes it took."""
     max_refreshes = 0 if batch else ctx.settings.fetch.max_url_refreshes
-    conv = str(job.payload["conversation_id"])
-    rid = str(job.payload["recording_id"])
     downloads: list[tuple[MediaFile, DownloadedFile]] = []
     refreshes = 0
     for media in media_files(recording):
@@ -250,7 +256,7 @@ def _original_files(downloads: list[tuple[MediaFile, DownloadedFile]]) -> list[D
 
 async def _process_audio(
     ctx: HandlerContext,
-    job: Job,
+    payload: RecordingPayload,
     downloads: list[tuple[MediaFile, DownloadedFile]],
     meta: dict[str, Any],
     files: list[DeliveredFile],
@@ -271,7 +277,8 @@ async def _process_audio(
         meta["audio"] = {"mixed": _audio_meta(mono)}
         files.extend(_output_files("mixed", mono, temporary))
         return mono
-    decision = await _decide(ctx, job, reports["left"].output.path, reports["right"].output.path)
+    left, right = reports["left"].output.path, reports["right"].output.path
+    decision = await _decide(ctx, payload, left, right)
     if len(downloads) >= 2 and decision.method == "setting":
         decision = fixed_decision(decision.customer, "per_channel_files")
     customer, agent = reports[decision.customer], reports[decision.agent]
@@ -283,11 +290,10 @@ async def _process_audio(
     return customer
 
 
-def _speakers(ctx: HandlerContext, job: Job) -> dict[str, Any]:
+def _speakers(ctx: HandlerContext, payload: RecordingPayload) -> dict[str, Any]:
     """``speaker`` (the customer), ``speakers`` (by role: the customer and agent files),
     and the older ``ani`` field as pseudonymisation allows."""
-    conv = str(job.payload["conversation_id"])
-    call = job.payload.get("call") or {}
+    conv, call = payload.conversation_id, payload.call
     known = call.get("speakers") or {}
     customer = SpeakerFacts.from_payload(known.get("customer")) or SpeakerFacts(
         participant_id=call.get("customer_participant_id"), platform="voice"
@@ -307,21 +313,21 @@ def _speakers(ctx: HandlerContext, job: Job) -> dict[str, Any]:
 
 
 def _metadata(
-    job: Job,
+    key: str,
+    payload: RecordingPayload,
     recording: dict[str, Any],
     downloads: list[tuple[MediaFile, DownloadedFile]],
     refreshes: int,
 ) -> dict[str, Any]:
-    event = job.payload.get("event") or {}
-    call = job.payload.get("call") or {}
+    event, call = payload.event, payload.call
     summary = recording_summary(recording)
     return {
         "schema_version": SCHEMA_VERSION,
-        "key": job.key,
+        "key": key,
         "kind": "recording",
-        "organization_id": event.get("org_id"),
-        "conversation_id": job.payload["conversation_id"],
-        "recording_id": job.payload["recording_id"],
+        "organization_id": event.org_id,
+        "conversation_id": payload.conversation_id,
+        "recording_id": payload.recording_id,
         "session_id": summary["sessionId"],
         "communication_id": call.get("communication_id"),
         "customer_participant_id": call.get("customer_participant_id"),
@@ -344,8 +350,8 @@ def _metadata(
             for m, d in downloads
         ],
         "url_refreshes": refreshes,
-        "event_id": event.get("event_id"),
-        "correlation_id": event.get("correlation_id"),
-        "event_time": event.get("event_time"),
-        "received_at": event.get("received_at"),
+        "event_id": event.event_id,
+        "correlation_id": event.correlation_id,
+        "event_time": event.event_time,
+        "received_at": event.received_at,
     }

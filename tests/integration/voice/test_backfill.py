@@ -17,6 +17,7 @@ from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.cli import main as cli_main
 from media_bridge.handlers.recording import handle_recording
+from media_bridge.jobs.payloads import EventMeta, RecordingPayload
 from media_bridge.media_types import is_wanted, wanted_media_types
 from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobKind, JobState
@@ -174,7 +175,7 @@ def test_messaging_recording_finds_the_event_paths_attachment_keys(
                 job = Job(
                     f"recording:{conversation.id}",
                     JobKind.RECORDING,
-                    {"conversation_id": conversation.id},
+                    RecordingPayload(conversation.id, EventMeta()).to_dict(),
                     JobState.RUNNING,
                     1,
                     now,

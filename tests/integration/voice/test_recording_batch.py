@@ -18,6 +18,7 @@ from genesys_emulator.routes import batch as emulator_batch
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.handlers.recording import handle_recording
 from media_bridge.jobs import JobOutcome
+from media_bridge.jobs.payloads import EventMeta, RecordingPayload
 from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobKind, JobState
 from tests.integration.bridge.harness import bridge_settings, delivered_sidecars
@@ -132,12 +133,9 @@ def test_a_stale_result_url_is_re_resolved_by_the_per_recording_read(tmp_path: P
                     Job(
                         f"recording:{c.id}:{c.recordings[0].id}",
                         JobKind.RECORDING,
-                        {
-                            "conversation_id": c.id,
-                            "recording_id": c.recordings[0].id,
-                            "via": "batch",
-                            "call": {},
-                        },
+                        RecordingPayload(
+                            c.id, EventMeta(), recording_id=c.recordings[0].id, via="batch"
+                        ).to_dict(),
                         JobState.RUNNING,
                         1,
                         now,
@@ -191,7 +189,7 @@ def test_which_recordings_are_marked_for_the_batch(
             async with Bridge(settings, worker_id="t") as bridge:
                 assert bridge.context is not None
                 now = datetime.now(UTC)
-                payload = {"conversation_id": call.id, "activity": activity}
+                payload = RecordingPayload(call.id, EventMeta(), activity=activity).to_dict()
                 job = Job(
                     f"recording:{call.id}",
                     JobKind.RECORDING,

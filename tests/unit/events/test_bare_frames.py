@@ -11,8 +11,9 @@ from media_bridge.errors import BadInput
 from media_bridge.events import ParseResult, ParseStatus, parse_event_result, parse_payload_results
 from media_bridge.events.values import bcp47_case
 from media_bridge.intake import Intake
+from media_bridge.jobs.payloads import EventMeta
+from media_bridge.jobs.planning import plan_jobs, utterance_payloads
 from media_bridge.ledger import SqliteLedger
-from media_bridge.planner import plan_jobs, utterance_records
 from media_bridge.types import JobKind
 
 CONV = "11111111-2222-3333-4444-555555555555"
@@ -67,9 +68,9 @@ def test_language_is_normalised_to_bcp47_case() -> None:
             }
         ],
     }
-    (record,) = utterance_records(body)
-    assert record["language"] == "es-US"
-    assert record["engine_id"] == "eng-7"
+    (utterance,) = utterance_payloads(body, EventMeta())
+    assert utterance.language == "es-US"
+    assert utterance.engine_id == "eng-7"
 
 
 def test_non_uuid_detail_id_is_ignored_where_unused_and_rejected_where_used() -> None:

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from media_bridge.events import parse_event
 from media_bridge.events.message_topic import shows_no_text
-from media_bridge.planner import (
-    NO_TEXT,
-    payload_to_attachment,
+from media_bridge.jobs.payloads import NO_TEXT, AttachmentPayload, EventMeta
+from media_bridge.jobs.planning import (
+    MessageTopics,
+    attachment_payload,
     plan_jobs,
+    plan_message_jobs,
 )
 from media_bridge.types import ConversationActivity, JobKind, ParsedEvent
 
@@ -29,7 +31,7 @@ def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
     audio_only = [j for j in planned if j.kind is JobKind.ATTACHMENT]
     (job,) = audio_only
     assert job.key == parsed.attachments[0].key
-    assert payload_to_attachment(job.payload) == parsed.attachments[0]
+    assert AttachmentPayload.from_dict(job.payload).to_ref() == parsed.attachments[0]
     json.dumps(job.payload)  # JSON-ready
     assert job.payload["event"]["event_id"] == parsed.event_id
     assert job.payload["event"]["org_id"] == parsed.org_id
@@ -47,16 +49,16 @@ def test_every_customer_message_id_gets_a_text_job_that_reads_the_api() -> None:
     assert ids
     assert [j.key for j in texts] == [f"text:{c}:{m}" for c, m in ids]
     assert all(j.payload["text"] is None for j in texts)
-    assert plan_jobs(parsed, set(), message_texts=False, now=NOW) == []
+    assert plan_message_jobs(parsed, set(), now=NOW) == []
 
 
 def test_message_ids_without_media_plan_nothing_unless_watching() -> None:
     parsed = event("message_queue_voice_note.json")
     assert all(j.kind is not JobKind.CONVERSATION for j in plan_jobs(parsed, None, now=NOW))
     watched = plan_jobs(
-        parsed, set(), watch_message_conversations=True, message_texts=False, now=NOW
+        parsed, set(), message_topics=MessageTopics.TEXTS_AND_CONVERSATIONS, now=NOW
     )
-    (conv,) = watched
+    (conv,) = [j for j in watched if j.kind is JobKind.CONVERSATION]
     assert conv.kind is JobKind.CONVERSATION
     assert conv.reopen is True
 
@@ -139,8 +141,6 @@ def test_only_a_plain_downloads_link_of_an_event_is_stored() -> None:
     job payload never keeps one: fresh URLs come from the API."""
     import dataclasses
 
-    from media_bridge.planner import attachment_payload
-
     ref = event("message_queue_voice_note.json").attachments[0]
     link = "https://api-downloads.mypurecloud.ie/api/v2/downloads/0a1b2c3d4e5f"
     for url, stored in (
@@ -153,6 +153,6 @@ def test_only_a_plain_downloads_link_of_an_event_is_stored() -> None:
         ("not a url", None),
         (None, None),
     ):
-        payload = attachment_payload(dataclasses.replace(ref, url=url), {})
+        payload = attachment_payload(dataclasses.replace(ref, url=url), EventMeta()).to_dict()
         assert payload["url"] == stored, url
         assert "secret" not in json.dumps(payload)

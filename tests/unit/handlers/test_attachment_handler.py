@@ -17,7 +17,8 @@ from media_bridge.errors import NotFound, UrlExpired
 from media_bridge.handlers.attachment import handle_attachment
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import attachment_key
-from media_bridge.planner import attachment_payload
+from media_bridge.jobs.payloads import EventMeta
+from media_bridge.jobs.planning import attachment_payload
 from media_bridge.types import AttachmentRef, JobKind
 from tests.unit.audio.audio_signals import speech_like
 from tests.unit.handlers.fakes import InlineAudio, handler_context, job, wav
@@ -34,7 +35,7 @@ CLIP = wav(speech_like(3.0, 16000))
 
 def _payload(url: str | None, media_type: str = "Image") -> dict[str, Any]:
     ref = AttachmentRef(CONV, MID, MEDIA, media_type, mime="image/png", url=url)
-    return attachment_payload(ref, EVENT)
+    return attachment_payload(ref, EventMeta.from_dict(EVENT)).to_dict()
 
 
 def _message(url: str) -> dict[str, Any]:

@@ -10,19 +10,22 @@ from media_bridge.config import Settings
 from media_bridge.handlers.text import handle_text
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import attachment_key, text_key
-from media_bridge.planner import NO_TEXT, text_payload
+from media_bridge.jobs.payloads import NO_TEXT, EventMeta
+from media_bridge.jobs.planning import text_payload
 from media_bridge.types import JobKind, TextMessage
 from tests.unit.handlers.fakes import handler_context, job
 
 CONV, MID = "conv-1", "msg-1"
 EVENT = {"org_id": "org-1", "event_id": "ev-1", "received_at": "2026-01-01T00:00:00+00:00"}
+META = EventMeta.from_dict(EVENT)
 #: the handler as the worker holds it
 HANDLER: JobHandler = handle_text
 
 
 def _topic_payload(**extra: Any) -> dict[str, Any]:
     """A text job planned from a message topic, which carries no text."""
-    payload = text_payload(TextMessage(CONV, MID, "", participant_id="p-cust"), EVENT)
+    message = TextMessage(CONV, MID, "", participant_id="p-cust")
+    payload = text_payload(message, META).to_dict()
     payload.update(text=None, participant_purpose="customer", **extra)
     return payload
 
@@ -42,7 +45,9 @@ def _message(text: str, *attachments: dict[str, Any]) -> dict[str, Any]:
 
 async def test_a_text_in_the_payload_is_delivered_without_a_read(tmp_path: Path) -> None:
     fakes = handler_context(tmp_path)
-    payload = text_payload(TextMessage(CONV, MID, "hello there", channel="whatsapp"), EVENT)
+    payload = text_payload(
+        TextMessage(CONV, MID, "hello there", channel="whatsapp"), META
+    ).to_dict()
     outcome = await HANDLER(job(text_key(CONV, MID), JobKind.TEXT, payload), fakes.ctx)
     record = fakes.texts.records[text_key(CONV, MID)]
     assert record["text"] == "hello there"
@@ -110,7 +115,7 @@ async def test_metadata_without_text_is_read_when_skipping_is_off(tmp_path: Path
 
 async def test_redaction_masks_the_text_before_the_sink(tmp_path: Path) -> None:
     fakes = handler_context(tmp_path, Settings(nlp={"redact": True}))
-    payload = text_payload(TextMessage(CONV, MID, "mail me at jane@example.com"), EVENT)
+    payload = text_payload(TextMessage(CONV, MID, "mail me at jane@example.com"), META).to_dict()
     await HANDLER(job(text_key(CONV, MID), JobKind.TEXT, payload), fakes.ctx)
     text = fakes.texts.records[text_key(CONV, MID)]["text"]
     assert "jane@example.com" not in text

@@ -127,7 +127,14 @@ def _ledger_job(key: str, state: JobState, **fields: Any) -> Job:
 async def test_a_session_ended_job_takes_the_recording_paths_speakers(tmp_path: Path) -> None:
     parent = _ledger_job(recording_key(CONV), JobState.DONE, result={"audio": ["r1"]})
     child = _ledger_job(
-        recording_file_key(CONV, "r1"), JobState.DONE, payload={"call": {"speakers": SPEAKERS}}
+        recording_file_key(CONV, "r1"),
+        JobState.DONE,
+        payload={
+            "v": 1,
+            "conversation_id": CONV,
+            "recording_id": "r1",
+            "call": {"speakers": SPEAKERS},
+        },
     )
     fakes = handler_context(tmp_path, ledger_jobs=[parent, child])
     fakes.genesys.transcript_urls[(CONV, COMM)] = [URL1]

@@ -12,8 +12,9 @@ from media_bridge.events.values import parse_time
 from media_bridge.genesys.attachments import attachments_in_message
 from media_bridge.identity.facts import from_conversation_participant, from_message, merge
 from media_bridge.jobs.keys import conversation_key
+from media_bridge.jobs.payloads import EventMeta
+from media_bridge.jobs.planning import plan_message_jobs
 from media_bridge.messaging import message_channel, message_text
-from media_bridge.planner import plan_jobs
 from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
 
 
@@ -22,14 +23,15 @@ def event_for_messages(
     messages: list[dict[str, Any]],
     participants: dict[str, dict[str, Any]],
     fallback_channel: str | None,
-    source_event: dict[str, Any],
+    source_event: EventMeta,
 ) -> ParsedEvent:
-    """Turn MessageData entities into the same domain event a message topic gives."""
+    """Turn MessageData entities into the same domain event a message topic gives;
+    ``source_event`` is the planning job's ``event``."""
     event = ParsedEvent(
-        event_id=str(source_event.get("event_id") or conversation_key(conversation_id)),
-        topic=str(source_event.get("topic") or "api.conversations.messages"),
-        org_id=source_event.get("org_id"),
-        correlation_id=source_event.get("correlation_id"),
+        event_id=source_event.event_id or conversation_key(conversation_id),
+        topic=source_event.topic or "api.conversations.messages",
+        org_id=source_event.org_id,
+        correlation_id=source_event.correlation_id,
     )
     for message in messages:
         message_id = str(message.get("id") or "")
@@ -73,14 +75,15 @@ def jobs_for_messages(
     messages: list[dict[str, Any]],
     participants: dict[str, dict[str, Any]],
     fallback_channel: str | None,
-    source_event: dict[str, Any],
+    source_event: EventMeta,
     media_types: frozenset[str] | None,
     consent_attribute: str | None = None,
 ) -> list[NewJob]:
+    """The attachment and text jobs of messages read from the API."""
     event = event_for_messages(
         conversation_id, messages, participants, fallback_channel, source_event
     )
-    return plan_jobs(event, media_types, message_texts=False, consent_attribute=consent_attribute)
+    return plan_message_jobs(event, media_types, consent_attribute)
 
 
 def _attachments(

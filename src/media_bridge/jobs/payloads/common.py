@@ -1,0 +1,108 @@
+"""What every payload type shares: the version check, the field names, the ``event``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from media_bridge.errors import PayloadVersionUnknown
+from media_bridge.identity.facts import SpeakerFacts
+
+#: the payload version this release writes and reads
+PAYLOAD_VERSION = 1
+
+#: the payload field of ``SpeakerFacts`` (``speaker`` is a transcript line's role string)
+SPEAKER_FACTS = "speaker_facts"
+#: the text-job payload field saying the event's ``messageMetadata`` shows no text
+NO_TEXT = "_no_text"
+#: the payload field with the consent attribute's value as the planning event showed it
+CONSENT_HINT = "consent_hint"
+#: the payload field of a backfilled ``recording:{conv}`` job holding ``call_facts``
+ANALYTICS_CALL = "analytics_call"
+#: the ``activity`` (and event ``topic``) of what backfill plans
+BACKFILL = "backfill"
+
+
+def check_version(data: Mapping[str, Any], kind: str) -> None:
+    """Refuse a payload this release cannot read (see the module docstring)."""
+    version = data.get("v")
+    if type(version) is not int or version != PAYLOAD_VERSION:
+        raise PayloadVersionUnknown(
+            f"{kind} payload has v={version!r}; this release reads v={PAYLOAD_VERSION} "
+            "(written by a newer release, or not a job payload)"
+        )
+
+
+def opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def facts_json(value: SpeakerFacts | None) -> dict[str, Any] | None:
+    return value.to_payload() if value is not None else None
+
+
+#: the keys of an event's metadata, in the order the planner writes them
+EVENT_FIELDS = ("org_id", "event_id", "correlation_id", "topic", "event_time", "received_at")
+#: backfill writes only these (it has no event, correlation or receipt)
+BACKFILL_EVENT_FIELDS = ("org_id", "event_id", "topic")
+_EVENT_KEYS = frozenset((*EVENT_FIELDS, "found_by"))
+
+
+@dataclass(frozen=True, slots=True)
+class EventMeta:
+    """A payload's ``event``: where the job came from. ``org_id`` is a stored key (the
+    golden ledger); deliveries carry the same value as ``organization_id``."""
+
+    org_id: str | None = None
+    event_id: str | None = None
+    correlation_id: str | None = None
+    topic: str | None = None
+    event_time: str | None = None
+    received_at: str | None = None
+    #: set on attachment jobs a messaging recording found (``messaging_recording``)
+    found_by: str | None = None
+    #: the keys it is written with: an event's six (and ``found_by`` when set), backfill's
+    #: three; a job copies its parent's ``event`` as it is
+    shape: tuple[str, ...] = EVENT_FIELDS
+
+    @classmethod
+    def backfill(cls) -> EventMeta:
+        return cls(event_id=BACKFILL, topic=BACKFILL, shape=BACKFILL_EVENT_FIELDS)
+
+    def found(self, by: str) -> EventMeta:
+        """The same event, marked as found by ``by`` (written last)."""
+        shape = self.shape if "found_by" in self.shape else (*self.shape, "found_by")
+        return EventMeta(
+            self.org_id,
+            self.event_id,
+            self.correlation_id,
+            self.topic,
+            self.event_time,
+            self.received_at,
+            by,
+            shape,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.shape}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> EventMeta:
+        """An absent or malformed ``event`` reads as an empty one (it is provenance only)."""
+        if not isinstance(data, Mapping):
+            return cls(shape=())
+        return cls(
+            org_id=opt_str(data.get("org_id")),
+            event_id=opt_str(data.get("event_id")),
+            correlation_id=opt_str(data.get("correlation_id")),
+            topic=opt_str(data.get("topic")),
+            event_time=opt_str(data.get("event_time")),
+            received_at=opt_str(data.get("received_at")),
+            found_by=opt_str(data.get("found_by")),
+            shape=tuple(k for k in data if k in _EVENT_KEYS),
+        )
