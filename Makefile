@@ -64,7 +64,7 @@ schema: env
 
 # docs/configuration.md from the settings models (a test keeps it current)
 config-docs: env
-	$(RUN) python -m media_bridge.config_reference > docs/configuration.md
+	$(RUN) python -m media_bridge.config.reference > docs/configuration.md
 
 # promtool (Debian's prometheus package, root needed): the alert-rules test then also runs
 # `promtool check rules` (without it the test checks the rules' structure only)

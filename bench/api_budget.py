@@ -38,11 +38,11 @@ from pathlib import Path
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.intake.sources.file import FileSource
 from media_bridge.observability import configure_logging
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.file import FileSource
 
 MODES = ("off", "participant_attribute", "external_contact")
 

@@ -73,7 +73,7 @@ def _start(kind: str, out_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
             "MEDIA_BRIDGE_AUDIOHOOK__SINK__DIR_PATH": str(out_dir / "sink"),
             "MEDIA_BRIDGE_AUDIOHOOK__LOG_LEVEL": "WARNING",
         }
-        cmd = [sys.executable, "-m", "media_bridge.cli", "audiohook", "--port", "0"]
+        cmd = [sys.executable, "-m", "media_bridge", "audiohook", "--port", "0"]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE)
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from media_bridge.events import parse_event
+from media_bridge.intake.events import parse_event
 from media_bridge.jobs.planning import plan_jobs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "events"

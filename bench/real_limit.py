@@ -44,11 +44,11 @@ import aiohttp
 from genesys_emulator.config import EmulatorConfig, FaultConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.intake.sources.file import FileSource
 from media_bridge.observability import configure_logging
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.file import FileSource
 
 VARIANTS = ("bridge, pacing on", "bridge, pacing off", "sequential baseline")
 NOTES_PER_CONVERSATION = 10

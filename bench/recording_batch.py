@@ -31,11 +31,16 @@ from pathlib import Path
 
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.backfill import BackfillReport, backfill_jobs, find_conversations, plan_missing
+from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.jobs.backfill import (
+    BackfillReport,
+    backfill_jobs,
+    find_conversations,
+    plan_missing,
+)
 from media_bridge.observability import configure_logging
-from media_bridge.pipeline import Bridge
 
 #: the requests that resolve a recording's URL (the per-recording read; the batch's
 #: submit and polls), besides finding the call, reading it and listing its recordings

@@ -86,10 +86,10 @@ def _peak_mb(who: int) -> float:
 def _bridge(
     genesys: dict[str, Any], events: list[dict[str, Any]], root: str, out: Connection
 ) -> None:
+    from media_bridge.app import Bridge
     from media_bridge.config import Settings
     from media_bridge.genesys.settings import GenesysSettings
-    from media_bridge.pipeline import Bridge
-    from media_bridge.sources.file import FileSource
+    from media_bridge.intake.sources.file import FileSource
     from tests.integration.bridge.harness import write_events
 
     base = Path(root)

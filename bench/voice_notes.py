@@ -34,15 +34,15 @@ from typing import Any
 from genesys_emulator.config import EmulatorConfig, FaultConfig, ScenarioConfig
 from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import running_emulator
+from media_bridge.app import Bridge
 from media_bridge.config import Settings
-from media_bridge.events.parse import parse_event
 from media_bridge.fetch.media import MediaFetcher
 from media_bridge.genesys import GenesysClient, attachment_from_message
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.intake.events.parse import parse_event
+from media_bridge.intake.sources.base import RawEvent
+from media_bridge.intake.sources.file import FileSource
 from media_bridge.observability import configure_logging
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.base import RawEvent
-from media_bridge.sources.file import FileSource
 
 
 def _serve(count: int, latency_ms: float, conn: Connection) -> None:

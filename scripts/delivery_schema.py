@@ -1,4 +1,4 @@
-"""Write ``docs/delivery-metadata.schema.json`` from ``media_bridge.delivery_metadata``.
+"""Write ``docs/delivery-metadata.schema.json`` from ``media_bridge.sinks.metadata``.
 
 ``make schema`` runs it; ``tests/unit/test_delivery_schema.py`` fails when the committed
 file and the model disagree, so the published contract cannot drift from the code.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from media_bridge.delivery_metadata import json_schema_text
+from media_bridge.sinks.metadata import json_schema_text
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "delivery-metadata.schema.json"
 

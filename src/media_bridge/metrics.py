@@ -184,7 +184,7 @@ INTAKE_REFUSED = Counter(
     ["reason"],
     registry=REGISTRY,
 )
-#: read from the ledger at scrape time (media_bridge.bridge_ops)
+#: read from the ledger at scrape time (media_bridge.operations.bridge)
 JOBS = Gauge("media_bridge_jobs", "Jobs in the ledger by state", ["state"], registry=REGISTRY)
 OLDEST_DUE = Gauge(
     "media_bridge_oldest_due_job_age_seconds",
@@ -322,7 +322,7 @@ def _budget_metrics(gate: Any) -> Iterator[Metric]:
 def _pacing_metrics(gate: Any) -> Iterator[Metric]:
     """What the pacer decided: waits by priority class, live requests sent first, and
     requests the live reserve held (``genesys.live_reserve``)."""
-    from media_bridge.priority import label
+    from media_bridge.jobs.priority import label
 
     paced = CounterMetricFamily(
         "media_bridge_genesys_paced_requests",

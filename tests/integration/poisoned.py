@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from media_bridge.events import parse_event
+from media_bridge.intake.events import parse_event
 from media_bridge.jobs.planning import plan_jobs
 from media_bridge.ledger import Ledger
 

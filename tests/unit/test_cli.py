@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from media_bridge import cli
-from media_bridge.commands.purge import duration_s
+from media_bridge.cli.purge import duration_s
 from media_bridge.ledger import ledger_from_url
 from media_bridge.types import JobKind, NewJob
 
@@ -160,7 +160,7 @@ def test_durations_read_like_people_write_them() -> None:
 def test_backfill_warns_when_its_window_is_older_than_the_retention() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from media_bridge.commands.backfill import retention_warning
+    from media_bridge.cli.backfill import retention_warning
 
     now = datetime.now(UTC)
     assert retention_warning(now - timedelta(days=2), 30 * 86400) is None

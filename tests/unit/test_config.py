@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from media_bridge.commands.common import settings_from_args
+from media_bridge.cli.common import settings_from_args
 from media_bridge.config import load_settings
 from media_bridge.errors import ConfigError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from media_bridge.config import Settings
-from media_bridge.config_reference import entries, render
+from media_bridge.config.reference import entries, render
 
 REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 

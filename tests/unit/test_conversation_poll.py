@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from media_bridge.config import WorkerSettings
-from media_bridge.handlers.conversation import _last_change, next_poll_s
 from media_bridge.jobs.payloads import ConversationPayload, EventMeta
+from media_bridge.worker.handlers.conversation import _last_change, next_poll_s
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from media_bridge.delivery_metadata import SCHEMA_VERSION, json_schema, json_schema_text
+from media_bridge.sinks.metadata import SCHEMA_VERSION, json_schema, json_schema_text
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "delivery-metadata.schema.json"
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from media_bridge import enrolment
 from media_bridge.audio import AudioReport, AudioSettings, normalize
 from media_bridge.config import Settings
-from media_bridge.context import HandlerContext
 from media_bridge.ledger import SqliteLedger
-from media_bridge.speech_gate import GateDecision
+from media_bridge.worker.context import HandlerContext
+from media_bridge.worker.handlers import enrolment
+from media_bridge.worker.handlers.speech_gate import GateDecision
 from tests.unit.audio.audio_signals import FORMATS, encode, speech_like
 from tests.unit.handlers.fakes import handler_context
 

@@ -27,7 +27,7 @@ from media_bridge.errors import (
     Transient,
 )
 from media_bridge.types import Job, JobKind, JobState
-from media_bridge.worker import RetryPolicy
+from media_bridge.worker.loop import RetryPolicy
 
 #: each branch (a child of BridgeError) and whether its jobs are tried again
 BRANCHES: dict[str, bool] = {

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from media_bridge import extras
-from media_bridge.commands.common import source_from_spec
-from media_bridge.commands.doctor_checks import check_kafka, check_s3
+from media_bridge.cli.common import source_from_spec
+from media_bridge.cli.doctor_checks import check_kafka, check_s3
 from media_bridge.config import Settings, SinkSettings
 from media_bridge.errors import ConfigError
 from media_bridge.extras import MissingExtra, require_extra
@@ -123,8 +123,8 @@ def test_doctor_reports_a_missing_extra_as_a_failed_check() -> None:
 
 @pytest.mark.usefixtures("no_extras")
 async def test_a_bridge_whose_start_is_refused_closes_what_it_opened(tmp_path: Path) -> None:
+    from media_bridge.app import Bridge
     from media_bridge.genesys.settings import GenesysSettings
-    from media_bridge.pipeline import Bridge
 
     settings = Settings(
         genesys=GenesysSettings(client_id="id", client_secret="s", api_url="http://127.0.0.1:9"),

@@ -16,7 +16,7 @@ DECLINED: dict[str, tuple[str, ...]] = {
     "audiohook/signature.py": ("http-message-signatures",),
     "genesys/pacing.py": ("aiolimiter",),
     "retry.py": ("tenacity", "backoff"),
-    "config.py": ("pydantic-settings", "secrets_dir"),
+    "config/__init__.py": ("pydantic-settings", "secrets_dir"),
     "ledger/pg_migrate.py": ("Alembic", "yoyo-migrations"),
     "audio/wavio.py": ("wave",),
     "audiohook/codec.py": ("AudioResampler", "soxr"),

@@ -12,15 +12,10 @@ from typing import Any
 
 import pytest
 
-from media_bridge.backfill import FoundConversation, backfill_jobs
 from media_bridge.errors import BadInput, PayloadVersionUnknown
-from media_bridge.handlers.attachment import handle_attachment
-from media_bridge.handlers.conversation import handle_conversation
-from media_bridge.handlers.recording import handle_recording
-from media_bridge.handlers.text import handle_text
-from media_bridge.handlers.transcript import handle_transcript
 from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.jobs import JobHandler
+from media_bridge.jobs.backfill import FoundConversation, backfill_jobs
 from media_bridge.jobs.call_planning import recording_file_job
 from media_bridge.jobs.payloads import (
     NO_TEXT,
@@ -35,7 +30,12 @@ from media_bridge.jobs.payloads import (
 from media_bridge.jobs.planning import plan_message_jobs
 from media_bridge.ledger import ledger_from_url
 from media_bridge.types import AttachmentRef, JobKind, JobState, NewJob, ParsedEvent, TextMessage
-from media_bridge.worker import Worker
+from media_bridge.worker.handlers.attachment import handle_attachment
+from media_bridge.worker.handlers.conversation import handle_conversation
+from media_bridge.worker.handlers.recording import handle_recording
+from media_bridge.worker.handlers.text import handle_text
+from media_bridge.worker.handlers.transcript import handle_transcript
+from media_bridge.worker.loop import Worker
 from tests.unit.handlers.fakes import unused_context
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "ledger" / "v1" / "jobs.json"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from media_bridge.events import parse_event
+from media_bridge.intake.events import parse_event
+from media_bridge.jobs.media_types import is_wanted, wanted_media_types
 from media_bridge.jobs.planning import plan_jobs
-from media_bridge.media_types import is_wanted, wanted_media_types
 from media_bridge.types import JobKind
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "events"

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from media_bridge.errors import Transient
 from media_bridge.genesys import GenesysClient
-from media_bridge.message_reads import MessageReads
+from media_bridge.worker.message_reads import MessageReads
 
 
 class _Genesys:

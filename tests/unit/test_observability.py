@@ -70,12 +70,12 @@ def test_standard_library_lines_are_json_with_the_context(
             logging.getLogger("uvicorn.error").warning(
                 "GET https://s3.example/a.ogg?Signature=SECRETSIG"
             )
-            logging.getLogger("media_bridge.sources.sqs").info("polling")
+            logging.getLogger("media_bridge.intake.sources.sqs").info("polling")
         lines = capsys.readouterr().err.splitlines()
     finally:
         configure_logging("WARNING")
     parsed = [json.loads(line) for line in lines if line.strip()]
-    assert [p["logger"] for p in parsed] == ["uvicorn.error", "media_bridge.sources.sqs"]
+    assert [p["logger"] for p in parsed] == ["uvicorn.error", "media_bridge.intake.sources.sqs"]
     assert all(p["key"] == "text:c1:m1" for p in parsed)
     assert "SECRETSIG" not in lines[0]
 

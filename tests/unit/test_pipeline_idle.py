@@ -9,11 +9,11 @@ from typing import cast
 
 import pytest
 
+from media_bridge.app import Bridge
 from media_bridge.config import LedgerSettings, Settings
 from media_bridge.ledger import SqliteLedger
-from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobKind, JobState, NewJob
-from media_bridge.worker import Worker
+from media_bridge.worker.loop import Worker
 
 
 class _ClaimsWhileListing(SqliteLedger):

@@ -8,8 +8,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from media_bridge import metrics
-from media_bridge.commands.common import PACED_ROW, PRIORITY_ROW, priority_rows
-from media_bridge.priority import Priority
+from media_bridge.cli.common import PACED_ROW, PRIORITY_ROW, priority_rows
+from media_bridge.jobs.priority import Priority
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from media_bridge.consent.checker import customer_attribute
-from media_bridge.events.message_topic import parse_message_body
-from media_bridge.messaging import conversation_ended, customer_message_ids
+from media_bridge.genesys.messaging import conversation_ended, customer_message_ids
+from media_bridge.intake.events.message_topic import parse_message_body
 from media_bridge.purposes import is_customer, is_customer_purpose
 from media_bridge.voice.participants import customer_participant
 

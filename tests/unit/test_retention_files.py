@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from media_bridge.config import Settings
-from media_bridge.retention import purge_kept_clips
+from media_bridge.ledger.retention import purge_kept_clips
 
 
 def kept(root: Path, conversation: str, stem: str, age_s: float) -> list[Path]:

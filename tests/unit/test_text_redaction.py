@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from media_bridge.text_redaction import luhn_ok, redact_personal_text
+from media_bridge.worker.handlers.text_redaction import luhn_ok, redact_personal_text
 
 
 def test_phone_card_and_email_are_masked() -> None:

@@ -10,9 +10,9 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from media_bridge import metrics
-from media_bridge.commands.common import BUDGET_ROW, verdict_rows
-from media_bridge.commands.demo import _summary_rows
-from media_bridge.commands.run import print_summary
+from media_bridge.cli.common import BUDGET_ROW, verdict_rows
+from media_bridge.cli.demo import _summary_rows
+from media_bridge.cli.run import print_summary
 from media_bridge.types import JobState
 
 CONSENT_ROW = "consent verdicts (held: checks that waited)"
@@ -126,7 +126,7 @@ def test_the_replay_summary_is_printed(
 
 
 def test_replay_progress_says_when_it_waits_for_jobs_due_later() -> None:
-    from media_bridge.commands.run import ReplayProgress
+    from media_bridge.cli.run import ReplayProgress
 
     bridge = SimpleNamespace(worker=SimpleNamespace(in_flight=0))
     progress = ReplayProgress(bridge, recording_delay_s=60.0)

@@ -14,7 +14,7 @@ from media_bridge.jobs import JobOutcome
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
 from media_bridge.types import Job, JobKind, JobState, NewJob
-from media_bridge.worker import RetryPolicy, Worker
+from media_bridge.worker.loop import RetryPolicy, Worker
 from tests.unit.handlers.fakes import unused_context
 
 

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
-from media_bridge import priority
-from media_bridge.jobs import JobOutcome
+from media_bridge.jobs import JobOutcome, priority
+from media_bridge.jobs.priority import Priority
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
-from media_bridge.priority import Priority
 from media_bridge.types import Job, JobKind, NewJob
-from media_bridge.worker import Worker
+from media_bridge.worker.loop import Worker
 from tests.unit.handlers.fakes import unused_context
 
 BACKFILL = {"event": {"topic": "backfill"}}

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from media_bridge.audiohook.metrics import REGISTRY
     from media_bridge.audiohook.server import AudioHookServer
     from media_bridge.observability import configure_logging
-    from media_bridge.operations import serving_operations
+    from media_bridge.operations.port import serving_operations
 
     settings = build_settings(args)
     configure_logging(settings.log_level)

@@ -35,7 +35,7 @@ from media_bridge.audiohook.sinks import AudioChunkSink, build_sink
 from media_bridge.consent import Verdict
 from media_bridge.files import private_dir
 from media_bridge.observability import get_logger
-from media_bridge.operations import NotReady, Readiness
+from media_bridge.operations.port import NotReady, Readiness
 
 log = get_logger(__name__)
 

@@ -24,10 +24,10 @@ from media_bridge.audiohook.settings import AudioHookSettings
 from media_bridge.audiohook.sinks import AudioChunkSink
 from media_bridge.consent import Verdict, not_checked
 from media_bridge.consent.verdict import from_value
-from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.jobs.keys import audiohook_chunk_key, audiohook_final_key, audiohook_key
 from media_bridge.observability import get_logger
+from media_bridge.sinks.metadata import SCHEMA_VERSION
 
 log = get_logger(__name__)
 

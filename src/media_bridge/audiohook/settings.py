@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from media_bridge.consent.settings import ConsentSettings
 from media_bridge.identity.settings import IdentitySettings
-from media_bridge.operations_settings import AudioHookOperationsSettings
+from media_bridge.operations.settings import AudioHookOperationsSettings
 from media_bridge.signing import check_secret
 
 AUDIOHOOK_ENV_PREFIX = "MEDIA_BRIDGE_AUDIOHOOK__"

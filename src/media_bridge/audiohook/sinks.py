@@ -20,7 +20,6 @@ from typing import Any, Protocol
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.errors import ConfigError
 from media_bridge.files import atomic_file, private_dir, write_private
-from media_bridge.http_body import Body, FilePart, json_bytes, multipart_body, signed_headers
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
 from media_bridge.retry import exponential_backoff, retry_after_seconds
@@ -34,6 +33,7 @@ from media_bridge.signing import (
     secret_key,
     warn_legacy_headers,
 )
+from media_bridge.sinks.http_body import Body, FilePart, json_bytes, multipart_body, signed_headers
 
 log = get_logger(__name__)
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")

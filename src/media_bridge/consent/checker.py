@@ -19,7 +19,7 @@ from media_bridge.consent.settings import ConsentSettings
 from media_bridge.consent.verdict import Verdict, from_value, not_checked
 from media_bridge.genesys import GenesysApi
 from media_bridge.identity import SpeakerFacts
-from media_bridge.priority import Priority, running_as
+from media_bridge.jobs.priority import Priority, running_as
 from media_bridge.purposes import is_customer
 
 ConversationKind = Literal["message", "call"]
@@ -75,7 +75,7 @@ class ConsentChecker:
         if mode == "off":
             return not_checked()
         # consent reads and re-checks rank with live work, whatever job makes them: a
-        # held clip waits on them (``media_bridge.priority``)
+        # held clip waits on them (``media_bridge.jobs.priority``)
         with running_as(Priority.LIVE):
             return await self._check(mode, conversation_id, kind, facts, hint, hint_source)
 

@@ -11,7 +11,6 @@ import aiohttp
 
 from media_bridge import metrics
 from media_bridge.config import Settings, secret_value
-from media_bridge.delivery_metadata import SCHEMA_VERSION
 from media_bridge.erasure.files_part import (
     conversations_in_files,
     forget_in_dir,
@@ -26,6 +25,7 @@ from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.sealed import ledger_for
 from media_bridge.observability import get_logger
 from media_bridge.sinks import sinks_from_settings
+from media_bridge.sinks.metadata import SCHEMA_VERSION
 
 __all__ = ["ErasureReport", "Subject", "forget"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from media_bridge.erasure.subject import Subject
 from media_bridge.files import atomic_file, private_dir, write_private
-from media_bridge.sidecars import delete_delivery, read_sidecar, sidecars
+from media_bridge.sinks.sidecars import delete_delivery, read_sidecar, sidecars
 
 #: the dir sink's folder of erasure records
 ERASURES = "_erasures"

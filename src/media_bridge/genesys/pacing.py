@@ -5,7 +5,7 @@
 sending. An optional token bucket keeps the client under Genesys' documented budget
 (300 requests per minute per client-credentials token) before the server has to say so;
 under it, live requests go first and a share of the budget is kept for them
-(``media_bridge.priority``).
+(``media_bridge.jobs.priority``).
 
 Hand-written: the shared 429 pause and the priority classes are the point, and an asyncio
 rate limiter such as ``aiolimiter`` (not a dependency) has a bucket but neither; the
@@ -21,7 +21,7 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable
 
-from media_bridge.priority import Priority, current
+from media_bridge.jobs.priority import Priority, current
 
 Clock = Callable[[], float]
 LIVE = int(Priority.LIVE)

@@ -64,7 +64,7 @@ class GenesysSettings(BaseModel):
     rate_limit_burst: int = Field(default=10, ge=1)
     #: the share of the paced rate kept for live work: requests of backfill and deferred
     #: (transcript) jobs use at most the rest, and wait while live requests go first
-    #: (``media_bridge.priority``); 0: they may use the whole rate, still after live ones
+    #: (``media_bridge.jobs.priority``); 0: they may use the whole rate, still after live ones
     live_reserve: float = Field(default=0.3, ge=0, lt=1)
     #: a Retry-After longer than this is not waited out inside a call: RateLimited is
     #: raised at once so the ledger can park the job (the pacing gate still holds)

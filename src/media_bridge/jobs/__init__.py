@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # media_bridge.types builds its keys with jobs.keys: no import cycle
-    from media_bridge.context import HandlerContext
     from media_bridge.types import Job, NewJob
+    from media_bridge.worker.context import HandlerContext
 
 
 @dataclass(slots=True)

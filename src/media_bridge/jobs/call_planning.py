@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from media_bridge.jobs.keys import recording_file_key, transcript_key
+from media_bridge.jobs.media_types import is_wanted
 from media_bridge.jobs.payloads import EventMeta, RecordingPayload, TranscriptPayload
 from media_bridge.jobs.planning import attachment_payload
-from media_bridge.media_types import is_wanted
 from media_bridge.types import JobKind, NewJob
 from media_bridge.voice.messaging import attachments_from_recording
 

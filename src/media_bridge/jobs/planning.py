@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from media_bridge.events.values import bcp47_case, parse_time
 from media_bridge.fetch.urls import storable_event_url
+from media_bridge.intake.events.values import bcp47_case, parse_time
 from media_bridge.jobs.keys import (
     conversation_key,
     recording_key,
@@ -37,6 +37,7 @@ from media_bridge.jobs.keys import (
     transcript_key,
     utterance_key,
 )
+from media_bridge.jobs.media_types import is_wanted
 from media_bridge.jobs.payloads import (
     AttachmentPayload,
     ConversationPayload,
@@ -45,7 +46,6 @@ from media_bridge.jobs.payloads import (
     TextPayload,
     TranscriptPayload,
 )
-from media_bridge.media_types import is_wanted
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
 
 #: analytics ``mediaType`` of messaging conversations

@@ -104,7 +104,7 @@ class Ledger(Protocol):
     ) -> list[Job]:
         """Take up to ``limit`` due jobs (pending/retry due now, or running with a lapsed lease).
 
-        Live jobs first, then the other classes (``media_bridge.priority``), each in due
+        Live jobs first, then the other classes (``media_bridge.jobs.priority``), each in due
         order; ``non_live_limit``: at most that many of the other classes (the worker's job
         slots kept for live work)."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from media_bridge.priority import Priority
+from media_bridge.jobs.priority import Priority
 from media_bridge.types import Job, JobKind, JobState
 
 LIVE = int(Priority.LIVE)

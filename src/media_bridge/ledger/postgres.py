@@ -6,7 +6,7 @@ wait on each other. Time is the database's clock (``now()``), so leases mean the
 same thing to every worker whatever their own clocks say. ``due_at`` holds when a
 row can next be claimed (``next_attempt_at`` while pending/retry, ``lease_until``
 while running, NULL when done/dead); a partial index on ``(priority, due_at)`` serves
-every claim: live jobs first, each class in due order (``media_bridge.priority``).
+every claim: live jobs first, each class in due order (``media_bridge.jobs.priority``).
 
 Durability, as in the SQLite ledger: what lets a source acknowledge events
 (``add_jobs``, ``record_rejected``) and the operator's ``retry`` commit with
@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from media_bridge.jobs.priority import of
 from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, LedgerGauges
 from media_bridge.ledger.pg_pool import aware
 from media_bridge.ledger.pg_sql import (
@@ -41,7 +42,6 @@ from media_bridge.ledger.pg_sql import (
     job_from_row,
 )
 from media_bridge.ledger.pg_upkeep import PgUpkeep
-from media_bridge.priority import of
 from media_bridge.redact import redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 

@@ -63,7 +63,7 @@ MIGRATIONS: tuple[str, ...] = (
             AND json_extract(payload, '$.url') NOT GLOB '*/api/v2/downloads/*/*'
         );
     """,
-    # 5: priority classes (``media_bridge.priority``): claims take live jobs first. Jobs of
+    # 5: priority classes (``media_bridge.jobs.priority``): claims take live jobs first. Jobs of
     # earlier releases that are still to run get their class from what they are: a backfill
     # job by its payload's event topic, a transcript fetch deferred, the rest live
     """

@@ -17,7 +17,7 @@ so they also survive power loss. ``durable_adds=False`` trades that for speed.
 Claiming uses one trick: a running job's ``next_attempt_at`` equals its
 ``lease_until``, so "due" is one condition for every active state and one partial
 index (``jobs_due_by_priority``) serves the claim query: live jobs first, each class
-in due order (``media_bridge.priority``).
+in due order (``media_bridge.jobs.priority``).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from media_bridge.jobs.priority import of
 from media_bridge.ledger.base import TOMBSTONE, AddedJobs, LedgerDataError, LedgerGauges
 from media_bridge.ledger.sqlite_add import add_rows
 from media_bridge.ledger.sqlite_rows import CHUNK, JOB_COLUMNS, LIVE, dumps, job_from_row, ts
 from media_bridge.ledger.sqlite_upkeep import SqliteUpkeep
-from media_bridge.priority import of
 from media_bridge.redact import redact_text
 from media_bridge.types import Job, JobKind, JobState, NewJob
 

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from media_bridge.priority import Priority
+from media_bridge.jobs.priority import Priority
 from media_bridge.types import Job, JobKind, JobState
 
 JOB_COLUMNS = (

@@ -7,9 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from media_bridge import metrics
-from media_bridge.backfill import BackfillReport, backfill_jobs, find_conversations, plan_missing
 from media_bridge.config import Settings
 from media_bridge.genesys import GenesysClient
+from media_bridge.jobs.backfill import (
+    BackfillReport,
+    backfill_jobs,
+    find_conversations,
+    plan_missing,
+)
 from media_bridge.ledger.base import Ledger
 from media_bridge.observability import get_logger
 

@@ -1,6 +1,6 @@
 """The channels of the Notifications source and their upkeep through the API: opening a
 channel, sending changed topic lists, renewing a channel before it expires. The source
-(``sources/notifications.py``) owns the sockets and calls these from its tasks."""
+(``intake/sources/notifications.py``) owns the sockets and calls these from its tasks."""
 
 from __future__ import annotations
 

@@ -27,7 +27,6 @@ from media_bridge.errors import (
     SinkUnavailable,
     Transient,
 )
-from media_bridge.http_body import FilePart, multipart_body, signed_headers
 from media_bridge.redact import redact_text, redact_url
 from media_bridge.retry import retry_after_seconds
 from media_bridge.signing import (
@@ -36,6 +35,7 @@ from media_bridge.signing import (
     secret_key,
     sha256_hex,
 )
+from media_bridge.sinks.http_body import FilePart, multipart_body, signed_headers
 from media_bridge.sinks.naming import delivery_stem, file_name
 from media_bridge.types import Delivery
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import aiohttp
 
-from media_bridge.http_body import json_body, signed_headers
 from media_bridge.redact import redact_url
 from media_bridge.signing import WEBHOOK_TIMESTAMP, legacy_v1_headers, sha256_hex
 from media_bridge.sinks.http import http_key, post_signed
+from media_bridge.sinks.http_body import json_body, signed_headers
 
 
 def text_line(key: str, record: dict[str, Any]) -> bytes:

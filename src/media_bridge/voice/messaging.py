@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from media_bridge.events.values import parse_time
+from media_bridge.intake.events.values import parse_time
 from media_bridge.types import AttachmentRef
 
 _KINDS = {"audio": "Audio", "image": "Image", "video": "Video"}

@@ -13,10 +13,10 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from genesys_emulator.testing import EmulatorHandle
+from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.file import FileSource
+from media_bridge.intake.sources.file import FileSource
 from media_bridge.types import JobState
 
 

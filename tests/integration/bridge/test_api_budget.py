@@ -18,8 +18,8 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, EventPath, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.app import Bridge
 from media_bridge.ledger import ledger_from_url
-from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobState
 from tests.integration.bridge.harness import (
     bridge_settings,

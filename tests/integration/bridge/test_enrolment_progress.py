@@ -14,8 +14,8 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.delivery_metadata import DeliveryMetadata
 from media_bridge.ledger import SpeechTotals, ledger_from_url
+from media_bridge.sinks.metadata import DeliveryMetadata
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,

@@ -16,7 +16,7 @@ from media_bridge.erasure import Subject, forget
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import TOMBSTONE, Ledger
-from media_bridge.retention import purge
+from media_bridge.ledger.retention import purge
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,

@@ -15,12 +15,12 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.app import Bridge
 from media_bridge.config import OperationsSettings
+from media_bridge.intake.http_app import build_intake_app
 from media_bridge.ledger import ledger_from_url
 from media_bridge.metrics import STANDARD_PREFIXES
-from media_bridge.operations import serving_operations
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.http import build_intake_app
+from media_bridge.operations.port import serving_operations
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,

@@ -21,9 +21,9 @@ import pytest
 
 from media_bridge import metrics
 from media_bridge.config import IntakeSettings
-from media_bridge.intake import Intake
+from media_bridge.intake.http_app import build_intake_app
+from media_bridge.intake.ingest import Intake
 from media_bridge.ledger import Ledger
-from media_bridge.sources.http import build_intake_app
 from tests.integration.bridge.harness import serving
 from tests.integration.poisoned import job_keys, voice_note_event
 

@@ -18,9 +18,9 @@ import pytest
 import uvicorn
 
 from media_bridge.config import IntakeSettings
-from media_bridge.intake import Intake
+from media_bridge.intake.http_app import build_intake_app, intake_server_config
+from media_bridge.intake.ingest import Intake
 from media_bridge.ledger import Ledger, ledger_from_url
-from media_bridge.sources.http import build_intake_app, intake_server_config
 
 pytestmark = pytest.mark.integration
 

@@ -28,10 +28,10 @@ from genesys_emulator.config import (
 from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge import metrics
+from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.errors import StartupError
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.notifications import NotificationsSource
+from media_bridge.intake.sources.notifications import NotificationsSource
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,

@@ -24,7 +24,7 @@ from genesys_emulator.testing import running_emulator
 from media_bridge.audiohook.client import ClientConfig, run_session
 from media_bridge.config import OperationsSettings
 from media_bridge.ledger import ledger_from_url
-from media_bridge.operations import Readiness, serving_operations
+from media_bridge.operations.port import Readiness, serving_operations
 from tests.integration.bridge.harness import free_port
 from tests.integration.bridge.observable import (
     base_env,
@@ -153,7 +153,7 @@ def test_an_intake_is_ready_with_its_ledger_up_while_genesys_refuses(tmp_path: P
 
 
 async def test_an_intake_whose_ledger_refuses_writes_is_not_ready(tmp_path: Path) -> None:
-    from media_bridge.bridge_ops import ledger_check
+    from media_bridge.operations.bridge import ledger_check
 
     ledger = ledger_from_url(f"sqlite:///{tmp_path}/ledger.db")
     await ledger.open()

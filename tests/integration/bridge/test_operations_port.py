@@ -18,10 +18,10 @@ import aiohttp
 import pytest
 
 from media_bridge.config import IntakeSettings, OperationsSettings, Settings
-from media_bridge.intake import Intake
+from media_bridge.intake.http_app import build_intake_app
+from media_bridge.intake.ingest import Intake
 from media_bridge.ledger import Ledger
-from media_bridge.operations import serving_operations
-from media_bridge.sources.http import build_intake_app
+from media_bridge.operations.port import serving_operations
 from tests.integration.bridge.harness import free_port, serving
 
 pytestmark = pytest.mark.integration

@@ -17,11 +17,11 @@ import aiohttp
 import pytest
 
 from media_bridge.config import IntakeSettings
-from media_bridge.events import envelope
-from media_bridge.intake import Intake, pump
+from media_bridge.intake.events import envelope
+from media_bridge.intake.http_app import build_intake_app
+from media_bridge.intake.ingest import Intake, pump
+from media_bridge.intake.sources.file import FileSource
 from media_bridge.ledger import Ledger
-from media_bridge.sources.file import FileSource
-from media_bridge.sources.http import build_intake_app
 from tests.integration.bridge.harness import serving
 from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 

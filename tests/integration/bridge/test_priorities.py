@@ -23,9 +23,14 @@ from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge import metrics
-from media_bridge.backfill import BackfillReport, FoundConversation, backfill_jobs, plan_missing
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.base import RawEvent
+from media_bridge.app import Bridge
+from media_bridge.intake.sources.base import RawEvent
+from media_bridge.jobs.backfill import (
+    BackfillReport,
+    FoundConversation,
+    backfill_jobs,
+    plan_missing,
+)
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import bridge_settings
 

@@ -11,9 +11,9 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import running_emulator
+from media_bridge.app import Bridge
 from media_bridge.ledger import ledger_from_url
 from media_bridge.ledger.base import Ledger
-from media_bridge.pipeline import Bridge
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,

@@ -15,8 +15,8 @@ from genesys_emulator.config import (
 )
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.pipeline import Bridge
-from media_bridge.sources.file import FileSource
+from media_bridge.app import Bridge
+from media_bridge.intake.sources.file import FileSource
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,

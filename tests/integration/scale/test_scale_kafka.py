@@ -14,12 +14,12 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from scripts.infra import MotoServer, TansuBroker
 
-from media_bridge.intake import Intake
+from media_bridge.intake.ingest import Intake
+from media_bridge.intake.sources.base import RawEvent
+from media_bridge.intake.sources.kafka import KafkaAckHandle, KafkaSource
 from media_bridge.ledger import Ledger
 from media_bridge.sinks.kafka import AsyncProducer, KafkaClaimCheckSink, KafkaTextSink
 from media_bridge.sinks.s3 import S3MediaSink
-from media_bridge.sources.base import RawEvent
-from media_bridge.sources.kafka import KafkaAckHandle, KafkaSource
 from media_bridge.types import DeliveredFile, Delivery, JobKind
 from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 

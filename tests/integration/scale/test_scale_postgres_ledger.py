@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from media_bridge.jobs.priority import Priority
 from media_bridge.ledger.pg_migrate import Migration, bundled_migrations, migrate
 from media_bridge.ledger.postgres import PostgresLedger
-from media_bridge.priority import Priority
 from media_bridge.types import JobKind, JobState, NewJob
 
 pytestmark = pytest.mark.integration

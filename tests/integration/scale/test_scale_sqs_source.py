@@ -12,10 +12,10 @@ import aioboto3  # type: ignore[import-untyped]
 import pytest
 from scripts.infra import MotoServer
 
-from media_bridge.intake import Intake
+from media_bridge.intake.ingest import Intake
+from media_bridge.intake.sources.base import RawEvent
+from media_bridge.intake.sources.sqs import SqsSource
 from media_bridge.ledger import Ledger
-from media_bridge.sources.base import RawEvent
-from media_bridge.sources.sqs import SqsSource
 from tests.integration.poisoned import POISONS, good_keys, job_keys, poisoned_line, voice_note_event
 
 pytestmark = pytest.mark.integration

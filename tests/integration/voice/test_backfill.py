@@ -15,13 +15,13 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
+from media_bridge.app import Bridge
 from media_bridge.cli import main as cli_main
-from media_bridge.handlers.recording import handle_recording
+from media_bridge.jobs.media_types import is_wanted, wanted_media_types
 from media_bridge.jobs.payloads import EventMeta, RecordingPayload
-from media_bridge.media_types import is_wanted, wanted_media_types
-from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobKind, JobState
 from media_bridge.voice.messaging import attachment_kind
+from media_bridge.worker.handlers.recording import handle_recording
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,

@@ -16,11 +16,11 @@ import pytest
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.routes import batch as emulator_batch
 from genesys_emulator.testing import EmulatorHandle, running_emulator
-from media_bridge.handlers.recording import handle_recording
+from media_bridge.app import Bridge
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.payloads import EventMeta, RecordingPayload
-from media_bridge.pipeline import Bridge
 from media_bridge.types import Job, JobKind, JobState
+from media_bridge.worker.handlers.recording import handle_recording
 from tests.integration.bridge.harness import bridge_settings, delivered_sidecars
 from tests.integration.voice.test_backfill import backfill, media_gets, write_config
 

@@ -17,7 +17,7 @@ from genesys_emulator.config import (
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.genesys import GenesysClient
 from media_bridge.genesys.settings import GenesysSettings
-from media_bridge.voice.recording_batch import PENDING, BatchResult, RecordingBatches
+from media_bridge.worker.handlers.recording_batch import PENDING, BatchResult, RecordingBatches
 
 pytestmark = pytest.mark.integration
 

@@ -107,7 +107,7 @@ async def test_off_checks_nothing() -> None:
 
 
 async def test_consent_reads_rank_with_live_work_whatever_job_makes_them() -> None:
-    from media_bridge.priority import Priority, current, running_as
+    from media_bridge.jobs.priority import Priority, current, running_as
 
     seen: list[int] = []
 

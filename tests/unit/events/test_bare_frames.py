@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 
 from media_bridge.errors import BadInput
-from media_bridge.events import ParseResult, ParseStatus, parse_event_result, parse_payload_results
-from media_bridge.events.values import bcp47_case
-from media_bridge.intake import Intake
+from media_bridge.intake.events import (
+    ParseResult,
+    ParseStatus,
+    parse_event_result,
+    parse_payload_results,
+)
+from media_bridge.intake.events.values import bcp47_case
+from media_bridge.intake.ingest import Intake
 from media_bridge.jobs.payloads import EventMeta
 from media_bridge.jobs.planning import plan_jobs, utterance_payloads
 from media_bridge.ledger import SqliteLedger

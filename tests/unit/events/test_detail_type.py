@@ -11,9 +11,9 @@ import pytest
 import structlog
 
 from media_bridge import metrics
-from media_bridge.events import parse_event_result
-from media_bridge.events.envelope import detail_type_agrees
-from media_bridge.intake import Intake
+from media_bridge.intake.events import parse_event_result
+from media_bridge.intake.events.envelope import detail_type_agrees
+from media_bridge.intake.ingest import Intake
 from media_bridge.ledger import SqliteLedger
 
 CONV = "2f7bf00a-0fc2-4d6a-9b56-92238191433e"

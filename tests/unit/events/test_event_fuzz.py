@@ -20,7 +20,7 @@ import pytest
 
 from genesys_emulator.config import EmulatorConfig, ScenarioConfig
 from genesys_emulator.events import build_scenario_events
-from media_bridge.events import ParseResult, Rejection, parse_payload_results
+from media_bridge.intake.events import ParseResult, Rejection, parse_payload_results
 from media_bridge.jobs.planning import plan_jobs
 from media_bridge.ledger import Ledger, ledger_from_url
 from media_bridge.ledger.postgres import PostgresLedger

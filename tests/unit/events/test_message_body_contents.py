@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from media_bridge.events import parse_event
-from media_bridge.events.message_topic import MessageBodyContents, parse_message_body
+from media_bridge.intake.events import parse_event
+from media_bridge.intake.events.message_topic import MessageBodyContents, parse_message_body
 
 CONV = "c-1"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from media_bridge.errors import BadInput
-from media_bridge.events.envelope import decode_json
-from media_bridge.events.parse import ParseResult, Rejection, parse_payload_results
+from media_bridge.intake.events.envelope import decode_json
+from media_bridge.intake.events.parse import ParseResult, Rejection, parse_payload_results
 
 
 @pytest.mark.parametrize(

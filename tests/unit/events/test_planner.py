@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from media_bridge.events import parse_event
-from media_bridge.events.message_topic import shows_no_text
+from media_bridge.intake.events import parse_event
+from media_bridge.intake.events.message_topic import shows_no_text
 from media_bridge.jobs.payloads import NO_TEXT, AttachmentPayload, EventMeta
 from media_bridge.jobs.planning import (
     MessageTopics,

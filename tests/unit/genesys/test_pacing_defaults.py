@@ -38,7 +38,7 @@ async def test_the_gate_counts_what_it_paced_and_takes_a_new_rate() -> None:
 
 
 async def test_doctor_names_the_pace_and_the_share_kept_for_live_work() -> None:
-    from media_bridge.commands.doctor import _budget_line
+    from media_bridge.cli.doctor import _budget_line
 
     class Client:
         async def get_api_limit_per_minute(self) -> float:

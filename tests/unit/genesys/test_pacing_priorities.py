@@ -8,7 +8,7 @@ import time
 import pytest
 
 from media_bridge.genesys.pacing import PacingGate
-from media_bridge.priority import Priority, running_as
+from media_bridge.jobs.priority import Priority, running_as
 
 
 async def _granted(gate: PacingGate, name: str, order: list[str], level: int) -> None:

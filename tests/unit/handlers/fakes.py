@@ -30,14 +30,14 @@ from media_bridge.audio.report import AudioReport, StereoSplitReport
 from media_bridge.audio.settings import ChannelChoice
 from media_bridge.config import Settings
 from media_bridge.consent import ConsentChecker
-from media_bridge.context import HandlerContext, HandlerSettings
 from media_bridge.errors import NotFound
 from media_bridge.fetch import DownloadedFile, sniff
 from media_bridge.genesys import GenesysSettings, RecordingAnswer, RecordingsAnswer, resolve_hosts
 from media_bridge.identity import SpeakerDescriber
 from media_bridge.ledger.base import SpeechTotals
-from media_bridge.message_reads import MessageReads
 from media_bridge.types import Delivery, Job, JobKind, JobState
+from media_bridge.worker.context import HandlerContext, HandlerSettings
+from media_bridge.worker.message_reads import MessageReads
 
 K = TypeVar("K")
 V = TypeVar("V")

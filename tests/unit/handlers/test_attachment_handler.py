@@ -14,12 +14,12 @@ import pytest
 from media_bridge.audio import AudioSettings
 from media_bridge.config import Settings
 from media_bridge.errors import NotFound, UrlExpired
-from media_bridge.handlers.attachment import handle_attachment
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import attachment_key
 from media_bridge.jobs.payloads import EventMeta
 from media_bridge.jobs.planning import attachment_payload
 from media_bridge.types import AttachmentRef, JobKind
+from media_bridge.worker.handlers.attachment import handle_attachment
 from tests.unit.audio.audio_signals import speech_like
 from tests.unit.handlers.fakes import InlineAudio, handler_context, job, wav
 

@@ -12,10 +12,10 @@ import pytest
 
 from media_bridge.config import Settings
 from media_bridge.errors import BulkReadShortfall, Transient
-from media_bridge.handlers.conversation import handle_conversation
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import attachment_key, conversation_key, text_key
 from media_bridge.types import JobKind
+from media_bridge.worker.handlers.conversation import handle_conversation
 from tests.unit.handlers.fakes import handler_context, job
 
 CONV = "conv-1"

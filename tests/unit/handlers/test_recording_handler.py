@@ -17,7 +17,6 @@ from media_bridge.audio import AudioSettings
 from media_bridge.config import Settings
 from media_bridge.errors import UrlExpired
 from media_bridge.genesys import RecordingAnswer, RecordingsAnswer
-from media_bridge.handlers.recording import handle_recording
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import (
     attachment_key,
@@ -32,6 +31,7 @@ from media_bridge.voice.errors import (
     RecordingFailed,
     RecordingNotReady,
 )
+from media_bridge.worker.handlers.recording import handle_recording
 from tests.unit.audio.audio_signals import speech_like
 from tests.unit.handlers.fakes import InlineAudio, handler_context, job, wav
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from media_bridge.config import Settings
-from media_bridge.handlers.text import handle_text
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import attachment_key, text_key
 from media_bridge.jobs.payloads import NO_TEXT, EventMeta
 from media_bridge.jobs.planning import text_payload
 from media_bridge.types import JobKind, TextMessage
+from media_bridge.worker.handlers.text import handle_text
 from tests.unit.handlers.fakes import handler_context, job
 
 CONV, MID = "conv-1", "msg-1"

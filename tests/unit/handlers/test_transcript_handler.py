@@ -12,11 +12,11 @@ import pytest
 
 from media_bridge.config import Settings
 from media_bridge.errors import MalformedAnswer, UrlExpired
-from media_bridge.handlers.transcript import handle_transcript
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.keys import recording_file_key, recording_key, transcript_key, utterance_key
 from media_bridge.types import Job, JobKind, JobState
 from media_bridge.voice.errors import TranscriptNotFound
+from media_bridge.worker.handlers.transcript import handle_transcript
 from tests.unit.handlers.fakes import handler_context, job
 
 CONV, COMM = "conv-1", "comm-1"

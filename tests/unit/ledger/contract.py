@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from media_bridge.jobs.priority import Priority
 from media_bridge.ledger.base import TOMBSTONE, Ledger, LedgerDataError, SpeechTotals
-from media_bridge.priority import Priority
 from media_bridge.types import JobKind, JobState, NewJob
 
 LedgerFactory = Callable[[], Ledger]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from media_bridge.jobs.priority import Priority
 from media_bridge.ledger import LedgerUrlError, SqliteLedger, ledger_from_url
 from media_bridge.ledger.schema import MIGRATIONS
-from media_bridge.priority import Priority
 from media_bridge.types import JobKind, NewJob
 from tests.unit.ledger.contract import (
     LedgerContract,

@@ -10,10 +10,10 @@ import pytest
 from genesys_emulator.event_sinks_aws import put_events_entry
 from genesys_emulator.event_sinks_kafka import conversation_key
 from media_bridge.errors import BadInput
+from media_bridge.intake.sources.kafka import kafka_source_from_spec
+from media_bridge.intake.sources.sqs import sqs_source_from_spec
 from media_bridge.sinks.kafka import _bootstrap_and_topic, claim_check_record
 from media_bridge.sinks.s3 import object_key, s3_sink_from_url
-from media_bridge.sources.kafka import kafka_source_from_spec
-from media_bridge.sources.sqs import sqs_source_from_spec
 from media_bridge.types import DeliveredFile, Delivery, JobKind
 
 

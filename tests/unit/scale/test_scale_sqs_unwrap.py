@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from media_bridge.sources.sqs import unwrap_body
+from media_bridge.intake.sources.sqs import unwrap_body
 
 ENVELOPE = {
     "version": "0",

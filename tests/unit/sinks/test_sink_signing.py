@@ -11,7 +11,6 @@ from standardwebhooks import Webhook
 
 from media_bridge.audiohook.settings import ChunkSinkSettings
 from media_bridge.config import SinkSettings
-from media_bridge.http_body import json_body, multipart_body, signed_headers
 from media_bridge.retry import retry_after_seconds
 from media_bridge.signing import (
     IDEMPOTENCY_HEADER,
@@ -28,6 +27,7 @@ from media_bridge.sinks import (
     sinks_from_settings,
 )
 from media_bridge.sinks.http import DEFAULT_RETRY_AFTER_S
+from media_bridge.sinks.http_body import json_body, multipart_body, signed_headers
 
 KEY = b"0123456789abcdef0123456789abcdef"
 WHSEC = "whsec_" + base64.b64encode(KEY).decode()
@@ -65,7 +65,7 @@ async def test_json_signature_verifies_with_the_stock_library_and_detects_tamper
 
 
 async def test_multipart_signs_the_exact_body_and_the_metadata_part(tmp_path: Path) -> None:
-    from media_bridge.http_body import FilePart
+    from media_bridge.sinks.http_body import FilePart
 
     audio = tmp_path / "a.wav"
     audio.write_bytes(bytes(range(256)) * 5000)

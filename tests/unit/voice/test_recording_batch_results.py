@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from media_bridge.voice.recording_batch import settle_conversations, settle_results
+from media_bridge.worker.handlers.recording_batch import settle_conversations, settle_results
 
 
 def test_each_pair_settles_to_a_url_or_a_fallback_reason() -> None:

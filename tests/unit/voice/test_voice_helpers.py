@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from media_bridge.backfill import FoundConversation, backfill_jobs, interval_chunks
+from media_bridge.jobs.backfill import FoundConversation, backfill_jobs, interval_chunks
 from media_bridge.types import JobKind
 from media_bridge.voice.channels import decide_from_levels
 from media_bridge.voice.messaging import attachment_kind, attachments_from_recording

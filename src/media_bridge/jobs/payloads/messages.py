@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from media_bridge.events.values import parse_time
 from media_bridge.identity.facts import SpeakerFacts
+from media_bridge.intake.events.values import parse_time
 from media_bridge.jobs.payloads.common import (
     CONSENT_HINT,
     NO_TEXT,

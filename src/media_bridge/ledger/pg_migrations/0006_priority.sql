@@ -1,4 +1,4 @@
--- Priority classes (media_bridge.priority): claims take live jobs (0) first, then deferred
+-- Priority classes (media_bridge.jobs.priority): claims take live jobs (0) first, then deferred
 -- transcript fetches (1), then backfill (2), each class in due order. Jobs of earlier
 -- releases that are still to run get their class from what they are: a backfill job by its
 -- payload's event topic, a transcript fetch deferred, the rest live.

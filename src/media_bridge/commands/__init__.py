@@ -1,1 +1,0 @@
-"""One module per `media-bridge` sub-command."""

@@ -1,0 +1,1 @@
+"""The operations port (/healthz, /readyz, /metrics) and what `run` puts on it."""

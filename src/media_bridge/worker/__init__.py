@@ -1,0 +1,1 @@
+"""The worker: claim due jobs, run their handlers, record the outcome."""
