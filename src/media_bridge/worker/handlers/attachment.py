@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from media_bridge import metrics
 from media_bridge.audio.report import output_mime
 from media_bridge.consent import Verdict, not_checked, settle
-from media_bridge.errors import NotFound, UrlExpired
+from media_bridge.errors import NotFound
 from media_bridge.fetch import DownloadedFile
+from media_bridge.fetch.refresh import with_fresh_url
 from media_bridge.fetch.urls import event_download_link
 from media_bridge.genesys import attachment_from_message
 from media_bridge.identity import SpeakerFacts, merge
@@ -105,19 +106,22 @@ async def _download(
             log.info("event_url_dropped", url=redact_url(link), error=f"{type(exc).__name__}")
             refreshes = 1  # the dropped event link counts as the first refresh
             metrics.URL_REFRESHES.inc()
-    # the first read may be the one the message's text job just made (ctx.messages);
-    # once a read's link has failed, only a new read helps
-    reread = False
-    while True:
-        target = await _fresh_target(ctx, ref, fresh=reread)
-        try:
-            return await _fetch(ctx, target, dest), target, refreshes
-        except UrlExpired:
-            if refreshes >= ctx.settings.fetch.max_url_refreshes:
-                raise
-            refreshes += 1
-            reread = True
-            metrics.URL_REFRESHES.inc()
+
+    async def fetch(target: _Target) -> tuple[DownloadedFile, _Target]:
+        return await _fetch(ctx, target, dest), target
+
+    async def reread() -> _Target:  # once a read's link has failed, only a new read helps
+        return await _fresh_target(ctx, ref, fresh=True)
+
+    # the first read may be the one the message's text job just made (ctx.messages)
+    (downloaded, used), refreshes = await with_fresh_url(
+        await _fresh_target(ctx, ref, fresh=False),
+        fetch,
+        reread,
+        ctx.settings.fetch.max_url_refreshes,
+        refreshes=refreshes,
+    )
+    return downloaded, used, refreshes
 
 
 def _metadata(

@@ -20,6 +20,7 @@ from media_bridge.audio.errors import NotStereo
 from media_bridge.audio.report import AudioReport, output_mime
 from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpired
 from media_bridge.fetch import DownloadedFile
+from media_bridge.fetch.refresh import with_fresh_url
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs.payloads import RecordingPayload
 from media_bridge.observability import get_logger
@@ -53,22 +54,18 @@ async def fresh_recording(ctx: HandlerContext, conv: str, rid: str) -> dict[str,
 async def _download(
     ctx: HandlerContext, conv: str, rid: str, media: MediaFile, max_refreshes: int
 ) -> tuple[DownloadedFile, int]:
-    url, refreshes = media.url, 0
-    while True:
-        try:
-            done = await ctx.fetcher.fetch_media(
-                url, ctx.work_dir, max_bytes=ctx.settings.voice.max_recording_bytes
-            )
-            return done, refreshes
-        except UrlExpired:
-            if refreshes >= max_refreshes:
-                raise
-            refreshes += 1
-            metrics.URL_REFRESHES.inc()
-            fresh = {m.key: m for m in media_files(await fresh_recording(ctx, conv, rid))}
-            if media.key not in fresh:
-                raise UrlExpired(f"recording {rid} no longer lists media {media.key!r}") from None
-            url = fresh[media.key].url
+    async def fetch(url: str) -> DownloadedFile:
+        return await ctx.fetcher.fetch_media(
+            url, ctx.work_dir, max_bytes=ctx.settings.voice.max_recording_bytes
+        )
+
+    async def refresh() -> str:
+        fresh = {m.key: m for m in media_files(await fresh_recording(ctx, conv, rid))}
+        if media.key not in fresh:
+            raise UrlExpired(f"recording {rid} no longer lists media {media.key!r}")
+        return fresh[media.key].url
+
+    return await with_fresh_url(media.url, fetch, refresh, max_refreshes)
 
 
 def _file(role: str, path: Path, mime: str, sha256: str, size: int) -> DeliveredFile:

@@ -17,7 +17,8 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.consent import not_checked
-from media_bridge.errors import MalformedAnswer, NotFound, PermissionMissing, UrlExpired
+from media_bridge.errors import MalformedAnswer, NotFound, PermissionMissing
+from media_bridge.fetch.refresh import with_fresh_url
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import recording_file_key, recording_key, utterance_key
@@ -34,16 +35,18 @@ from media_bridge.worker.handlers.text_redaction import redacted_record
 
 
 async def _document(ctx: HandlerContext, conv: str, comm: str) -> Any:
-    refreshes = 0
-    while True:
-        url = await ctx.genesys.get_transcript_url(conv, comm)
-        try:
-            return await ctx.fetcher.fetch_json_unauthenticated(url)
-        except UrlExpired:
-            if refreshes >= ctx.settings.fetch.max_url_refreshes:
-                raise
-            refreshes += 1
-            metrics.URL_REFRESHES.inc()
+    """The transcript document (its signed URL asked again when it has gone stale)."""
+
+    async def url() -> str:
+        return await ctx.genesys.get_transcript_url(conv, comm)
+
+    document, _ = await with_fresh_url(
+        await url(),
+        ctx.fetcher.fetch_json_unauthenticated,
+        url,
+        ctx.settings.fetch.max_url_refreshes,
+    )
+    return document
 
 
 #: how long past ``voice.recording_delay_s`` a transcript job planned from SESSION_ENDED

@@ -1,0 +1,42 @@
+"""The one URL-refresh loop of every download that starts from a short-lived URL.
+
+A signed URL that answers 401/403/404/410 raises ``UrlExpired``; the caller knows how
+to resolve a new one through the API (read the message, the recording, the transcript
+URL again). This loop decides how often: at most ``max_refreshes`` times
+(``fetch.max_url_refreshes``), each refresh counted in
+``media_bridge_url_refreshes_total``, then the last ``UrlExpired`` goes to the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from media_bridge import metrics
+from media_bridge.errors import UrlExpired
+
+Target = TypeVar("Target")
+Fetched = TypeVar("Fetched")
+
+
+async def with_fresh_url(
+    first: Target,
+    fetch: Callable[[Target], Awaitable[Fetched]],
+    refresh: Callable[[], Awaitable[Target]],
+    max_refreshes: int,
+    *,
+    refreshes: int = 0,
+) -> tuple[Fetched, int]:
+    """``fetch(first)``, and on ``UrlExpired`` ``fetch(await refresh())`` again while
+    refreshes are left; returns what was fetched and the refreshes it took in all
+    (``refreshes`` counts those already made by the caller)."""
+    target = first
+    while True:
+        try:
+            return await fetch(target), refreshes
+        except UrlExpired:
+            if refreshes >= max_refreshes:
+                raise
+            refreshes += 1
+            metrics.URL_REFRESHES.inc()
+            target = await refresh()
