@@ -61,7 +61,9 @@ class Fetcher(Protocol):
         declared_mime: str | None = None,
     ) -> DownloadedFile: ...
 
-    async def fetch_json_unauthenticated(self, url: str, *, max_bytes: int = 64 << 20) -> Any: ...
+    async def fetch_json_unauthenticated(
+        self, url: str, *, max_bytes: int = 64 << 20
+    ) -> object: ...
 
 
 class _TokenRejected(Exception):
@@ -172,7 +174,7 @@ class MediaFetcher:
             declared_mime=attachment.get("mime") or None,
         )
 
-    async def fetch_json_unauthenticated(self, url: str, *, max_bytes: int = 64 << 20) -> Any:
+    async def fetch_json_unauthenticated(self, url: str, *, max_bytes: int = 64 << 20) -> object:
         """A pre-signed JSON document (transcripts), fetched without the token, capped."""
         classify(url, self.client.hosts)  # validates the URL; the token is never sent here
         settings = self.client.settings

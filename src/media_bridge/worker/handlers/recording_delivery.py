@@ -34,7 +34,7 @@ from media_bridge.voice.channels import (
     frame_levels_db,
 )
 from media_bridge.voice.recordings import MediaFile, media_files, recording_summary
-from media_bridge.voice.transcripts import speaker_spans
+from media_bridge.voice.transcripts import Span, speaker_spans
 from media_bridge.worker.context import HandlerContext
 from media_bridge.worker.handlers import enrolment, speech_gate
 
@@ -101,7 +101,9 @@ def _audio_meta(report: AudioReport) -> dict[str, Any]:
     return dict(strip(report.to_dict()))
 
 
-async def _transcript_spans(ctx: HandlerContext, conv: str, communication: str | None) -> Any:
+async def _transcript_spans(
+    ctx: HandlerContext, conv: str, communication: str | None
+) -> tuple[list[Span] | None, str | None]:
     """Speaker spans for ``auto``; (spans, None) or (None, why not)."""
     if not communication:
         return None, "no communication id for the transcript"

@@ -34,7 +34,7 @@ from media_bridge.worker.context import HandlerContext
 from media_bridge.worker.handlers.text_redaction import redacted_record
 
 
-async def _document(ctx: HandlerContext, conv: str, comm: str) -> Any:
+async def _document(ctx: HandlerContext, conv: str, comm: str) -> object:
     """The transcript document (its signed URL asked again when it has gone stale)."""
 
     async def url() -> str:
