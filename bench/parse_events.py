@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from media_bridge.intake.events import parse_event
+from media_bridge.jobs.media_types import wanted_media_types
 from media_bridge.jobs.planning import plan_jobs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "events"
@@ -51,7 +52,7 @@ def main() -> None:
         parse_event(raw)
     parse_only = time.perf_counter() - start
 
-    wanted = {"Audio"}
+    wanted = wanted_media_types(["Audio"])
     jobs = 0
     start = time.perf_counter()
     for raw in events:

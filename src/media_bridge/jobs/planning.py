@@ -23,7 +23,7 @@ event and receive times), and ``speaker_facts``: who spoke, as far as the event 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -213,12 +213,12 @@ def utterance_payloads(body: dict[str, Any], meta: EventMeta) -> list[TextPayloa
 
 def _content_jobs(
     event: ParsedEvent,
-    media_types: Collection[str] | None,
+    wanted: frozenset[str] | None,
     meta: EventMeta,
     consent_attribute: str | None,
 ) -> Iterator[NewJob]:
-    """The event's wanted attachments and its known texts."""
-    wanted = None if media_types is None else frozenset(t.lower() for t in media_types)
+    """The event's wanted attachments (``jobs.media_types``: the one filter) and its
+    known texts."""
     for ref in event.attachments:
         if is_wanted(ref.media_type, wanted):
             payload = attachment_payload(ref, meta, consent_attribute)
@@ -308,7 +308,7 @@ def _first_of_each_key(jobs: Iterable[NewJob]) -> list[NewJob]:
 
 def plan_jobs(
     event: ParsedEvent,
-    media_types: Collection[str] | None,
+    wanted: frozenset[str] | None,
     *,
     received_at: datetime | None = None,
     recording_delay_s: float = 60.0,
@@ -317,7 +317,8 @@ def plan_jobs(
     consent_attribute: str | None = None,
     session_transcripts: bool = False,
 ) -> list[NewJob]:
-    """Jobs for one event, each key once (the first occurrence wins).
+    """Jobs for one event, each key once (the first occurrence wins). ``wanted`` is
+    ``jobs.media_types.wanted_media_types`` of ``fetch.media_types`` (None: every type).
 
     ``session_transcripts``: a transcription event whose ``status.status`` is
     ``SESSION_ENDED`` plans the Speech & Text Analytics TRANSCRIPT job of its
@@ -331,7 +332,7 @@ def plan_jobs(
     watch = message_topics is MessageTopics.TEXTS_AND_CONVERSATIONS
     return _first_of_each_key(
         [
-            *_content_jobs(event, media_types, meta, consent_attribute),
+            *_content_jobs(event, wanted, meta, consent_attribute),
             *_activity_jobs(event, meta, not_before),
             *_message_text_jobs(event, meta),
             *(_watch_jobs(event, meta) if watch else ()),
@@ -342,7 +343,7 @@ def plan_jobs(
 
 def plan_message_jobs(
     event: ParsedEvent,
-    media_types: Collection[str] | None,
+    wanted: frozenset[str] | None,
     consent_attribute: str | None = None,
     *,
     now: datetime | None = None,
@@ -350,4 +351,4 @@ def plan_message_jobs(
     """Jobs for messages read from the API (``jobs.message_planning``): their attachments
     and texts, each key once. Their ``event`` is the read's, received now."""
     meta = event_metadata(event, now or datetime.now(UTC))
-    return _first_of_each_key(_content_jobs(event, media_types, meta, consent_attribute))
+    return _first_of_each_key(_content_jobs(event, wanted, meta, consent_attribute))

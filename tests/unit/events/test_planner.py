@@ -8,6 +8,7 @@ from pathlib import Path
 
 from media_bridge.intake.events import parse_event
 from media_bridge.intake.events.message_topic import shows_no_text
+from media_bridge.jobs.media_types import wanted_media_types
 from media_bridge.jobs.payloads import NO_TEXT, AttachmentPayload, EventMeta
 from media_bridge.jobs.planning import (
     MessageTopics,
@@ -27,7 +28,7 @@ def event(name: str) -> ParsedEvent:
 
 def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
     parsed = event("message_queue_voice_note.json")
-    planned = plan_jobs(parsed, {"Audio"}, now=NOW)
+    planned = plan_jobs(parsed, wanted_media_types(["Audio"]), now=NOW)
     audio_only = [j for j in planned if j.kind is JobKind.ATTACHMENT]
     (job,) = audio_only
     assert job.key == parsed.attachments[0].key
@@ -39,24 +40,24 @@ def test_attachments_filtered_by_media_type_and_payload_round_trips() -> None:
     everything = plan_jobs(parsed, None, now=NOW)
     attachments = [j for j in everything if j.kind is JobKind.ATTACHMENT]
     assert {j.payload["media_type"] for j in attachments} == {"Audio", "Image"}
-    assert plan_jobs(parsed, {"audio", "image"}, now=NOW) == everything
+    assert plan_jobs(parsed, wanted_media_types(["audio", "image"]), now=NOW) == everything
 
 
 def test_every_customer_message_id_gets_a_text_job_that_reads_the_api() -> None:
     parsed = event("message_queue_voice_note.json")
-    texts = [j for j in plan_jobs(parsed, set(), now=NOW) if j.kind is JobKind.TEXT]
+    texts = [j for j in plan_jobs(parsed, frozenset(), now=NOW) if j.kind is JobKind.TEXT]
     ids = [(c, m) for c, ms in parsed.message_ids.items() for m in ms]
     assert ids
     assert [j.key for j in texts] == [f"text:{c}:{m}" for c, m in ids]
     assert all(j.payload["text"] is None for j in texts)
-    assert plan_message_jobs(parsed, set(), now=NOW) == []
+    assert plan_message_jobs(parsed, frozenset(), now=NOW) == []
 
 
 def test_message_ids_without_media_plan_nothing_unless_watching() -> None:
     parsed = event("message_queue_voice_note.json")
     assert all(j.kind is not JobKind.CONVERSATION for j in plan_jobs(parsed, None, now=NOW))
     watched = plan_jobs(
-        parsed, set(), message_topics=MessageTopics.TEXTS_AND_CONVERSATIONS, now=NOW
+        parsed, frozenset(), message_topics=MessageTopics.TEXTS_AND_CONVERSATIONS, now=NOW
     )
     (conv,) = [j for j in watched if j.kind is JobKind.CONVERSATION]
     assert conv.kind is JobKind.CONVERSATION
@@ -117,7 +118,7 @@ def test_text_jobs_of_messages_whose_metadata_shows_no_text_are_marked() -> None
     parsed = event("message_queue_voice_note.json")
     (conversation_id, ids), *_ = parsed.message_ids.items()
     parsed.textless_messages = {ids[0]}
-    texts = {j.key: j for j in plan_jobs(parsed, set(), now=NOW) if j.kind is JobKind.TEXT}
+    texts = {j.key: j for j in plan_jobs(parsed, frozenset(), now=NOW) if j.kind is JobKind.TEXT}
     assert texts[f"text:{conversation_id}:{ids[0]}"].payload[NO_TEXT] is True
     assert all(not j.payload[NO_TEXT] for k, j in texts.items() if not k.endswith(ids[0]))
 
