@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from media_bridge.jobs.keys import recording_file_key, transcript_key
@@ -19,6 +20,8 @@ from media_bridge.jobs.payloads import EventMeta, RecordingPayload, TranscriptPa
 from media_bridge.jobs.planning import attachment_payload
 from media_bridge.types import JobKind, NewJob
 from media_bridge.voice.messaging import attachments_from_recording
+from media_bridge.voice.recordings import recording_summary
+from media_bridge.voice.settings import VoiceSettings
 
 
 def recording_file_job(
@@ -43,6 +46,39 @@ def recording_file_job(
     )
     key = recording_file_key(conv, recording_id)
     return NewJob(key, JobKind.RECORDING, payload.to_dict())
+
+
+def recording_file_jobs(
+    parent: RecordingPayload,
+    audio: list[dict[str, Any]],
+    call: dict[str, Any],
+    voice: VoiceSettings,
+    unserved: Callable[[str], str | None],
+) -> list[NewJob]:
+    """One job per listed audio recording. They go through a batch download when
+    ``voice.recording_batch`` is on and the call is backfilled or has at least
+    ``voice.recording_batch_min`` recordings; ``unserved(recording_id)`` is the reason a
+    recording the conversation's batch already left out is read on its own (None: the
+    batch may still serve it)."""
+    via_batch = voice.recording_batch and (
+        parent.is_backfill or len(audio) >= voice.recording_batch_min
+    )
+    jobs: list[NewJob] = []
+    for recording in audio:
+        rid = str(recording["id"])
+        listing = recording_summary(recording) if via_batch else None
+        fallback = unserved(rid) if via_batch else None
+        jobs.append(
+            recording_file_job(
+                parent.conversation_id,
+                rid,
+                call,
+                parent.event,
+                batch_listing=listing,
+                batch_fallback=fallback,
+            )
+        )
+    return jobs
 
 
 def transcript_job(conv: str, communication: str, call: dict[str, Any], event: EventMeta) -> NewJob:

@@ -36,7 +36,7 @@ from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.call_planning import (
     messaging_attachment_jobs,
-    recording_file_job,
+    recording_file_jobs,
     transcript_job,
 )
 from media_bridge.jobs.keys import transcript_key
@@ -56,7 +56,6 @@ from media_bridge.voice.recordings import (
     is_audio,
     is_messaging,
     readiness,
-    recording_summary,
 )
 from media_bridge.worker.context import HandlerContext
 from media_bridge.worker.handlers.recording_batch import BatchResult, ConversationResult
@@ -191,26 +190,16 @@ def _recording_jobs(
     info: dict[str, Any],
     listed_because: ConversationResult | None,
 ) -> list[NewJob]:
-    """One ``recording:{conv}:{recordingId}`` job per audio recording (marked for the
-    batch when ``voice.recording_batch`` applies, with the reason when it cannot)."""
-    voice, conv = ctx.settings.voice, payload.conversation_id
-    via_batch = voice.recording_batch and (
-        payload.is_backfill or len(audio) >= voice.recording_batch_min
-    )
-    jobs: list[NewJob] = []
-    for recording in audio:
-        rid = str(recording["id"])
-        fallback = None
-        if via_batch and listed_because is not None and not batch_holds(ctx, conv, rid):
-            # the conversation's batch gave it no result: read it, not batched again
-            fallback = unserved_reason(listed_because)
-        listing = recording_summary(recording) if via_batch else None
-        jobs.append(
-            recording_file_job(
-                conv, rid, info, payload.event, batch_listing=listing, batch_fallback=fallback
-            )
-        )
-    return jobs
+    """The recording-file jobs (``jobs.call_planning``); a recording the conversation's
+    batch answered without it is read on its own, with the reason."""
+    conv = payload.conversation_id
+
+    def unserved(rid: str) -> str | None:
+        if listed_because is None or batch_holds(ctx, conv, rid):
+            return None
+        return unserved_reason(listed_because)  # the batch gave it no result
+
+    return recording_file_jobs(payload, audio, info, ctx.settings.voice, unserved)
 
 
 async def _one_recording(
