@@ -35,6 +35,7 @@ from media_bridge import metrics
 from media_bridge.errors import BridgeError
 from media_bridge.genesys import GenesysApi
 from media_bridge.observability import get_logger
+from media_bridge.voice.polling import next_batch_poll_s
 
 log = get_logger(__name__)
 
@@ -357,7 +358,7 @@ class RecordingBatches:
             if self._clock() + delay > deadline:
                 log.warning("recording_batch.timeout", job_id=job_id, outcome="read one by one")
                 return None
-            delay = min(self.poll_max_s, delay * 2)
+            delay = next_batch_poll_s(delay, self.poll_max_s)
 
     def _keep(
         self,

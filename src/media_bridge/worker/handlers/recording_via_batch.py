@@ -24,6 +24,7 @@ from media_bridge.observability import get_logger
 from media_bridge.types import Job
 from media_bridge.voice.analytics_call import facts_suffice
 from media_bridge.voice.participants import call_info, call_speakers
+from media_bridge.voice.polling import waiting_for_batch_s
 from media_bridge.worker.context import HandlerContext
 from media_bridge.worker.handlers.recording_batch import (
     PENDING,
@@ -81,8 +82,7 @@ def conversation_batch(job: Job, ctx: HandlerContext, conv: str) -> Conversation
 
 
 def _waiting_for_batch(ctx: HandlerContext, age: float) -> JobOutcome:
-    voice = ctx.settings.voice
-    delay = min(voice.poll_max_s, max(voice.poll_initial_s, voice.recording_batch_linger_s))
+    delay = waiting_for_batch_s(ctx.settings.voice)
     return JobOutcome(
         result={"waiting": "recording batch", "age_s": round(age, 1)},
         run_again_at=datetime.now(UTC) + timedelta(seconds=delay),

@@ -28,7 +28,7 @@ from media_bridge.sinks.metadata import SCHEMA_VERSION
 from media_bridge.types import Job, JobState
 from media_bridge.voice.errors import TranscriptNotFound
 from media_bridge.voice.participants import call_speakers
-from media_bridge.voice.polling import not_ready_delay_s
+from media_bridge.voice.polling import not_ready_delay_s, waiting_on_ledger_s
 from media_bridge.voice.transcripts import utterances
 from media_bridge.worker.context import HandlerContext
 from media_bridge.worker.handlers.text_redaction import redacted_record
@@ -99,7 +99,8 @@ async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
     if unmapped and mapped is None and await _recording_path_busy(job, ctx, conv):
         return JobOutcome(
             result={"waiting": "the recording path maps the speakers"},
-            run_again_at=datetime.now(UTC) + timedelta(seconds=ctx.settings.voice.poll_initial_s),
+            run_again_at=datetime.now(UTC)
+            + timedelta(seconds=waiting_on_ledger_s(ctx.settings.voice)),
         )
     try:
         document = await _document(ctx, conv, comm)
