@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from media_bridge.intake.events.values import channel_name
 from media_bridge.purposes import is_customer
+from media_bridge.values import channel_name
 
 
 def message_text(message: dict[str, Any]) -> str:

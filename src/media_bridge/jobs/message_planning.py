@@ -11,11 +11,11 @@ from typing import Any
 from media_bridge.genesys.attachments import attachments_in_message
 from media_bridge.genesys.messaging import message_channel, message_text
 from media_bridge.identity.facts import from_conversation_participant, from_message, merge
-from media_bridge.intake.events.values import parse_time
 from media_bridge.jobs.keys import conversation_key
 from media_bridge.jobs.payloads import EventMeta
 from media_bridge.jobs.planning import plan_message_jobs
 from media_bridge.types import AttachmentRef, NewJob, ParsedEvent, TextMessage
+from media_bridge.values import parse_time
 
 
 def event_for_messages(

@@ -29,7 +29,6 @@ from enum import Enum
 from typing import Any
 
 from media_bridge.fetch.urls import storable_event_url
-from media_bridge.intake.events.values import bcp47_case, parse_time
 from media_bridge.jobs.keys import (
     conversation_key,
     recording_key,
@@ -47,6 +46,7 @@ from media_bridge.jobs.payloads import (
     TranscriptPayload,
 )
 from media_bridge.types import AttachmentRef, JobKind, NewJob, ParsedEvent, TextMessage
+from media_bridge.values import bcp47_case, parse_time
 
 #: analytics ``mediaType`` of messaging conversations
 MESSAGING_MEDIA_TYPES = frozenset({"MESSAGE"})

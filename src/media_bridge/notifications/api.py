@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from media_bridge.errors import MalformedAnswer
 from media_bridge.genesys import GenesysClient
-from media_bridge.intake.events.values import parse_time
+from media_bridge.values import parse_time
 
 CHANNELS = "/api/v2/notifications/channels"
 QUEUES = "/api/v2/routing/queues"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from media_bridge.intake.events.values import parse_time
 from media_bridge.types import AttachmentRef
+from media_bridge.values import parse_time
 
 _KINDS = {"audio": "Audio", "image": "Image", "video": "Video"}
 

@@ -14,12 +14,12 @@ from media_bridge.intake.events import (
     parse_event_result,
     parse_payload_results,
 )
-from media_bridge.intake.events.values import bcp47_case
 from media_bridge.intake.ingest import Intake
 from media_bridge.jobs.payloads import EventMeta
 from media_bridge.jobs.planning import plan_jobs, utterance_payloads
 from media_bridge.ledger import SqliteLedger
 from media_bridge.types import JobKind
+from media_bridge.values import bcp47_case
 
 CONV = "11111111-2222-3333-4444-555555555555"
 OTHER = "66666666-7777-8888-9999-000000000000"

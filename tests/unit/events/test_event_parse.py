@@ -22,7 +22,7 @@ from media_bridge.intake.events import (
     parse_payload_results,
     topic_family,
 )
-from media_bridge.intake.events.values import media_type_of, parse_time
+from media_bridge.values import media_type_of, parse_time
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "events"
 CONV = "2f7bf00a-0fc2-4d6a-9b56-92238191433e"

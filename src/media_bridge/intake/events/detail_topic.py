@@ -14,8 +14,8 @@ from typing import Any
 
 from media_bridge.errors import BadInput
 from media_bridge.identity.facts import from_detail_event
-from media_bridge.intake.events.values import parse_time, text_or_none
 from media_bridge.types import ConversationActivity
+from media_bridge.values import parse_time, text_or_none
 
 _DETAIL_TOPIC = re.compile(r"^v2\.detail\.events\.conversation\.([^.]+)\.(.+)$")
 #: conversation ids are UUIDs; a topic whose id segment is not one lacks the id

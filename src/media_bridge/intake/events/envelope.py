@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from media_bridge.errors import BadInput
-from media_bridge.intake.events.values import parse_time, text_or_none
+from media_bridge.values import parse_time, text_or_none
 
 GENESYS_SOURCE_PREFIX = "aws.partner/genesys.com"
 #: at most this many JSON-in-JSON unwrappings (SQS body -> envelope)

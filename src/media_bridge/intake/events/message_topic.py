@@ -19,7 +19,9 @@ from typing import Any
 
 from media_bridge.errors import BadInput
 from media_bridge.identity.facts import SpeakerFacts, from_topic_participant
-from media_bridge.intake.events.values import (
+from media_bridge.purposes import is_customer_purpose
+from media_bridge.types import AttachmentRef, TextMessage
+from media_bridge.values import (
     channel_name,
     int_or_none,
     media_type_of,
@@ -27,8 +29,6 @@ from media_bridge.intake.events.values import (
     parse_time,
     text_or_none,
 )
-from media_bridge.purposes import is_customer_purpose
-from media_bridge.types import AttachmentRef, TextMessage
 
 _MESSAGE_TOPIC = re.compile(
     r"^v2\.(?:(?:routing\.queues|users)\.[^.]+\.conversations\.messages"

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from media_bridge.errors import BadInput
-from media_bridge.intake.events.values import text_or_none
+from media_bridge.values import text_or_none
 
 _TRANSCRIPTION_TOPIC = re.compile(r"^v2\.conversations\.([^.]+)\.transcription$")
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from media_bridge.identity.facts import SpeakerFacts
-from media_bridge.intake.events.values import parse_time
 from media_bridge.jobs.payloads.common import (
     CONSENT_HINT,
     NO_TEXT,
@@ -19,6 +18,7 @@ from media_bridge.jobs.payloads.common import (
     opt_str,
 )
 from media_bridge.types import AttachmentRef
+from media_bridge.values import parse_time
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,12 @@ from typing import Any
 from media_bridge.config import WorkerSettings
 from media_bridge.errors import BulkReadShortfall
 from media_bridge.genesys.messaging import conversation_ended, customer_message_ids
-from media_bridge.intake.events.values import channel_name, parse_time
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import text_key
 from media_bridge.jobs.message_planning import jobs_for_messages
 from media_bridge.jobs.payloads import ConversationPayload
 from media_bridge.types import Job
+from media_bridge.values import channel_name, parse_time
 from media_bridge.worker.context import HandlerContext
 
 #: the bulk endpoint takes a list of ids; keep requests modest

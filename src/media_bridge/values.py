@@ -1,4 +1,7 @@
-"""Small value normalisers shared by the topic parsers: times, channels, media types.
+"""Small value normalisers of Genesys JSON: times, channels, media types.
+
+Shared by the topic parsers (``intake.events``), planning (``jobs``) and the API helpers
+(``genesys.messaging``), so it sits at the top: none of them imports another for it.
 
 Genesys is inconsistent across topics (epoch milliseconds in detail events, ISO
 strings elsewhere; MIME strings in message topics, a capitalised vocabulary in
