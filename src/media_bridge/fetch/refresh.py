@@ -5,6 +5,13 @@ to resolve a new one through the API (read the message, the recording, the trans
 URL again). This loop decides how often: at most ``max_refreshes`` times
 (``fetch.max_url_refreshes``), each refresh counted in
 ``media_bridge_url_refreshes_total``, then the last ``UrlExpired`` goes to the worker.
+
+One step below, and not through this loop: ``MediaFetcher.fetch_media`` resolves a
+Downloads API link (``/api/v2/downloads/{id}``, a stable name) to its signed URL, and
+once again when that signed URL lapses mid-download. That is the link's own redirect,
+not a new read of the message or recording, so it is not a refresh here; a second
+lapse raises ``UrlExpired`` into this loop. The attachment handler's event link that
+fails once is counted by the handler as its first refresh.
 """
 
 from __future__ import annotations
