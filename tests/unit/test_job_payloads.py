@@ -18,8 +18,11 @@ from media_bridge.jobs import JobHandler
 from media_bridge.jobs.backfill import FoundConversation, backfill_jobs
 from media_bridge.jobs.call_planning import recording_file_job
 from media_bridge.jobs.payloads import (
+    EVENT_TRAIL,
     NO_TEXT,
+    ORGANIZATION,
     PAYLOAD_VERSION,
+    TEXT_PROVENANCE,
     AttachmentPayload,
     ConversationPayload,
     EventMeta,
@@ -207,6 +210,31 @@ def test_the_text_record_leaves_out_provenance_and_speaker_facts() -> None:
         "direction",
         "message_time",
     }
+
+
+def test_provenance_is_the_event_under_its_delivery_names_in_the_order_asked() -> None:
+    """The one mapping of ``event`` to delivery fields: ``org_id`` is delivered as
+    ``organization_id``; media metadata writes the organisation and the trail apart, an
+    NLP record the organisation and the event id only (the outputs of 2026-12-03)."""
+    assert list(EVENT.provenance((*EVENT_TRAIL, *ORGANIZATION)).items()) == [
+        ("event_id", "ev-1"),
+        ("correlation_id", "corr"),
+        ("event_time", "2026-12-03T07:55:34.153000+00:00"),
+        ("received_at", "2026-12-03T09:17:57.369227+00:00"),
+        ("organization_id", "org"),
+    ]
+    assert EVENT.provenance(TEXT_PROVENANCE) == {"organization_id": "org", "event_id": "ev-1"}
+    assert EventMeta.backfill().provenance(ORGANIZATION) == {"organization_id": None}
+
+
+def test_an_organisation_the_document_names_is_preferred_to_the_events() -> None:
+    """A transcript document's ``organizationId`` wins; absent, the event's is delivered."""
+    assert EVENT.provenance(TEXT_PROVENANCE, organization_id="doc-org") == {
+        "organization_id": "doc-org",
+        "event_id": "ev-1",
+    }
+    assert EVENT.provenance(TEXT_PROVENANCE, organization_id=None)["organization_id"] == "org"
+    assert EVENT.provenance(EVENT_TRAIL, organization_id="doc-org") == EVENT.provenance(EVENT_TRAIL)
 
 
 def test_messages_read_from_the_api_plan_with_their_read_as_the_event() -> None:

@@ -22,7 +22,10 @@ modules (``common``, ``messages``, ``calls``) only keep each file small.
   event, or by backfill with ``activity`` "backfill") or, with ``recording_id``, one
   recording (``recording:{conv}:{recording}``).
 - ``TranscriptPayload``: one communication's transcript (``transcript:{conv}:{comm}``).
-- ``EventMeta``: the ``event`` every payload carries (where the job came from).
+- ``EventMeta``: the ``event`` every payload carries (where the job came from);
+  ``EventMeta.provenance`` is the one mapping of it to delivery fields (``org_id`` is
+  delivered as ``organization_id``), by the field sets ``ORGANIZATION`` and
+  ``EVENT_TRAIL`` (media metadata) and ``TEXT_PROVENANCE`` (NLP records).
 """
 
 from media_bridge.jobs.payloads.calls import RecordingPayload, TranscriptPayload
@@ -32,10 +35,14 @@ from media_bridge.jobs.payloads.common import (
     BACKFILL_EVENT_FIELDS,
     CONSENT_HINT,
     EVENT_FIELDS,
+    EVENT_TRAIL,
     NO_TEXT,
+    ORGANIZATION,
     PAYLOAD_VERSION,
     SPEAKER_FACTS,
+    TEXT_PROVENANCE,
     EventMeta,
+    ProvenanceField,
     check_version,
 )
 from media_bridge.jobs.payloads.messages import (
@@ -50,12 +57,16 @@ __all__ = [
     "BACKFILL_EVENT_FIELDS",
     "CONSENT_HINT",
     "EVENT_FIELDS",
+    "EVENT_TRAIL",
     "NO_TEXT",
+    "ORGANIZATION",
     "PAYLOAD_VERSION",
     "SPEAKER_FACTS",
+    "TEXT_PROVENANCE",
     "AttachmentPayload",
     "ConversationPayload",
     "EventMeta",
+    "ProvenanceField",
     "RecordingPayload",
     "TextPayload",
     "TranscriptPayload",

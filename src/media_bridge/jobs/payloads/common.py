@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from media_bridge.errors import PayloadVersionUnknown
 from media_bridge.identity.facts import SpeakerFacts
@@ -52,6 +52,30 @@ EVENT_FIELDS = ("org_id", "event_id", "correlation_id", "topic", "event_time", "
 BACKFILL_EVENT_FIELDS = ("org_id", "event_id", "topic")
 _EVENT_KEYS = frozenset((*EVENT_FIELDS, "found_by"))
 
+#: a provenance field of a delivery (the metadata of media, the NLP record of a text)
+ProvenanceField = Literal[
+    "organization_id", "event_id", "correlation_id", "event_time", "received_at"
+]
+#: delivery name -> ``EventMeta`` attribute: only the organisation is renamed
+_PROVENANCE: dict[ProvenanceField, str] = {
+    "organization_id": "org_id",
+    "event_id": "event_id",
+    "correlation_id": "correlation_id",
+    "event_time": "event_time",
+    "received_at": "received_at",
+}
+#: the organisation, written near the top of media metadata
+ORGANIZATION: tuple[ProvenanceField, ...] = ("organization_id",)
+#: the event trail, written near the end of media metadata (attachments, recordings)
+EVENT_TRAIL: tuple[ProvenanceField, ...] = (
+    "event_id",
+    "correlation_id",
+    "event_time",
+    "received_at",
+)
+#: what an NLP record (a message text, a transcript line) carries: no trail past the id
+TEXT_PROVENANCE: tuple[ProvenanceField, ...] = ("organization_id", "event_id")
+
 
 @dataclass(frozen=True, slots=True)
 class EventMeta:
@@ -90,6 +114,19 @@ class EventMeta:
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.shape}
+
+    def provenance(
+        self, fields: tuple[ProvenanceField, ...], *, organization_id: str | None = None
+    ) -> dict[str, str | None]:
+        """The delivery fields of where the job came from, in the order of ``fields``
+        (each delivery kind writes its own set, at its own place: ``ORGANIZATION``,
+        ``EVENT_TRAIL``, ``TEXT_PROVENANCE``). ``org_id`` is delivered as
+        ``organization_id``; ``organization_id`` given (a transcript document names its
+        organisation) is preferred to the event's."""
+        values: dict[str, str | None] = {name: getattr(self, _PROVENANCE[name]) for name in fields}
+        if organization_id and "organization_id" in values:
+            values["organization_id"] = organization_id
+        return values
 
     @classmethod
     def from_dict(cls, data: Any) -> EventMeta:

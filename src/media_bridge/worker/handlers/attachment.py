@@ -29,7 +29,7 @@ from media_bridge.genesys import attachment_from_message
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
-from media_bridge.jobs.payloads import AttachmentPayload, EventMeta
+from media_bridge.jobs.payloads import EVENT_TRAIL, ORGANIZATION, AttachmentPayload, EventMeta
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
 from media_bridge.sinks.metadata import SCHEMA_VERSION
@@ -137,7 +137,7 @@ def _metadata(
         "schema_version": SCHEMA_VERSION,
         "key": job.key,
         "kind": "attachment",
-        "organization_id": event.org_id,
+        **event.provenance(ORGANIZATION),
         "conversation_id": ref.conversation_id,
         "message_id": ref.message_id,
         "media_id": ref.media_id,
@@ -152,10 +152,7 @@ def _metadata(
         "mime": downloaded.sniffed_mime,
         "size": downloaded.size,
         "sha256": downloaded.sha256,
-        "event_id": event.event_id,
-        "correlation_id": event.correlation_id,
-        "event_time": event.event_time,
-        "received_at": event.received_at,
+        **event.provenance(EVENT_TRAIL),
         "delivered_at": datetime.now(UTC).isoformat(),
     }
 

@@ -22,7 +22,7 @@ from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpire
 from media_bridge.fetch import DownloadedFile
 from media_bridge.fetch.refresh import with_fresh_url
 from media_bridge.identity import SpeakerFacts
-from media_bridge.jobs.payloads import RecordingPayload
+from media_bridge.jobs.payloads import EVENT_TRAIL, ORGANIZATION, RecordingPayload
 from media_bridge.observability import get_logger
 from media_bridge.sinks.metadata import SCHEMA_VERSION
 from media_bridge.types import DeliveredFile, Delivery, Job, JobKind
@@ -323,7 +323,7 @@ def _metadata(
         "schema_version": SCHEMA_VERSION,
         "key": key,
         "kind": "recording",
-        "organization_id": event.org_id,
+        **event.provenance(ORGANIZATION),
         "conversation_id": payload.conversation_id,
         "recording_id": payload.recording_id,
         "session_id": summary["sessionId"],
@@ -348,8 +348,5 @@ def _metadata(
             for m, d in downloads
         ],
         "url_refreshes": refreshes,
-        "event_id": event.event_id,
-        "correlation_id": event.correlation_id,
-        "event_time": event.event_time,
-        "received_at": event.received_at,
+        **event.provenance(EVENT_TRAIL),
     }
