@@ -193,7 +193,7 @@ async def handle_attachment(job: Job, ctx: HandlerContext) -> JobOutcome:
         report = None
         if ctx.audio is not None and mime.startswith("audio/"):
             report = await _normalize(ctx.audio, downloaded.path, files, temporary)
-            meta["audio"] = _without_paths(report.to_dict())
+            meta["audio"] = report.to_metadata()
         gate = speech_gate.decide(ctx, "attachment", report)
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)
@@ -255,12 +255,3 @@ def _observe_latency(event: EventMeta) -> None:
         with contextlib.suppress(ValueError):
             delta = datetime.now(UTC) - datetime.fromisoformat(received)
             metrics.LATENCY.observe(delta.total_seconds())
-
-
-def _without_paths(value: Any) -> Any:
-    """Audio metadata minus the worker's temporary file paths."""
-    if isinstance(value, dict):
-        return {k: _without_paths(v) for k, v in value.items() if k != "path"}
-    if isinstance(value, list):  # the segments
-        return [_without_paths(v) for v in value]
-    return value

@@ -90,17 +90,6 @@ def _output_files(role: str, report: AudioReport, temporary: list[Path]) -> list
     return found
 
 
-def _audio_meta(report: AudioReport) -> dict[str, Any]:
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "path"}
-        if isinstance(value, list):  # the segments
-            return [strip(v) for v in value]
-        return value
-
-    return dict(strip(report.to_dict()))
-
-
 async def _transcript_spans(ctx: HandlerContext, conv: str, communication: str | None) -> Any:
     """Speaker spans for ``auto``; (spans, None) or (None, why not)."""
     if not communication:
@@ -272,7 +261,7 @@ async def _process_audio(
             "decision": None,
             "reason": "mono recording: customer and agent cannot be separated",
         }
-        meta["audio"] = {"mixed": _audio_meta(mono)}
+        meta["audio"] = {"mixed": mono.to_metadata()}
         files.extend(_output_files("mixed", mono, temporary))
         return mono
     left, right = reports["left"].output.path, reports["right"].output.path
@@ -281,7 +270,7 @@ async def _process_audio(
         decision = fixed_decision(decision.customer, "per_channel_files")
     customer, agent = reports[decision.customer], reports[decision.agent]
     meta["channels"] = {"decision": decision.to_dict()}
-    meta["audio"] = {"customer": _audio_meta(customer), "agent": _audio_meta(agent)}
+    meta["audio"] = {"customer": customer.to_metadata(), "agent": agent.to_metadata()}
     files.extend(_output_files("customer", customer, temporary))
     if ctx.settings.voice.deliver_agent:
         files.extend(_output_files("agent", agent, temporary))
