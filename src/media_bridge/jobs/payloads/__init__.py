@@ -6,7 +6,11 @@ not retried) for a ``v`` this release does not know, and the job goes dead sayin
 instead of failing later on a missing field. Every release so far has written ``v: 1``
 on every payload (all builders since the planner's first commit, and every row of the
 golden ledger ``tests/fixtures/ledger/v1/``), so a payload without ``v`` is refused too.
-Fields added after a payload was written read as their defaults.
+Fields added after a payload was written read as their defaults. A payload of a known
+version that lacks a field its kind needs (an id of its key) or holds one of the wrong type
+(a ``size`` that is no number) raises ``PayloadMalformed`` (code ``payload_malformed``, not
+retried) naming the kind and the field. The ``event`` is provenance only: a malformed one
+reads as empty.
 
 ``to_dict`` gives the JSON today's ledgers hold, key for key (``test_job_payloads`` reads
 every golden-ledger payload and writes it back unchanged): a field that a variant of a

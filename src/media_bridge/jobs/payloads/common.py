@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from media_bridge.errors import PayloadVersionUnknown
+from media_bridge.errors import PayloadMalformed, PayloadVersionUnknown
 from media_bridge.identity.facts import SpeakerFacts
 
 #: the payload version this release writes and reads
@@ -25,8 +25,9 @@ BACKFILL = "backfill"
 
 
 def check_version(data: Mapping[str, Any], kind: str) -> None:
-    """Refuse a payload this release cannot read (see the module docstring)."""
-    version = data.get("v")
+    """Refuse a payload this release cannot read (see the module docstring); a value that
+    is no JSON object reads as one without ``v``."""
+    version = data.get("v") if isinstance(data, Mapping) else None
     if type(version) is not int or version != PAYLOAD_VERSION:
         raise PayloadVersionUnknown(
             f"{kind} payload has v={version!r}; this release reads v={PAYLOAD_VERSION} "
@@ -36,6 +37,29 @@ def check_version(data: Mapping[str, Any], kind: str) -> None:
 
 def opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def required_str(data: Mapping[str, Any], name: str, kind: str) -> str:
+    """A field the kind cannot do without (an id its key is made of): a string, or
+    ``PayloadMalformed`` naming it (not a ``KeyError`` retried as ``Unexpected``)."""
+    if name not in data or data[name] is None:
+        raise PayloadMalformed(kind, name, "is missing")
+    value = data[name]
+    if not isinstance(value, str):
+        raise PayloadMalformed(kind, name, f"is a {type(value).__name__}, not a string")
+    return value
+
+
+def opt_int(data: Mapping[str, Any], name: str, kind: str) -> int | None:
+    """An optional number (absent or null: None), read as ``int()`` reads it; one that
+    is no number is ``PayloadMalformed`` naming it."""
+    value = data.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise PayloadMalformed(kind, name, f"is {value!r}, not a number") from None
 
 
 def as_dict(value: Any) -> dict[str, Any]:
