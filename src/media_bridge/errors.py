@@ -16,6 +16,8 @@ whose code is its reason. Every refusal of an input for its size says ``too_larg
      │    ├── RedirectRefused      no   a media link leads off the allow-list or loops
      │    ├── UnusableConversationId no a conversation id no sink can name a folder by
      │    ├── PayloadVersionUnknown no  a job payload of a version this release cannot read
+     │    ├── PayloadMalformed     no   a job payload lacks a field its kind needs, or
+     │    │                             holds one of the wrong type: names kind and field
      │    └── AudioError           no   the bytes are no usable audio
      │         ├── EmptyAudio, NotAudio, NoAudioStream, CorruptAudio, TruncatedAudio,
      │         │   AudioTooLong, BadSampleRate, OutputTooLarge, DecompressionBomb,
@@ -144,6 +146,20 @@ class PayloadVersionUnknown(BadInput):
     it is no payload at all): the job goes dead saying so, rather than failing on a field."""
 
     code = "payload_version"
+
+
+class PayloadMalformed(BadInput):
+    """A job payload of a known version that lacks a field its kind needs (a
+    ``conversation_id``), or holds one of the wrong type (a ``size`` that is no number).
+    The same JSON fails the same way, so the job goes dead at once naming the kind and
+    the field, instead of retrying a ``KeyError`` as ``Unexpected``."""
+
+    code = "payload_malformed"
+
+    def __init__(self, kind: str, field: str, problem: str) -> None:
+        self.kind = kind
+        self.field = field
+        super().__init__(f"{kind} payload: {field} {problem}")
 
 
 class AudioError(BadInput):

@@ -19,6 +19,7 @@ from media_bridge.errors import (
     TOO_LARGE,
     BridgeError,
     CredentialsRejected,
+    PayloadMalformed,
     PermissionMissing,
     RateLimited,
     RecordingNotReady,
@@ -72,6 +73,8 @@ def _instance(cls: type[BridgeError]) -> BridgeError:
         return cls(1.0)
     if issubclass(cls, RejectedMedia):
         return cls("empty", "the body is empty")
+    if issubclass(cls, PayloadMalformed):
+        return cls("attachment", "size", "is 'x', not a number")
     return cls("detail")
 
 

@@ -12,14 +12,17 @@ from typing import Any
 
 import pytest
 
-from media_bridge.errors import BadInput, PayloadVersionUnknown
+from media_bridge.errors import BadInput, PayloadMalformed, PayloadVersionUnknown
 from media_bridge.identity.facts import SpeakerFacts
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.backfill import FoundConversation, backfill_jobs
 from media_bridge.jobs.call_planning import recording_file_job
 from media_bridge.jobs.payloads import (
+    EVENT_TRAIL,
     NO_TEXT,
+    ORGANIZATION,
     PAYLOAD_VERSION,
+    TEXT_PROVENANCE,
     AttachmentPayload,
     ConversationPayload,
     EventMeta,
@@ -162,6 +165,65 @@ def test_a_version_this_release_does_not_read_is_refused_for_good(
     assert not caught.value.retryable
 
 
+def test_a_payload_that_is_no_json_object_is_refused_as_of_no_version() -> None:
+    with pytest.raises(PayloadVersionUnknown, match="v=None"):
+        AttachmentPayload.from_dict(["not", "a", "payload"])  # type: ignore[arg-type]
+
+
+#: the fields each kind cannot be read without (the ids of its key)
+REQUIRED: list[tuple[JobKind, str]] = [
+    (JobKind.ATTACHMENT, "conversation_id"),
+    (JobKind.ATTACHMENT, "message_id"),
+    (JobKind.ATTACHMENT, "media_id"),
+    (JobKind.ATTACHMENT, "media_type"),
+    (JobKind.TEXT, "conversation_id"),
+    (JobKind.CONVERSATION, "conversation_id"),
+    (JobKind.RECORDING, "conversation_id"),
+    (JobKind.TRANSCRIPT, "conversation_id"),
+    (JobKind.TRANSCRIPT, "communication_id"),
+]
+
+
+def _stored(kind: JobKind) -> dict[str, Any]:
+    return next(p.to_dict() for p in EXAMPLES if _kind_of(p) is kind)
+
+
+@pytest.mark.parametrize(("kind", "field"), REQUIRED, ids=lambda v: str(v))
+@pytest.mark.parametrize("damage", ["missing", "null", "number"])
+def test_a_missing_or_mistyped_id_is_refused_for_good_naming_kind_and_field(
+    kind: JobKind, field: str, damage: str
+) -> None:
+    """Not a ``KeyError`` (retried as ``Unexpected``) nor ``str(None)`` as an id: the
+    same JSON fails the same way, so the job is refused with its own code at once."""
+    stored = _stored(kind)
+    if damage == "missing":
+        del stored[field]
+    else:
+        stored[field] = None if damage == "null" else 42
+    with pytest.raises(PayloadMalformed) as caught:
+        READERS[kind](stored)
+    error = caught.value
+    assert (error.code, error.kind, error.field) == ("payload_malformed", kind.value, field)
+    assert str(error).startswith(f"{kind.value} payload: {field} ")
+    assert isinstance(error, BadInput)
+    assert not error.retryable
+
+
+@pytest.mark.parametrize("size", ["9586 bytes", [9586], {"n": 1}])
+def test_an_attachment_size_that_is_no_number_is_refused_naming_it(size: object) -> None:
+    stored = {**_stored(JobKind.ATTACHMENT), "size": size}
+    with pytest.raises(PayloadMalformed, match=r"^attachment payload: size is ") as caught:
+        AttachmentPayload.from_dict(stored)
+    assert (caught.value.code, caught.value.field) == ("payload_malformed", "size")
+
+
+def test_a_size_reads_as_int_reads_it_as_before() -> None:
+    """What read before still reads the same: a numeric string, a null."""
+    stored = _stored(JobKind.ATTACHMENT)
+    assert AttachmentPayload.from_dict({**stored, "size": "9586"}).size == 9586
+    assert AttachmentPayload.from_dict({**stored, "size": None}).size is None
+
+
 def test_every_golden_payload_reads_into_its_type_and_back_as_stored() -> None:
     jobs = json.loads(GOLDEN.read_text())["jobs"]
     assert {JobKind(j["kind"]) for j in jobs} == set(JobKind)
@@ -207,6 +269,31 @@ def test_the_text_record_leaves_out_provenance_and_speaker_facts() -> None:
         "direction",
         "message_time",
     }
+
+
+def test_provenance_is_the_event_under_its_delivery_names_in_the_order_asked() -> None:
+    """The one mapping of ``event`` to delivery fields: ``org_id`` is delivered as
+    ``organization_id``; media metadata writes the organisation and the trail apart, an
+    NLP record the organisation and the event id only (the outputs of 2026-12-03)."""
+    assert list(EVENT.provenance((*EVENT_TRAIL, *ORGANIZATION)).items()) == [
+        ("event_id", "ev-1"),
+        ("correlation_id", "corr"),
+        ("event_time", "2026-12-03T07:55:34.153000+00:00"),
+        ("received_at", "2026-12-03T09:17:57.369227+00:00"),
+        ("organization_id", "org"),
+    ]
+    assert EVENT.provenance(TEXT_PROVENANCE) == {"organization_id": "org", "event_id": "ev-1"}
+    assert EventMeta.backfill().provenance(ORGANIZATION) == {"organization_id": None}
+
+
+def test_an_organisation_the_document_names_is_preferred_to_the_events() -> None:
+    """A transcript document's ``organizationId`` wins; absent, the event's is delivered."""
+    assert EVENT.provenance(TEXT_PROVENANCE, organization_id="doc-org") == {
+        "organization_id": "doc-org",
+        "event_id": "ev-1",
+    }
+    assert EVENT.provenance(TEXT_PROVENANCE, organization_id=None)["organization_id"] == "org"
+    assert EVENT.provenance(EVENT_TRAIL, organization_id="doc-org") == EVENT.provenance(EVENT_TRAIL)
 
 
 def test_messages_read_from_the_api_plan_with_their_read_as_the_event() -> None:
@@ -262,6 +349,35 @@ async def test_a_job_of_an_unknown_version_goes_dead_with_its_code() -> None:
             assert job is not None
             assert (job.state, job.error_code) == (JobState.DEAD, "payload_version"), job.key
             assert "v=2" in str(job.last_error)
+    finally:
+        await ledger.close()
+
+
+async def test_a_malformed_job_goes_dead_at_once_with_its_code() -> None:
+    """Through the real handlers: a job without its conversation id, and an attachment
+    whose size is no number, are dead after one attempt, the message naming the field."""
+    ledger = ledger_from_url("sqlite:///:memory:")
+    await ledger.open()
+    try:
+        broken: list[tuple[NewJob, str]] = []
+        for i, payload in enumerate(EXAMPLES):
+            stored = payload.to_dict()
+            del stored["conversation_id"]
+            broken.append((NewJob(f"{_kind_of(payload)}:{i}", _kind_of(payload), stored), ""))
+        sized = {**_stored(JobKind.ATTACHMENT), "size": "big"}
+        broken.append((NewJob("attachment:sized", JobKind.ATTACHMENT, sized), "size"))
+        await ledger.add_jobs([job for job, _ in broken])
+        worker = Worker(ledger, HANDLERS, unused_context(), worker_id="w", concurrency=1)
+        await worker.run(until_idle=True)
+        for planned, field in broken:
+            job = await ledger.get(planned.key)
+            assert job is not None
+            assert (job.state, job.error_code, job.attempts) == (
+                JobState.DEAD,
+                "payload_malformed",
+                1,
+            ), job.key
+            assert f"payload: {field or 'conversation_id'} " in str(job.last_error), job.key
     finally:
         await ledger.close()
 

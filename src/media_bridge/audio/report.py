@@ -159,8 +159,15 @@ class AudioReport:
         return self.status is AudioStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form for delivery metadata (paths as strings)."""
+        """JSON-able form (paths as strings)."""
         result: dict[str, Any] = _jsonable(asdict(self))
+        return result
+
+    def to_metadata(self) -> dict[str, Any]:
+        """What a delivery's metadata carries (``metadata.audio``, a recording's
+        ``metadata.audio.<role>``): ``to_dict`` without the worker's temporary file paths
+        (the source's, the output's, each segment's), which mean nothing to a receiver."""
+        result: dict[str, Any] = _without_paths(self.to_dict())
         return result
 
 
@@ -173,6 +180,14 @@ class StereoSplitReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"left": self.left.to_dict(), "right": self.right.to_dict()}
+
+
+def _without_paths(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_paths(v) for k, v in value.items() if k != "path"}
+    if isinstance(value, list):  # the segments
+        return [_without_paths(v) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:

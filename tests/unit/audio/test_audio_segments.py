@@ -94,3 +94,30 @@ def test_trimmed_clips_give_offsets_in_the_decoded_clip(tmp_path: Path) -> None:
     assert report.segments is not None
     assert report.output.trimmed_start_s > 2.0
     assert report.segments[0].start_s == pytest.approx(report.output.trimmed_start_s, abs=0.001)
+
+
+def _keys(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_delivery_metadata_is_the_report_without_its_temporary_paths(tmp_path: Path) -> None:
+    """``to_metadata`` (attachments and recordings both use it) drops the worker's file
+    paths, the source's, the output's and each segment's, and nothing else."""
+    src = encode(tmp_path / "in.wav", speech_like(45.0, RATE), FORMATS["wav_pcm"])
+    report = normalize(src, tmp_path / "out.wav", AudioSettings(max_segment_s=20.0))
+    full, meta = report.to_dict(), report.to_metadata()
+    assert report.segments is not None
+    assert len(meta["segments"]) == len(report.segments) >= 2
+    assert "path" in _keys(full)
+    assert "path" not in _keys(meta)
+    assert meta["source"] == {k: v for k, v in full["source"].items() if k != "path"}
+    assert meta["output"] == {k: v for k, v in full["output"].items() if k != "path"}
+    assert meta["segments"] == [
+        {k: v for k, v in s.items() if k != "path"} for s in full["segments"]
+    ]
+    rest = {k: v for k, v in full.items() if k not in ("source", "output", "segments")}
+    assert {k: v for k, v in meta.items() if k not in ("source", "output", "segments")} == rest

@@ -64,6 +64,13 @@ async def test_an_event_download_link_is_fetched_without_a_message_read(tmp_path
     assert meta["mime"] == "image/png"
     assert meta["url_refreshes"] == 0
     assert meta["organization_id"] == "org-1"
+    trail = ("event_id", "correlation_id", "event_time", "received_at")
+    assert {k: meta[k] for k in trail} == {
+        "event_id": "ev-1",
+        "correlation_id": None,
+        "event_time": None,
+        "received_at": "2026-01-01T00:00:00+00:00",
+    }
     assert outcome.result["sink"] == "kept"
     assert outcome.result["bytes"] == len(PNG)
     assert list(tmp_path.iterdir()) == []  # the temporary download is gone

@@ -6,7 +6,11 @@ not retried) for a ``v`` this release does not know, and the job goes dead sayin
 instead of failing later on a missing field. Every release so far has written ``v: 1``
 on every payload (all builders since the planner's first commit, and every row of the
 golden ledger ``tests/fixtures/ledger/v1/``), so a payload without ``v`` is refused too.
-Fields added after a payload was written read as their defaults.
+Fields added after a payload was written read as their defaults. A payload of a known
+version that lacks a field its kind needs (an id of its key) or holds one of the wrong type
+(a ``size`` that is no number) raises ``PayloadMalformed`` (code ``payload_malformed``, not
+retried) naming the kind and the field. The ``event`` is provenance only: a malformed one
+reads as empty.
 
 ``to_dict`` gives the JSON today's ledgers hold, key for key (``test_job_payloads`` reads
 every golden-ledger payload and writes it back unchanged): a field that a variant of a
@@ -22,7 +26,10 @@ modules (``common``, ``messages``, ``calls``) only keep each file small.
   event, or by backfill with ``activity`` "backfill") or, with ``recording_id``, one
   recording (``recording:{conv}:{recording}``).
 - ``TranscriptPayload``: one communication's transcript (``transcript:{conv}:{comm}``).
-- ``EventMeta``: the ``event`` every payload carries (where the job came from).
+- ``EventMeta``: the ``event`` every payload carries (where the job came from);
+  ``EventMeta.provenance`` is the one mapping of it to delivery fields (``org_id`` is
+  delivered as ``organization_id``), by the field sets ``ORGANIZATION`` and
+  ``EVENT_TRAIL`` (media metadata) and ``TEXT_PROVENANCE`` (NLP records).
 """
 
 from media_bridge.jobs.payloads.calls import RecordingPayload, TranscriptPayload
@@ -32,10 +39,14 @@ from media_bridge.jobs.payloads.common import (
     BACKFILL_EVENT_FIELDS,
     CONSENT_HINT,
     EVENT_FIELDS,
+    EVENT_TRAIL,
     NO_TEXT,
+    ORGANIZATION,
     PAYLOAD_VERSION,
     SPEAKER_FACTS,
+    TEXT_PROVENANCE,
     EventMeta,
+    ProvenanceField,
     check_version,
 )
 from media_bridge.jobs.payloads.messages import (
@@ -50,12 +61,16 @@ __all__ = [
     "BACKFILL_EVENT_FIELDS",
     "CONSENT_HINT",
     "EVENT_FIELDS",
+    "EVENT_TRAIL",
     "NO_TEXT",
+    "ORGANIZATION",
     "PAYLOAD_VERSION",
     "SPEAKER_FACTS",
+    "TEXT_PROVENANCE",
     "AttachmentPayload",
     "ConversationPayload",
     "EventMeta",
+    "ProvenanceField",
     "RecordingPayload",
     "TextPayload",
     "TranscriptPayload",

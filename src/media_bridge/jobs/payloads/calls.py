@@ -17,6 +17,7 @@ from media_bridge.jobs.payloads.common import (
     check_version,
     facts_json,
     opt_str,
+    required_str,
 )
 
 
@@ -87,7 +88,7 @@ class RecordingPayload:
         analytics, listed = data.get(ANALYTICS_CALL), data.get("listed")
         recording_id = data.get("recording_id")
         return cls(
-            conversation_id=str(data["conversation_id"]),
+            conversation_id=required_str(data, "conversation_id", "recording"),
             event=EventMeta.from_dict(data.get("event")),
             media_type=opt_str(data.get("media_type")),
             activity=opt_str(data.get("activity")),
@@ -128,8 +129,8 @@ class TranscriptPayload:
         check_version(data, "transcript")
         speakers = data.get("speakers")
         return cls(
-            conversation_id=str(data["conversation_id"]),
-            communication_id=str(data["communication_id"]),
+            conversation_id=required_str(data, "conversation_id", "transcript"),
+            communication_id=required_str(data, "communication_id", "transcript"),
             event=EventMeta.from_dict(data.get("event")),
             speakers=dict(speakers) if isinstance(speakers, Mapping) else None,
         )

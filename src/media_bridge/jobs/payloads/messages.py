@@ -15,7 +15,9 @@ from media_bridge.jobs.payloads.common import (
     EventMeta,
     check_version,
     facts_json,
+    opt_int,
     opt_str,
+    required_str,
 )
 from media_bridge.types import AttachmentRef
 from media_bridge.values import parse_time
@@ -86,19 +88,19 @@ class AttachmentPayload:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AttachmentPayload:
-        check_version(data, "attachment")
-        size = data.get("size")
+        kind = "attachment"
+        check_version(data, kind)
         hint = data.get(CONSENT_HINT)
         return cls(
-            conversation_id=str(data["conversation_id"]),
-            message_id=str(data["message_id"]),
-            media_id=str(data["media_id"]),
-            media_type=str(data["media_type"]),
+            conversation_id=required_str(data, "conversation_id", kind),
+            message_id=required_str(data, "message_id", kind),
+            media_id=required_str(data, "media_id", kind),
+            media_type=required_str(data, "media_type", kind),
             event=EventMeta.from_dict(data.get("event")),
             mime=opt_str(data.get("mime")),
             name=opt_str(data.get("name")),
             url=opt_str(data.get("url")),
-            size=int(size) if size is not None else None,
+            size=opt_int(data, "size", kind),
             sha256=opt_str(data.get("sha256")),
             participant_id=opt_str(data.get("participant_id")),
             participant_purpose=opt_str(data.get("participant_purpose")),
@@ -217,7 +219,7 @@ class TextPayload:
         confidence = data.get("confidence")
         offset, duration = data.get("offset_ms"), data.get("duration_ms")
         return cls(
-            conversation_id=str(data["conversation_id"]),
+            conversation_id=required_str(data, "conversation_id", "text"),
             text=opt_str(data.get("text")),
             channel=opt_str(data.get("channel")),
             event=EventMeta.from_dict(data.get("event")),
@@ -273,7 +275,7 @@ class ConversationPayload:
     def from_dict(cls, data: Mapping[str, Any]) -> ConversationPayload:
         check_version(data, "conversation")
         return cls(
-            conversation_id=str(data["conversation_id"]),
+            conversation_id=required_str(data, "conversation_id", "conversation"),
             event=EventMeta.from_dict(data.get("event")),
             media_type=opt_str(data.get("media_type")),
             message_type=opt_str(data.get("message_type")),

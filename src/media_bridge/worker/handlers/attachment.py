@@ -29,7 +29,7 @@ from media_bridge.genesys import attachment_from_message
 from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
-from media_bridge.jobs.payloads import AttachmentPayload, EventMeta
+from media_bridge.jobs.payloads import EVENT_TRAIL, ORGANIZATION, AttachmentPayload, EventMeta
 from media_bridge.observability import get_logger
 from media_bridge.redact import redact_url
 from media_bridge.sinks.metadata import SCHEMA_VERSION
@@ -137,7 +137,7 @@ def _metadata(
         "schema_version": SCHEMA_VERSION,
         "key": job.key,
         "kind": "attachment",
-        "organization_id": event.org_id,
+        **event.provenance(ORGANIZATION),
         "conversation_id": ref.conversation_id,
         "message_id": ref.message_id,
         "media_id": ref.media_id,
@@ -152,10 +152,7 @@ def _metadata(
         "mime": downloaded.sniffed_mime,
         "size": downloaded.size,
         "sha256": downloaded.sha256,
-        "event_id": event.event_id,
-        "correlation_id": event.correlation_id,
-        "event_time": event.event_time,
-        "received_at": event.received_at,
+        **event.provenance(EVENT_TRAIL),
         "delivered_at": datetime.now(UTC).isoformat(),
     }
 
@@ -196,7 +193,7 @@ async def handle_attachment(job: Job, ctx: HandlerContext) -> JobOutcome:
         report = None
         if ctx.audio is not None and mime.startswith("audio/"):
             report = await _normalize(ctx.audio, downloaded.path, files, temporary)
-            meta["audio"] = _without_paths(report.to_dict())
+            meta["audio"] = report.to_metadata()
         gate = speech_gate.decide(ctx, "attachment", report)
         if gate.sink is None:  # dropped by audio.below_gate: done, with the verdict
             verdict = gate.settle(job, ref.conversation_id)
@@ -258,12 +255,3 @@ def _observe_latency(event: EventMeta) -> None:
         with contextlib.suppress(ValueError):
             delta = datetime.now(UTC) - datetime.fromisoformat(received)
             metrics.LATENCY.observe(delta.total_seconds())
-
-
-def _without_paths(value: Any) -> Any:
-    """Audio metadata minus the worker's temporary file paths."""
-    if isinstance(value, dict):
-        return {k: _without_paths(v) for k, v in value.items() if k != "path"}
-    if isinstance(value, list):  # the segments
-        return [_without_paths(v) for v in value]
-    return value

@@ -22,7 +22,7 @@ from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpire
 from media_bridge.fetch import DownloadedFile
 from media_bridge.fetch.refresh import with_fresh_url
 from media_bridge.identity import SpeakerFacts
-from media_bridge.jobs.payloads import RecordingPayload
+from media_bridge.jobs.payloads import EVENT_TRAIL, ORGANIZATION, RecordingPayload
 from media_bridge.observability import get_logger
 from media_bridge.sinks.metadata import SCHEMA_VERSION
 from media_bridge.types import DeliveredFile, Delivery, Job, JobKind
@@ -88,17 +88,6 @@ def _output_files(role: str, report: AudioReport, temporary: list[Path]) -> list
             _file(f"{role}-{segment.role}", segment.path, mime, segment.sha256, segment.bytes)
         )
     return found
-
-
-def _audio_meta(report: AudioReport) -> dict[str, Any]:
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "path"}
-        if isinstance(value, list):  # the segments
-            return [strip(v) for v in value]
-        return value
-
-    return dict(strip(report.to_dict()))
 
 
 async def _transcript_spans(
@@ -274,7 +263,7 @@ async def _process_audio(
             "decision": None,
             "reason": "mono recording: customer and agent cannot be separated",
         }
-        meta["audio"] = {"mixed": _audio_meta(mono)}
+        meta["audio"] = {"mixed": mono.to_metadata()}
         files.extend(_output_files("mixed", mono, temporary))
         return mono
     left, right = reports["left"].output.path, reports["right"].output.path
@@ -283,7 +272,7 @@ async def _process_audio(
         decision = fixed_decision(decision.customer, "per_channel_files")
     customer, agent = reports[decision.customer], reports[decision.agent]
     meta["channels"] = {"decision": decision.to_dict()}
-    meta["audio"] = {"customer": _audio_meta(customer), "agent": _audio_meta(agent)}
+    meta["audio"] = {"customer": customer.to_metadata(), "agent": agent.to_metadata()}
     files.extend(_output_files("customer", customer, temporary))
     if ctx.settings.voice.deliver_agent:
         files.extend(_output_files("agent", agent, temporary))
@@ -325,7 +314,7 @@ def _metadata(
         "schema_version": SCHEMA_VERSION,
         "key": key,
         "kind": "recording",
-        "organization_id": event.org_id,
+        **event.provenance(ORGANIZATION),
         "conversation_id": payload.conversation_id,
         "recording_id": payload.recording_id,
         "session_id": summary["sessionId"],
@@ -350,8 +339,5 @@ def _metadata(
             for m, d in downloads
         ],
         "url_refreshes": refreshes,
-        "event_id": event.event_id,
-        "correlation_id": event.correlation_id,
-        "event_time": event.event_time,
-        "received_at": event.received_at,
+        **event.provenance(EVENT_TRAIL),
     }

@@ -19,7 +19,7 @@ from media_bridge.identity import SpeakerFacts, merge
 from media_bridge.identity.facts import from_message
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.message_planning import jobs_for_messages
-from media_bridge.jobs.payloads import TextPayload
+from media_bridge.jobs.payloads import TEXT_PROVENANCE, TextPayload
 from media_bridge.sinks.metadata import SCHEMA_VERSION
 from media_bridge.types import Job, JobKind, NewJob
 from media_bridge.worker.context import HandlerContext
@@ -58,8 +58,7 @@ async def handle_text(job: Job, ctx: HandlerContext) -> JobOutcome:
             participant_id=payload.participant_id,
         ),
         key=job.key,
-        organization_id=payload.event.org_id,
-        event_id=payload.event.event_id,
+        **payload.event.provenance(TEXT_PROVENANCE),
         delivered_at=datetime.now(UTC).isoformat(),
     )
     if ctx.settings.redact_texts:

@@ -22,7 +22,7 @@ from media_bridge.fetch.refresh import with_fresh_url
 from media_bridge.identity import SpeakerFacts
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.keys import recording_file_key, recording_key, utterance_key
-from media_bridge.jobs.payloads import RecordingPayload, TranscriptPayload
+from media_bridge.jobs.payloads import TEXT_PROVENANCE, RecordingPayload, TranscriptPayload
 from media_bridge.ledger.base import TOMBSTONE
 from media_bridge.sinks.metadata import SCHEMA_VERSION
 from media_bridge.types import Job, JobState
@@ -138,8 +138,8 @@ async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
                 SpeakerFacts.from_payload(speakers.get(role)), conv, role=role
             ),
             key=key,
-            organization_id=record.get("organization_id") or event.org_id,
-            event_id=event.event_id,
+            # the document names its organisation; the event's is the fallback
+            **event.provenance(TEXT_PROVENANCE, organization_id=record.get("organization_id")),
             delivered_at=delivered_at,
         )
         if ctx.settings.redact_texts:
