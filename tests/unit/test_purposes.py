@@ -30,6 +30,7 @@ from media_bridge.purposes import (
     set_customer_purposes,
 )
 from media_bridge.voice.analytics_call import call_facts
+from media_bridge.voice.messaging import attachments_from_recording
 from media_bridge.voice.participants import customer_participant
 
 
@@ -206,3 +207,36 @@ def test_an_external_speaker_is_the_customer_when_set(external_is_customer: None
     assert from_analytics_participant({"participantId": "p", "purpose": "external"}).role == (
         "customer"
     )
+
+
+def _transcript_entry(message_id: str, purpose: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": message_id,
+        "messageMediaAttachments": [{"id": f"a-{message_id}", "mediaType": "audio/ogg"}],
+    }
+    if purpose is not None:
+        entry["purpose"] = purpose
+    return entry
+
+
+#: a messaging recording's transcript: the customer's, the agent's, an external party's
+#: and an entry that names no purpose
+MESSAGING_RECORDING: dict[str, Any] = {
+    "messagingTranscript": [
+        _transcript_entry("m-cust", "Customer"),
+        _transcript_entry("m-agent", "agent"),
+        _transcript_entry("m-ext", "external"),
+        _transcript_entry("m-none", None),
+    ]
+}
+
+
+def test_a_messaging_recording_gives_the_customers_attachments_only() -> None:
+    """The recording path takes the messages the event path takes (not the agent's)."""
+    refs = attachments_from_recording("c1", MESSAGING_RECORDING)
+    assert [r.message_id for r in refs] == ["m-cust", "m-none"]
+
+
+def test_a_messaging_recording_takes_external_when_set(external_is_customer: None) -> None:
+    refs = attachments_from_recording("c1", MESSAGING_RECORDING)
+    assert [r.message_id for r in refs] == ["m-cust", "m-ext", "m-none"]
