@@ -9,6 +9,12 @@ purpose is ``customer`` (any case); a participant with purpose ``external`` is a
 party and is never taken for the customer whose media, texts or consent the bridge
 handles. The transcript phrase vocabulary stays in ``voice/transcripts.py``.
 
+The agent is the participant with purpose ``agent`` (any case). A speaker's ``role``
+(``identity.facts``) has the two values deliveries name (``docs/delivery-metadata.md``:
+``customer`` or ``agent``, "which side of the conversation spoke"): ``customer`` for a
+customer purpose, ``agent`` for the organisation's side (every other purpose given,
+``external`` included unless it is set as a customer purpose).
+
 Unsure, so configurable: Genesys does not say which purpose the far end of an
 agent-dialled call gets (reported elsewhere as ``external``); ``identity.customer_purposes``
 (default ``["customer"]``) sets the list once at start, for every reader.
@@ -21,6 +27,8 @@ from typing import Any, TypeGuard
 
 #: the participant ``purpose`` of the customer (compared lower-cased)
 CUSTOMER_PURPOSE = "customer"
+#: the participant ``purpose`` of the agent (compared lower-cased)
+AGENT_PURPOSE = "agent"
 _customer_purposes: frozenset[str] = frozenset({CUSTOMER_PURPOSE})
 
 
@@ -46,3 +54,11 @@ def is_customer_purpose(purpose: Any) -> bool:
 def is_customer(participant: Any) -> TypeGuard[dict[str, Any]]:
     """True when a participant object (a dict of raw JSON) is the customer's."""
     return isinstance(participant, dict) and is_customer_purpose(participant.get("purpose"))
+
+
+def is_agent(participant: Any) -> TypeGuard[dict[str, Any]]:
+    """True when a participant object's purpose is ``agent`` (any case)."""
+    if not isinstance(participant, dict):
+        return False
+    purpose = participant.get("purpose")
+    return isinstance(purpose, str) and purpose.lower() == AGENT_PURPOSE

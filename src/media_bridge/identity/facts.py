@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from media_bridge.purposes import is_customer_purpose
+
 Role = Literal["customer", "agent"]
 
 
@@ -82,7 +84,13 @@ def _nested_id(value: Any) -> str | None:
 
 
 def _role(purpose: Any) -> Role:
-    return "agent" if str(purpose or "").lower() in {"agent", "user", "internal"} else "customer"
+    """``customer`` for a customer purpose (``purposes.is_customer_purpose``, so ``external``
+    only when ``identity.customer_purposes`` says so) and for none given (a message whose
+    participant is unknown stays the customer's, as it was); ``agent``, the other side
+    deliveries name, for every other purpose (``agent``, ``user``, ``external``, ``acd``)."""
+    if is_customer_purpose(purpose) or not (isinstance(purpose, str) and purpose.strip()):
+        return "customer"
+    return "agent"
 
 
 def _joined(*parts: Any) -> str | None:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from media_bridge.purposes import is_customer
+
 HEARTBEAT_TOPIC = "channel.metadata"
 SOCKET_CLOSING_TOPIC = "v2.system.socket_closing"
 QUEUE_TOPIC = "v2.routing.queues.{id}.conversations.messages"
@@ -39,7 +41,7 @@ def _ended(topic: str, body: dict[str, Any]) -> bool:
         return True
     participants = body.get("participants")
     listed = participants if isinstance(participants, list) else []
-    customers = [p for p in listed if isinstance(p, dict) and p.get("purpose") == "customer"]
+    customers = [p for p in listed if is_customer(p)]
     return bool(customers) and all(
         p.get("state") in {"disconnected", "terminated"} or p.get("endTime") for p in customers
     )

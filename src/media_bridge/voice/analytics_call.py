@@ -8,14 +8,16 @@ attribute) and no ``calls[].id``; ``call_facts`` gives what it does have, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from media_bridge.identity.facts import from_analytics_participant
+from media_bridge.purposes import is_agent, is_customer
 
 
-def _participant(item: dict[str, Any], purpose: str) -> dict[str, Any] | None:
+def _participant(item: dict[str, Any], wanted: Callable[[Any], bool]) -> dict[str, Any] | None:
     for participant in item.get("participants") or []:
-        if isinstance(participant, dict) and participant.get("purpose") == purpose:
+        if isinstance(participant, dict) and wanted(participant):
             return participant
     return None
 
@@ -31,13 +33,14 @@ def _session_field(participant: dict[str, Any], name: str) -> str | None:
 
 def call_facts(item: dict[str, Any]) -> dict[str, Any] | None:
     """The recording job's ``call`` (customer participant id, ani, dnis, speakers) from an
-    analytics conversation; None without a customer participant. ``communication_id`` is
-    left out: only the conversation read's ``calls[].id`` is documented as it."""
-    customer = _participant(item, "customer")
+        analytics conversation; None without a customer participant (``purposes.is_customer``,
+    so ``identity.customer_purposes`` applies as on the conversation read). ``communication_id`` is
+        left out: only the conversation read's ``calls[].id`` is documented as it."""
+    customer = _participant(item, is_customer)
     if customer is None or not customer.get("participantId"):
         return None
     speakers = {"customer": from_analytics_participant(customer).to_payload()}
-    agent = _participant(item, "agent")
+    agent = _participant(item, is_agent)
     if agent is not None:
         speakers["agent"] = from_analytics_participant(agent).to_payload()
     return {

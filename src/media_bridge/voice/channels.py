@@ -4,7 +4,8 @@ No Genesys source says which side of a stereo call recording carries the custome
 ``auto`` measures each channel's level over short frames and compares it during the
 transcript's customer phrases with its level during the agent's phrases: the customer
 channel is loud when the customer speaks and quiet when the agent does. The margin
-between the two channels' contrasts (in dB) gives the confidence.
+between the two channels' contrasts (in dB) gives the confidence. The levels are
+read from the files by ``audio.levels.frame_levels_db`` (this module does no I/O).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +25,6 @@ FloatArray = npt.NDArray[np.float64]
 
 #: contrast margin (dB) that counts as full confidence
 FULL_CONFIDENCE_DB = 20.0
-_SILENCE_DB = -100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,37 +48,6 @@ class ChannelDecision:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def frame_levels_db(path: Path, frame_s: float = 0.1) -> FloatArray:
-    """RMS level (dBFS) of each ``frame_s`` of a mono audio file, decoded in a stream."""
-    import av
-
-    levels: list[float] = []
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        rate = int(stream.rate or stream.codec_context.sample_rate)
-        size = max(1, int(rate * frame_s))
-        carry = np.zeros(0, dtype=np.float64)
-        for frame in container.decode(stream):
-            raw = frame.to_ndarray()
-            samples = raw.astype(np.float64)
-            if np.issubdtype(raw.dtype, np.integer):
-                samples /= 2.0 ** (8 * raw.dtype.itemsize - 1)
-            # packed mono is (1, n); planar is (channels, n): average the planes
-            samples = samples.reshape(-1) if samples.shape[0] == 1 else samples.mean(axis=0)
-            carry = np.concatenate([carry, samples])
-            whole = len(carry) // size
-            if whole:
-                blocks = carry[: whole * size].reshape(whole, size)
-                levels.extend(_db(np.sqrt(np.mean(blocks**2, axis=1))).tolist())
-                carry = carry[whole * size :]
-    return np.asarray(levels, dtype=np.float64)
-
-
-def _db(rms: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore"):
-        return np.maximum(20.0 * np.log10(np.maximum(rms, 1e-10)), _SILENCE_DB)
 
 
 def _mean_level(levels: FloatArray, spans: Sequence[Span], frame_s: float) -> float | None:

@@ -3,13 +3,16 @@
 ``messagingTranscript[].messageMediaAttachments[]`` = ``{url, mediaType, contentLength,
 name, id}``; the entry's ``id`` is the message id (the emulator's, and the keys match
 the event path's ``attachment:{conv}:{messageId}:{mediaId}``, so the ledger dedupes).
-``mediaType`` is a MIME type here, mapped to the message API's vocabulary.
+``mediaType`` is a MIME type here, mapped to the message API's vocabulary. Only the
+customer's entries count (``purposes.is_customer_purpose``), as on the event path; an
+entry without a ``purpose`` is kept (the field is optional in ``RecordingMessagingMessage``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from media_bridge.purposes import is_customer_purpose
 from media_bridge.types import AttachmentRef
 from media_bridge.values import parse_time
 
@@ -34,6 +37,8 @@ def attachments_from_recording(
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
+        if entry.get("purpose") is not None and not is_customer_purpose(entry.get("purpose")):
+            continue  # the agent's (or another party's) message
         message_id = entry.get("id") or entry.get("messageId")
         attachments = entry.get("messageMediaAttachments")
         if not isinstance(message_id, str) or not isinstance(attachments, list):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from media_bridge.identity.facts import SpeakerFacts, from_conversation_participant, merge
-from media_bridge.purposes import is_customer
+from media_bridge.purposes import is_agent, is_customer
 
 
-def _participant(conversation: dict[str, Any], purpose: str) -> dict[str, Any] | None:
+def _agent_participant(conversation: dict[str, Any]) -> dict[str, Any] | None:
     participants = conversation.get("participants")
     for participant in participants if isinstance(participants, list) else []:
-        if isinstance(participant, dict) and participant.get("purpose") == purpose:
+        if is_agent(participant):
             return participant
     return None
 
@@ -39,7 +39,7 @@ def call_speakers(
     )
     if facts is not None:
         speakers["customer"] = facts.to_payload()
-    agent = _participant(conversation, "agent")
+    agent = _agent_participant(conversation)
     if agent is not None:
         speakers["agent"] = from_conversation_participant(agent).to_payload()
     return speakers

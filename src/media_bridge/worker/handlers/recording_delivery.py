@@ -17,6 +17,7 @@ from typing import Any
 
 from media_bridge import metrics
 from media_bridge.audio.errors import NotStereo
+from media_bridge.audio.levels import frame_levels_db
 from media_bridge.audio.report import AudioReport, output_mime
 from media_bridge.errors import BatchNotAudio, BridgeError, Transient, UrlExpired
 from media_bridge.fetch import DownloadedFile
@@ -26,13 +27,7 @@ from media_bridge.jobs.payloads import EVENT_TRAIL, ORGANIZATION, RecordingPaylo
 from media_bridge.observability import get_logger
 from media_bridge.sinks.metadata import SCHEMA_VERSION
 from media_bridge.types import DeliveredFile, Delivery, Job, JobKind
-from media_bridge.voice.channels import (
-    ChannelDecision,
-    Side,
-    decide_from_levels,
-    fixed_decision,
-    frame_levels_db,
-)
+from media_bridge.voice.channels import ChannelDecision, Side, decide_from_levels, fixed_decision
 from media_bridge.voice.recordings import MediaFile, media_files, recording_summary
 from media_bridge.voice.transcripts import Span, speaker_spans
 from media_bridge.worker.context import HandlerContext
