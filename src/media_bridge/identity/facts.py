@@ -83,7 +83,7 @@ def _nested_id(value: Any) -> str | None:
     return _text(value.get("id")) if isinstance(value, dict) else None
 
 
-def _role(purpose: Any) -> Role:
+def role_of(purpose: Any) -> Role:
     """``customer`` for a customer purpose (``purposes.is_customer_purpose``, so ``external``
     only when ``identity.customer_purposes`` says so) and for none given (a message whose
     participant is unknown stays the customer's, as it was); ``agent``, the other side
@@ -101,7 +101,7 @@ def _joined(*parts: Any) -> str | None:
 def from_topic_participant(participant: dict[str, Any]) -> SpeakerFacts:
     """A message-topic participant (``...EventTopicMessageMediaParticipant``)."""
     return SpeakerFacts(
-        role=_role(participant.get("purpose")),
+        role=role_of(participant.get("purpose")),
         participant_id=_text(participant.get("id")),
         platform=_platform(participant.get("type")),
         address=_text(participant.get("address")),
@@ -145,7 +145,7 @@ def from_conversation_participant(participant: dict[str, Any]) -> SpeakerFacts:
     from_address = _address_of(participant.get("fromAddress"))
     address = _text(participant.get("ani")) if is_call else None
     return SpeakerFacts(
-        role=_role(participant.get("purpose")),
+        role=role_of(participant.get("purpose")),
         participant_id=_text(participant.get("id")),
         platform="voice" if is_call else _platform(participant.get("type")),
         address=address or from_address or _text(participant.get("address")),
@@ -200,7 +200,7 @@ def from_analytics_participant(participant: dict[str, Any]) -> SpeakerFacts:
     """An analytics details participant (``AnalyticsParticipantWithoutAttributes``). A
     customer's address is its voice session's ``ani``, as ``ani`` is in the conversation
     read; an agent's session ``ani`` is the caller's number, so agents get none."""
-    role = _role(participant.get("purpose"))
+    role = role_of(participant.get("purpose"))
     sessions = [s for s in participant.get("sessions") or [] if isinstance(s, dict)]
     calls = [s for s in sessions if str(s.get("mediaType") or "").lower() == "voice"]
     ani = next((_text(s.get("ani")) for s in calls if _text(s.get("ani"))), None)

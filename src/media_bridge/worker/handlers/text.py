@@ -16,7 +16,7 @@ from media_bridge import metrics
 from media_bridge.consent import not_checked, settle
 from media_bridge.genesys.messaging import message_channel, message_text
 from media_bridge.identity import SpeakerFacts, merge
-from media_bridge.identity.facts import from_message
+from media_bridge.identity.facts import from_message, role_of
 from media_bridge.jobs import JobOutcome
 from media_bridge.jobs.message_planning import jobs_for_messages
 from media_bridge.jobs.payloads import TEXT_PROVENANCE, TextPayload
@@ -104,7 +104,8 @@ async def _read_message(
 
 
 def _role(payload: TextPayload) -> str:
-    """A transcript line's ``speaker`` (customer/agent), else the participant's purpose."""
+    """A transcript line's ``speaker`` (customer/agent), else the participant's purpose
+    (``identity.facts.role_of``: the one rule)."""
     if payload.speaker is not None:
         return payload.speaker
-    return "agent" if payload.participant_purpose == "agent" else "customer"
+    return role_of(payload.participant_purpose)
