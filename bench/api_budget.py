@@ -41,8 +41,10 @@ from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.file import FileSource
 from media_bridge.observability import configure_logging
+from media_bridge.runtime import run_pipeline
 
 MODES = ("off", "participant_attribute", "external_contact")
 
@@ -80,7 +82,9 @@ async def _run(customers: int, notes: int, mode: str, root: Path) -> tuple[int, 
             consent={"mode": mode},
         )
         async with Bridge(settings, worker_id="bench") as bridge:
-            await bridge.run([FileSource(path)], until_idle=True, idle_timeout_s=120)
+            await run_pipeline(
+                bridge, [SourcePump(FileSource(path))], until_idle=True, idle_timeout_s=120
+            )
         delivered = sum(1 for _ in (root / f"out-{mode}").rglob("*.json"))
         return delivered, _platform_requests(emu)
 

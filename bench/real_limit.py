@@ -47,8 +47,10 @@ from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.file import FileSource
 from media_bridge.observability import configure_logging
+from media_bridge.runtime import run_pipeline
 
 VARIANTS = ("bridge, pacing on", "bridge, pacing off", "sequential baseline")
 NOTES_PER_CONVERSATION = 10
@@ -150,7 +152,7 @@ def _variant(variant: str, minutes: int, window_s: float, limit: int) -> dict[st
 
             async def run() -> None:
                 async with Bridge(settings, worker_id="bench") as bridge:
-                    task = asyncio.create_task(bridge.run([FileSource(path)]))
+                    task = asyncio.create_task(run_pipeline(bridge, [SourcePump(FileSource(path))]))
                     await asyncio.to_thread(stop.wait)
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -41,6 +41,7 @@ from media_bridge.jobs.backfill import (
     plan_missing,
 )
 from media_bridge.observability import configure_logging
+from media_bridge.runtime import run_pipeline
 
 #: the requests that resolve a recording's URL (the per-recording read; the batch's
 #: submit and polls), besides finding the call, reading it and listing its recordings
@@ -79,7 +80,7 @@ async def _backfill(
         found = await find_conversations(bridge.genesys, since, until, "voice")
         jobs = backfill_jobs(found, messaging_recordings=False)
         await plan_missing(bridge.ledger, jobs, report)
-        await bridge.run([], until_idle=True, idle_timeout_s=1800)
+        await run_pipeline(bridge, until_idle=True, idle_timeout_s=1800)
         batches = bridge.context.recording_batches
         counts = dict(batches.counts) if batches is not None else {}
     delivered = sum(

@@ -89,7 +89,9 @@ def _bridge(
     from media_bridge.app import Bridge
     from media_bridge.config import Settings
     from media_bridge.genesys.settings import GenesysSettings
+    from media_bridge.intake.runner import SourcePump
     from media_bridge.intake.sources.file import FileSource
+    from media_bridge.runtime import run_pipeline
     from tests.integration.bridge.harness import write_events
 
     base = Path(root)
@@ -105,8 +107,12 @@ def _bridge(
 
     async def run() -> dict[Any, int]:
         async with Bridge(settings, worker_id="bench") as bridge:
-            return await bridge.run(
-                [FileSource(path)], until_idle=True, idle_timeout_s=1800, progress_every_s=0.2
+            return await run_pipeline(
+                bridge,
+                [SourcePump(FileSource(path))],
+                until_idle=True,
+                idle_timeout_s=1800,
+                progress_every_s=0.2,
             )
 
     started = time.perf_counter()

@@ -40,9 +40,11 @@ from media_bridge.fetch.media import MediaFetcher
 from media_bridge.genesys import GenesysClient, attachment_from_message
 from media_bridge.genesys.settings import GenesysSettings
 from media_bridge.intake.events.parse import parse_event
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.base import RawEvent
 from media_bridge.intake.sources.file import FileSource
 from media_bridge.observability import configure_logging
+from media_bridge.runtime import run_pipeline
 
 
 def _serve(count: int, latency_ms: float, conn: Connection) -> None:
@@ -109,7 +111,9 @@ def _latencies(root: Path) -> list[float]:
 async def _bridge(settings: Settings, events_file: Path) -> float:
     async with Bridge(settings, worker_id="bench") as bridge:
         started = time.perf_counter()
-        await bridge.run([FileSource(events_file)], until_idle=True, progress_every_s=0.02)
+        await run_pipeline(
+            bridge, [SourcePump(FileSource(events_file))], until_idle=True, progress_every_s=0.02
+        )
         return time.perf_counter() - started
 
 
@@ -138,7 +142,9 @@ class _PacedSource:
 async def _paced(settings: Settings, events: list[dict[str, Any]], rate: float) -> float:
     async with Bridge(settings, worker_id="paced") as bridge:
         started = time.perf_counter()
-        await bridge.run([_PacedSource(events, rate)], until_idle=True, progress_every_s=0.05)
+        await run_pipeline(
+            bridge, [SourcePump(_PacedSource(events, rate))], until_idle=True, progress_every_s=0.05
+        )
         return time.perf_counter() - started
 
 

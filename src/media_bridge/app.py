@@ -1,7 +1,9 @@
 """Assembly of one bridge process: ledger, Genesys client, sinks, audio, intake, worker.
 
-``Bridge`` owns the lifecycle (open, run sources and the worker, drain, close);
-the sub-commands ``run``, ``replay`` and ``demo`` are thin layers over it.
+Composition only: ``Bridge`` opens and closes what a process is made of (the handlers'
+context in ``_context``) and ``HANDLERS`` is the one registry of job handlers. Running
+it (the intake runners and the worker until idle or cancelled) is ``runtime.run_pipeline``;
+the sub-commands ``run``, ``replay``, ``backfill`` and ``demo`` are thin layers over both.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,20 +21,18 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from media_bridge import metrics
 from media_bridge.config import Settings, secret_value
 from media_bridge.consent import ConsentChecker
-from media_bridge.errors import BridgeError, StartupError
+from media_bridge.errors import BridgeError
 from media_bridge.files import private_dir
 from media_bridge.genesys import GenesysClient
 from media_bridge.identity import SpeakerDescriber
-from media_bridge.intake.ingest import Intake, IntakeResult, pump
-from media_bridge.intake.sources.base import Source
+from media_bridge.intake.ingest import Intake, IntakeResult
 from media_bridge.jobs import JobHandler
 from media_bridge.jobs.media_types import wanted_media_types
 from media_bridge.ledger.base import Ledger
-from media_bridge.ledger.retention import sweep_forever
 from media_bridge.ledger.sealed import ledger_for
 from media_bridge.observability import get_logger
 from media_bridge.purposes import set_customer_purposes
-from media_bridge.types import JobKind, JobState
+from media_bridge.types import JobKind
 from media_bridge.worker.context import HandlerContext, HandlerSettings
 from media_bridge.worker.handlers.attachment import handle_attachment
 from media_bridge.worker.handlers.conversation import handle_conversation
@@ -48,8 +47,6 @@ if TYPE_CHECKING:  # imported when the context is built (it pulls in aiohttp)
     from media_bridge.fetch import MediaFetcher
 
 log = get_logger(__name__)
-
-ProgressCallback = Callable[[dict[JobState, int], IntakeResult], Awaitable[None] | None]
 
 
 def _with_option(url: str, name: str, value: object) -> str:
@@ -257,84 +254,6 @@ class Bridge:
             with contextlib.suppress(Exception):
                 await close()
         self._closers.clear()
-
-    async def _pump(self, source: Source) -> None:
-        assert self.intake is not None
-        bind = getattr(source, "bind", None)
-        if bind is not None:  # a source that calls the API itself (notifications)
-            bind(self)
-        try:
-            self.intake_result.merge(await pump(source, self.intake))
-        finally:
-            await source.close()
-
-    async def _idle(self, horizon_s: float = 60.0) -> bool:
-        """Nothing running and nothing due soon, conversation watches aside.
-
-        A watched conversation that has not ended polls every few seconds for as long
-        as it lasts: ``replay`` leaves it (and retries due after ``horizon_s``) in
-        the ledger for the next run instead of waiting. One ledger read decides, so a
-        job claimed between two reads cannot slip through; the worker's own count
-        covers a job whose outcome is being written.
-        """
-        assert self.worker is not None
-        if self.worker.in_flight:
-            return False
-        soon = datetime.now(UTC) + timedelta(seconds=horizon_s)
-        return not await self.ledger.has_work_due(soon, ignore_kinds=(JobKind.CONVERSATION,))
-
-    async def run(
-        self,
-        sources: Sequence[Source],
-        *,
-        until_idle: bool = False,
-        idle_timeout_s: float = 600.0,
-        progress: ProgressCallback | None = None,
-        progress_every_s: float = 0.5,
-        extra_tasks: Sequence[Awaitable[Any]] = (),
-    ) -> dict[JobState, int]:
-        """Pump sources into the ledger and run jobs.
-
-        With ``until_idle``, return once every source is exhausted and no job is
-        pending, running or due for retry (or after ``idle_timeout_s``); otherwise
-        run until cancelled.
-        """
-        assert self.worker is not None
-        worker_task = asyncio.create_task(self.worker.run())
-        pumps = [asyncio.create_task(self._pump(s)) for s in sources]
-        extras = [asyncio.ensure_future(t) for t in extra_tasks]
-        extras.append(asyncio.ensure_future(sweep_forever(self.ledger, self.settings)))
-        deadline = time.monotonic() + idle_timeout_s
-        try:
-            while True:
-                await asyncio.sleep(progress_every_s)
-                counts = await self.ledger.counts()
-                if progress is not None:
-                    maybe = progress(counts, self.intake_result)
-                    if maybe is not None:
-                        await maybe
-                if worker_task.done():
-                    worker_task.result()
-                for pumping in pumps:
-                    # a source that failed must stop the process (a supervisor restarts
-                    # it; its unacknowledged events come again), never go quiet
-                    if pumping.done() and not pumping.cancelled() and pumping.exception():
-                        failure = pumping.exception()
-                        if isinstance(failure, StartupError):  # the operator's to fix: as is
-                            raise failure
-                        raise RuntimeError("an event source failed") from failure
-                if not until_idle:
-                    continue
-                if all(p.done() for p in pumps) and await self._idle():
-                    return counts
-                if time.monotonic() > deadline:
-                    log.warning("idle_timeout", counts={k.value: v for k, v in counts.items()})
-                    return counts
-        finally:
-            for task in (*pumps, *extras):
-                task.cancel()
-            await self.worker.stop()
-            await asyncio.gather(worker_task, *pumps, *extras, return_exceptions=True)
 
 
 def _consent_attribute(settings: Settings) -> str | None:

@@ -12,6 +12,7 @@ import pytest
 from media_bridge.app import Bridge
 from media_bridge.config import LedgerSettings, Settings
 from media_bridge.ledger import SqliteLedger
+from media_bridge.runtime import is_idle
 from media_bridge.types import Job, JobKind, JobState, NewJob
 from media_bridge.worker.loop import Worker
 
@@ -47,9 +48,9 @@ async def test_a_job_claimed_between_reads_keeps_the_bridge_busy(bridge: Bridge)
     # the old decision read counts, then listed pending and retry jobs: a claim in between
     # (the ledger above makes one on every listing) hid the job from both lists and replay
     # returned with it still running
-    assert not await bridge._idle()
+    assert not await is_idle(bridge)
     assert (await bridge.ledger.list_jobs(JobState.RUNNING))[0].key == "attachment:c:m:a"
-    assert not await bridge._idle()
+    assert not await is_idle(bridge)
 
 
 async def test_watches_and_far_retries_do_not_keep_replay_running(bridge: Bridge) -> None:
@@ -60,12 +61,12 @@ async def test_watches_and_far_retries_do_not_keep_replay_running(bridge: Bridge
             NewJob("attachment:c:m:b", JobKind.ATTACHMENT, {}, not_before=later),
         ]
     )
-    assert await bridge._idle()
-    assert not await bridge._idle(horizon_s=600)
+    assert await is_idle(bridge)
+    assert not await is_idle(bridge, horizon_s=600)
 
 
 async def test_a_job_in_the_worker_keeps_the_bridge_busy(bridge: Bridge) -> None:
     busy = _IdleWorker()
     busy.in_flight = 1
     bridge.worker = cast(Worker, busy)
-    assert not await bridge._idle()
+    assert not await is_idle(bridge)

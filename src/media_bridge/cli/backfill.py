@@ -68,6 +68,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
     from media_bridge.cli.run import ReplayProgress
     from media_bridge.jobs.backfill import BackfillReport
     from media_bridge.observability import configure_logging
+    from media_bridge.runtime import run_pipeline
     from media_bridge.types import JobState
 
     settings = genesys_settings_from_args(args)
@@ -84,8 +85,8 @@ async def run_backfill(args: argparse.Namespace) -> int:
                 bridge, settings.voice.recording_delay_s, command="backfill", events=False
             )
             try:
-                counts = await bridge.run(
-                    [], until_idle=True, idle_timeout_s=args.idle_timeout, progress=progress
+                counts = await run_pipeline(
+                    bridge, until_idle=True, idle_timeout_s=args.idle_timeout, progress=progress
                 )
             finally:
                 progress.finish()

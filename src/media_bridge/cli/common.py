@@ -9,6 +9,7 @@ from typing import Any
 from media_bridge.config import Settings, load_settings, require_genesys_credentials
 from media_bridge.errors import ConfigError
 from media_bridge.extras import require_extra
+from media_bridge.intake.runner import IntakeRunner, SourcePump
 from media_bridge.intake.sources.base import Source
 
 
@@ -41,6 +42,16 @@ def genesys_settings_from_args(args: argparse.Namespace) -> Settings:
     settings = settings_from_args(args)
     require_genesys_credentials(settings)
     return settings
+
+
+def intake_from_spec(spec: str, settings: Settings) -> IntakeRunner:
+    """A ``--source`` as the run loop runs it: ``http`` (the EventBridge API-destination
+    intake, refused without authentication) or a source's pump (``source_from_spec``)."""
+    if spec == "http":
+        from media_bridge.intake.http_app import HttpIntakeServer
+
+        return HttpIntakeServer(settings.intake)
+    return SourcePump(source_from_spec(spec, settings))
 
 
 def source_from_spec(spec: str, settings: Settings) -> Source:

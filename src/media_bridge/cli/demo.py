@@ -229,7 +229,9 @@ async def _bridge_with_progress(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from media_bridge.app import Bridge
+    from media_bridge.intake.runner import SourcePump
     from media_bridge.intake.sources.file import FileSource
+    from media_bridge.runtime import run_pipeline
     from media_bridge.types import JobState
 
     with Progress(
@@ -247,8 +249,9 @@ async def _bridge_with_progress(
             progress.update(task, total=total, completed=finished)
 
         async with Bridge(settings, worker_id="demo") as bridge:
-            counts = await bridge.run(
-                [FileSource(events_file)],
+            counts = await run_pipeline(
+                bridge,
+                [SourcePump(FileSource(events_file))],
                 until_idle=True,
                 idle_timeout_s=300,
                 progress=show,

@@ -12,14 +12,15 @@ from media_bridge.cli.common import (
     add_settings_arguments,
     budget_row,
     genesys_settings_from_args,
+    intake_from_spec,
     priority_rows,
-    source_from_spec,
     verdict_rows,
 )
 
 if TYPE_CHECKING:
-    from media_bridge.app import Bridge as Pipeline
+    from media_bridge.app import Bridge
     from media_bridge.config import Settings
+    from media_bridge.intake.runner import IntakeRunner
     from media_bridge.operations.port import Readiness
 
 
@@ -47,7 +48,6 @@ def add_parser(subparsers: Any) -> None:
 
 async def run_bridge(args: argparse.Namespace) -> int:
     from media_bridge.app import Bridge
-    from media_bridge.errors import ConfigError
     from media_bridge.observability import configure_logging
     from media_bridge.operations.bridge import bridge_readiness, ledger_gauges, role_of
     from media_bridge.operations.port import serving_operations
@@ -55,17 +55,10 @@ async def run_bridge(args: argparse.Namespace) -> int:
     settings = genesys_settings_from_args(args)
     configure_logging(settings.log_level, settings.log_json)
     specs = args.source or ["http"]
-    if "http" in specs and not (settings.intake.has_auth or settings.intake.allow_anonymous):
-        raise ConfigError(
-            "the HTTP intake needs authentication, as an EventBridge connection sends it: "
-            "set MEDIA_BRIDGE_INTAKE__API_KEY (header MEDIA_BRIDGE_INTAKE__API_KEY_HEADER, "
-            "default x-api-key) or MEDIA_BRIDGE_INTAKE__BASIC_USER and __BASIC_PASSWORD "
-            "(MEDIA_BRIDGE_INTAKE__ALLOW_ANONYMOUS=true for local experiments only)"
-        )
-    # built before the bridge opens its ledger: a bad --source is refused at once
-    sources = [source_from_spec(s, settings) for s in specs if s != "http"]
+    # built before the bridge opens its ledger: a bad --source (or an HTTP intake without
+    # authentication) is refused at once
+    runners = [intake_from_spec(s, settings) for s in specs]
     async with Bridge(settings, worker_id=args.worker_id) as bridge:
-        assert bridge.intake is not None
         assert bridge.genesys is not None
         ops = settings.operations
         readiness = bridge_readiness(
@@ -74,36 +67,24 @@ async def run_bridge(args: argparse.Namespace) -> int:
         async with serving_operations(
             ops, readiness, [ledger_gauges(bridge.ledger, ops.check_timeout_s)]
         ):
-            return await _serve(args, settings, specs, sources, bridge, readiness)
+            return await _serve(args, settings, runners, bridge, readiness)
 
 
 async def _serve(
     args: argparse.Namespace,
     settings: Settings,
-    specs: list[str],
-    sources: list[Any],
-    bridge: Pipeline,
+    runners: list[IntakeRunner],
+    bridge: Bridge,
     readiness: Readiness,
 ) -> int:
-    """Run the bridge (and the HTTP intake) until the sources end or a signal comes."""
-    import uvicorn
+    """Run the pipeline until the runners end (``--until-idle``) or a signal comes."""
+    from media_bridge.runtime import run_pipeline
 
-    from media_bridge.intake.http_app import build_intake_app, intake_server_config
-
-    assert bridge.intake is not None
-    extra: list[Any] = []
-    if "http" in specs:
-        app = build_intake_app(bridge.intake, settings.intake, readiness=readiness)
-        config = intake_server_config(app, settings.intake)
-        extra.append(uvicorn.Server(config).serve())
     replay = getattr(args, "summary", False)
     progress = ReplayProgress(bridge, settings.voice.recording_delay_s) if replay else None
     task = asyncio.ensure_future(
-        bridge.run(
-            sources,
-            until_idle=args.until_idle and not extra,
-            extra_tasks=extra,
-            progress=progress,
+        run_pipeline(
+            bridge, runners, until_idle=args.until_idle, progress=progress, readiness=readiness
         )
     )
     loop = asyncio.get_running_loop()

@@ -6,6 +6,9 @@ endpoint checks auth and size, records the jobs durably, and answers at once:
 202 when recorded, 400 for a body that cannot be parsed (kept in the rejected
 table; EventBridge does not retry 4xx), 401, 413, and 503 if the ledger is away
 (EventBridge retries). Downloads happen in workers, never in the request.
+
+``HttpIntakeServer`` serves the app as an intake runner (``intake.runner``): the run
+loop starts and stops it as it does a source's pump.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from starlette.routing import Route
 
 from media_bridge import metrics
 from media_bridge.config import IntakeSettings
+from media_bridge.errors import ConfigError
 from media_bridge.intake.ingest import Intake, IntakeResult
+from media_bridge.intake.runner import IntakeRunner, RunningBridge
 from media_bridge.observability import get_logger
 from media_bridge.operations.port import Readiness, readyz_endpoint
 
@@ -257,3 +262,31 @@ def intake_server_config(app: Starlette, settings: IntakeSettings) -> Any:
         limit_concurrency=settings.max_connections,
         h11_max_incomplete_event_size=16 * 1024,
     )
+
+
+class HttpIntakeServer(IntakeRunner):
+    """``--source http``: the intake app served on ``intake.host:port`` (uvicorn, the
+    config above) with the process's readiness on its ``/readyz``, until the run loop
+    stops it. Never runs out of events, so ``until_idle`` does not apply to it."""
+
+    name = "http"
+    finite = False
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        if not (settings.has_auth or settings.allow_anonymous):
+            raise ConfigError(
+                "the HTTP intake needs authentication, as an EventBridge connection sends it: "
+                "set MEDIA_BRIDGE_INTAKE__API_KEY (header MEDIA_BRIDGE_INTAKE__API_KEY_HEADER, "
+                "default x-api-key) or MEDIA_BRIDGE_INTAKE__BASIC_USER and __BASIC_PASSWORD "
+                "(MEDIA_BRIDGE_INTAKE__ALLOW_ANONYMOUS=true for local experiments only)"
+            )
+        self._settings = settings
+
+    async def run(self, bridge: RunningBridge, readiness: Readiness | None) -> IntakeResult:
+        import uvicorn
+
+        assert bridge.intake is not None
+        app = build_intake_app(bridge.intake, self._settings, readiness=readiness)
+        await uvicorn.Server(intake_server_config(app, self._settings)).serve()
+        # each request's result is its answer; none is kept for a summary
+        return IntakeResult()

@@ -16,7 +16,9 @@ from genesys_emulator.testing import EmulatorHandle
 from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.genesys.settings import GenesysSettings
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.file import FileSource
+from media_bridge.runtime import run_pipeline
 from media_bridge.types import JobState
 
 
@@ -47,8 +49,9 @@ async def run_bridge(
     settings: Settings, events_file: Path, timeout_s: float = 60.0
 ) -> tuple[dict[JobState, int], Bridge]:
     async with Bridge(settings, worker_id="test") as bridge:
-        counts = await bridge.run(
-            [FileSource(events_file)],
+        counts = await run_pipeline(
+            bridge,
+            [SourcePump(FileSource(events_file))],
             until_idle=True,
             idle_timeout_s=timeout_s,
             progress_every_s=0.05,

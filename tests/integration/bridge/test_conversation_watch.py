@@ -15,7 +15,9 @@ from genesys_emulator.events import scenario_events
 from genesys_emulator.state import Message
 from genesys_emulator.testing import running_emulator
 from media_bridge.app import Bridge
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.file import FileSource
+from media_bridge.runtime import run_pipeline
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import bridge_settings, nlp_records, write_events
 
@@ -48,7 +50,9 @@ async def test_an_ongoing_conversation_is_watched_until_it_ends(tmp_path: Path) 
         texts_before = sum(1 for m in conversation.messages if m.direction == "inbound" and m.text)
 
         async with Bridge(settings, worker_id="watch") as bridge:
-            running = asyncio.create_task(bridge.run([FileSource(events)], progress_every_s=0.05))
+            running = asyncio.create_task(
+                run_pipeline(bridge, [SourcePump(FileSource(events))], progress_every_s=0.05)
+            )
             await _until(lambda: len(nlp_records(tmp_path)) == texts_before)
 
             later = Message(

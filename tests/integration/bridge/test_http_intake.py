@@ -21,6 +21,7 @@ from media_bridge.intake.http_app import build_intake_app
 from media_bridge.ledger import ledger_from_url
 from media_bridge.metrics import STANDARD_PREFIXES
 from media_bridge.operations.port import serving_operations
+from media_bridge.runtime import run_pipeline
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
@@ -94,7 +95,9 @@ async def test_events_posted_as_an_array_are_recorded_then_delivered(
     assert answer["jobs_added"] > 0
     assert answered_in < 1.0  # recorded and answered before any Genesys call
     emu.clear_faults()
-    counts = await intake.bridge.run([], until_idle=True, idle_timeout_s=60, progress_every_s=0.05)
+    counts = await run_pipeline(
+        intake.bridge, until_idle=True, idle_timeout_s=60, progress_every_s=0.05
+    )
     assert counts[JobState.DEAD] == 0
     assert {s["key"] for s in delivered_sidecars(tmp_path)} == set(expected_audio(emu))
 

@@ -31,7 +31,9 @@ from media_bridge import metrics
 from media_bridge.app import Bridge
 from media_bridge.config import Settings
 from media_bridge.errors import StartupError
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.notifications import NotificationsSource
+from media_bridge.runtime import run_pipeline
 from tests.integration.bridge.harness import (
     bridge_settings,
     delivered_sidecars,
@@ -116,7 +118,9 @@ def _connected(emu: EmulatorHandle) -> list[dict[str, Any]]:
 async def _bridge(settings: Settings) -> AsyncIterator[tuple[Bridge, NotificationsSource]]:
     source = NotificationsSource(settings)
     async with Bridge(settings, worker_id="test") as bridge:
-        task = asyncio.create_task(bridge.run([source], progress_every_s=0.05))
+        task = asyncio.create_task(
+            run_pipeline(bridge, [SourcePump(source)], progress_every_s=0.05)
+        )
         try:
             yield bridge, source
         finally:
@@ -315,7 +319,9 @@ async def test_without_queue_ids_or_routing_queue_view_the_bridge_stops_naming_b
         )
         async with Bridge(settings, worker_id="test") as bridge:
             with pytest.raises(StartupError) as refused:
-                await asyncio.wait_for(bridge.run([NotificationsSource(settings)]), 20)
+                await asyncio.wait_for(
+                    run_pipeline(bridge, [SourcePump(NotificationsSource(settings))]), 20
+                )
     message = str(refused.value)
     assert "routing:queue:view" in message
     assert "MEDIA_BRIDGE_NOTIFICATIONS__QUEUE_IDS" in message
@@ -333,7 +339,9 @@ async def test_rejected_credentials_stop_the_bridge_naming_them_not_a_permission
         )
         async with Bridge(settings, worker_id="test") as bridge:
             with pytest.raises(StartupError) as refused:
-                await asyncio.wait_for(bridge.run([NotificationsSource(settings)]), 20)
+                await asyncio.wait_for(
+                    run_pipeline(bridge, [SourcePump(NotificationsSource(settings))]), 20
+                )
     message = str(refused.value)
     assert "client_secret" in message
     assert "routing:queue:view" not in message  # before: a missing-permission hint

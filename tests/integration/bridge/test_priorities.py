@@ -24,6 +24,7 @@ from genesys_emulator.events import conversation_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge import metrics
 from media_bridge.app import Bridge
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.base import RawEvent
 from media_bridge.jobs.backfill import (
     BackfillReport,
@@ -31,6 +32,7 @@ from media_bridge.jobs.backfill import (
     backfill_jobs,
     plan_missing,
 )
+from media_bridge.runtime import run_pipeline
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import bridge_settings
 
@@ -116,7 +118,9 @@ async def test_live_items_go_first_while_backfill_keeps_moving(tmp_path: Path) -
                 bridge.ledger, backfill_jobs(found, messaging_recordings=False), BackfillReport()
             )
             assert len(planned) == BACKFILL
-            running = asyncio.create_task(bridge.run([source], progress_every_s=0.05))
+            running = asyncio.create_task(
+                run_pipeline(bridge, [SourcePump(source)], progress_every_s=0.05)
+            )
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 delivered = await _delivered_at(bridge)

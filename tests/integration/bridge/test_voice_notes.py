@@ -16,7 +16,9 @@ from genesys_emulator.config import (
 from genesys_emulator.events import scenario_events
 from genesys_emulator.testing import EmulatorHandle, running_emulator
 from media_bridge.app import Bridge
+from media_bridge.intake.runner import SourcePump
 from media_bridge.intake.sources.file import FileSource
+from media_bridge.runtime import run_pipeline
 from media_bridge.types import JobState
 from tests.integration.bridge.harness import (
     bridge_settings,
@@ -107,8 +109,9 @@ async def test_token_expiring_mid_run_is_refreshed_without_failures(
             revoked.append(counts[JobState.DONE])
 
     async with Bridge(settings, worker_id="test") as bridge:
-        counts = await bridge.run(
-            [FileSource(events)],
+        counts = await run_pipeline(
+            bridge,
+            [SourcePump(FileSource(events))],
             until_idle=True,
             idle_timeout_s=60,
             progress=revoke_once,

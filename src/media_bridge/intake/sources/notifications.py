@@ -99,7 +99,7 @@ class NotificationsSource:
 
     # --- wiring ---------------------------------------------------------------------------
     def bind(self, bridge: Any) -> None:
-        """Take the bridge's Genesys client, ledger and worker (``Bridge`` calls this)."""
+        """Take the bridge's Genesys client, ledger and worker (its ``SourcePump`` calls this)."""
         self._genesys = bridge.genesys
         self._ledger = bridge.ledger
         if bridge.worker is not None:
