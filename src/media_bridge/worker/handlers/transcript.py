@@ -89,6 +89,21 @@ async def _read_speakers(ctx: HandlerContext, conv: str) -> dict[str, Any]:
     return call_speakers(conversation)
 
 
+def _not_found_yet(job: Job, ctx: HandlerContext, comm: str, exc: NotFound) -> JobOutcome:
+    """Ask again later (STA transcribes after the call), or give up past the wait limit."""
+    voice = ctx.settings.voice
+    age = (datetime.now(UTC) - job.created_at).total_seconds()
+    if age > voice.transcript_max_wait_s:
+        raise TranscriptNotFound(
+            f"no transcript for communication {comm} after {age:.0f}s: is the queue in a "
+            f"Speech & Text Analytics program with transcription on? ({exc})"
+        ) from exc
+    return JobOutcome(
+        result={"waiting": "transcript not found yet"},
+        run_again_at=datetime.now(UTC) + timedelta(seconds=not_ready_delay_s(voice, age)),
+    )
+
+
 async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
     payload = TranscriptPayload.from_dict(job.payload)
     conv, comm = payload.conversation_id, payload.communication_id
@@ -105,18 +120,7 @@ async def handle_transcript(job: Job, ctx: HandlerContext) -> JobOutcome:
     try:
         document = await _document(ctx, conv, comm)
     except NotFound as exc:
-        voice = ctx.settings.voice
-        age = (datetime.now(UTC) - job.created_at).total_seconds()
-        if age > voice.transcript_max_wait_s:
-            raise TranscriptNotFound(
-                f"no transcript for communication {comm} after {age:.0f}s: is the queue in a "
-                f"Speech & Text Analytics program with transcription on? ({exc})"
-            ) from exc
-        delay = not_ready_delay_s(voice, age)
-        return JobOutcome(
-            result={"waiting": "transcript not found yet"},
-            run_again_at=datetime.now(UTC) + timedelta(seconds=delay),
-        )
+        return _not_found_yet(job, ctx, comm, exc)
     if not isinstance(document, dict):
         raise MalformedAnswer("the transcript document is not a JSON object")
     event = payload.event
